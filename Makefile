@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# lastwords: make           build every module (and, without KDIR=, the kernel)
+#            make check     install, build, lint, host tests and VM selftests
+#            make demo      crash -> reboot -> recovered panic record, in a VM
+#            make bench     in-VM microbenchmarks against the C anchors
+#
+# KDIR=/path/to/tree builds against your own Rust-enabled kernel tree instead of
+# the cached Debian linux-source-6.12 build. kbuild itself reads ./Kbuild.
+
+export KDIR
+
+.PHONY: all modules setup kernel check lint hosttest selftest demo bench clean
+
+all: modules
+
+setup:
+	@scripts/setup.sh
+
+kernel: setup
+	@scripts/kernel.sh >/dev/null
+
+modules: kernel
+	@scripts/modules.sh
+
+lint: kernel
+	@scripts/lint.sh
+
+hosttest:
+	@scripts/hosttest.sh
+
+selftest: modules
+	@selftests/run.sh $(T)
+
+check: setup
+	@scripts/check.sh
+
+demo: modules
+	@scripts/demo.sh
+
+bench: modules
+	@scripts/bench.sh
+
+clean:
+	@scripts/modules.sh clean

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Names of the EFI variables that hold pstore records, compatible with the C
+//! `efi-pstore` (`drivers/firmware/efi/efi-pstore.c`).
+//!
+//! Written form: `dump-type%u-%u-%d-%lld-%c` (type, part, count, seconds,
+//! `C` for compressed or `D`), NUL padded to [`DUMP_NAME_LEN`] characters.
+//! Read forms, tried in this order like the C code's `sscanf()` chain:
+//!
+//! 1. `dump-type%u-%u-%d-%llu-%c` (current),
+//! 2. `dump-type%u-%u-%d-%llu` (before the compression flag),
+//! 3. `dump-type%u-%u-%llu` (before the count: one log per part).
+//!
+//! Unlike `sscanf()`, a form must match the whole name and a number that
+//! overflows its field is rejected, so a malformed current-form name is never
+//! misread as an older form with other values.
+
+/// Length, in characters including the terminating NUL, of a dump name buffer.
+pub const DUMP_NAME_LEN: usize = 66;
+
+/// Which of the name forms a parsed name had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameForm {
+    /// `dump-type%u-%u-%d-%llu-%c`.
+    Current,
+    /// `dump-type%u-%u-%d-%llu`: no compression flag, never compressed.
+    NoFlag,
+    /// `dump-type%u-%u-%llu`: no count (taken as 0), never compressed.
+    Old,
+}
+
+/// The identity of a pstore record as encoded in its EFI variable name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DumpName {
+    /// `enum pstore_type_id` of the record.
+    pub record_type: u32,
+    /// Part number (1-based for kmsg dumps).
+    pub part: u32,
+    /// Dump count: how many dumps this boot wrote before this one.
+    pub count: i32,
+    /// Seconds since the epoch at which the record was written.
+    pub time: i64,
+    /// Whether the payload is compressed.
+    pub compressed: bool,
+}
+
+/// A cursor that writes ASCII into a fixed buffer, truncating silently (like
+/// `snprintf()`), always leaving room for a terminating NUL.
+struct Cursor<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl Cursor<'_> {
+    fn push(&mut self, b: u8) {
+        // Keep the last byte for the NUL.
+        if self.len.saturating_add(1) < self.buf.len() {
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
+        }
+    }
+
+    fn push_str(&mut self, s: &[u8]) {
+        for &b in s {
+            self.push(b);
+        }
+    }
+
+    fn push_u64(&mut self, mut v: u64) {
+        let mut digits = [0u8; 20];
+        let mut n = 0;
+        loop {
+            if let Some(d) = digits.get_mut(n) {
+                *d = b'0' + (v % 10) as u8;
+            }
+            n += 1;
+            v /= 10;
+            if v == 0 || n == digits.len() {
+                break;
+            }
+        }
+        while n > 0 {
+            n -= 1;
+            if let Some(&d) = digits.get(n) {
+                self.push(d);
+            }
+        }
+    }
+
+    fn push_i64(&mut self, v: i64) {
+        if v < 0 {
+            self.push(b'-');
+        }
+        self.push_u64(v.unsigned_abs());
+    }
+}
+
+/// A parser over ASCII bytes with `sscanf()`-like number conversions.
+struct Scanner<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl Scanner<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn literal(&mut self, lit: &[u8]) -> Option<()> {
+        let end = self.pos.checked_add(lit.len())?;
+        if self.s.get(self.pos..end)? == lit {
+            self.pos = end;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// An optional sign and at least one decimal digit. Returns whether the
+    /// number was negative and its magnitude, or `None` on no digits or on
+    /// overflow of `u64`.
+    fn number(&mut self) -> Option<(bool, u64)> {
+        let neg = match self.peek() {
+            Some(b'-') => {
+                self.pos += 1;
+                true
+            }
+            Some(b'+') => {
+                self.pos += 1;
+                false
+            }
+            _ => false,
+        };
+        let start = self.pos;
+        let mut v: u64 = 0;
+        while let Some(c @ b'0'..=b'9') = self.peek() {
+            v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return None;
+        }
+        Some((neg, v))
+    }
+
+    /// `%u`: like the C library, a negative value wraps around.
+    fn uint(&mut self) -> Option<u32> {
+        let (neg, v) = self.number()?;
+        let v = u32::try_from(v).ok()?;
+        Some(if neg { v.wrapping_neg() } else { v })
+    }
+
+    /// `%d`.
+    fn int(&mut self) -> Option<i32> {
+        let (neg, v) = self.number()?;
+        let v = i64::try_from(v).ok()?;
+        i32::try_from(if neg { -v } else { v }).ok()
+    }
+
+    /// `%llu`, kept as the `i64` that `time64_t` is (values written with
+    /// `%lld` round-trip).
+    fn ulonglong(&mut self) -> Option<i64> {
+        let (neg, v) = self.number()?;
+        let v = v as i64;
+        Some(if neg { v.wrapping_neg() } else { v })
+    }
+
+    fn end(&self) -> Option<()> {
+        (self.pos == self.s.len()).then_some(())
+    }
+
+    fn any_char(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.pos += 1;
+        Some(c)
+    }
+}
+
+const PREFIX: &[u8] = b"dump-type";
+
+impl DumpName {
+    /// The record id the C backend gives this record:
+    /// `(time * 100 + part) * 1000 + count`, in wrapping `u64` arithmetic.
+    pub fn generic_id(&self) -> u64 {
+        (self.time as u64)
+            .wrapping_mul(100)
+            .wrapping_add(u64::from(self.part))
+            .wrapping_mul(1000)
+            .wrapping_add(self.count as u64)
+    }
+
+    /// Writes the name in the current form into `out`, NUL padded, and
+    /// returns its length without the NUL.
+    pub fn encode(&self, out: &mut [u8; DUMP_NAME_LEN]) -> usize {
+        out.fill(0);
+        let mut c = Cursor { buf: out, len: 0 };
+        c.push_str(PREFIX);
+        c.push_u64(u64::from(self.record_type));
+        c.push(b'-');
+        c.push_u64(u64::from(self.part));
+        c.push(b'-');
+        c.push_i64(i64::from(self.count));
+        c.push(b'-');
+        c.push_i64(self.time);
+        c.push(b'-');
+        c.push(if self.compressed { b'C' } else { b'D' });
+        c.len
+    }
+
+    /// Like [`DumpName::encode`], as the UCS-2 name that EFI variable
+    /// services take.
+    pub fn encode_ucs2(&self, out: &mut [u16; DUMP_NAME_LEN]) -> usize {
+        let mut ascii = [0u8; DUMP_NAME_LEN];
+        let len = self.encode(&mut ascii);
+        for (o, a) in out.iter_mut().zip(ascii.iter()) {
+            *o = u16::from(*a);
+        }
+        len
+    }
+
+    /// Parses a variable name (ASCII, optionally NUL terminated) in any of the
+    /// three forms. Returns `None` for names that are not pstore dumps.
+    pub fn parse(name: &[u8]) -> Option<(DumpName, NameForm)> {
+        let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        let name = name.get(..end)?;
+        Self::parse_current(name, true)
+            .map(|n| (n, NameForm::Current))
+            .or_else(|| Self::parse_current(name, false).map(|n| (n, NameForm::NoFlag)))
+            .or_else(|| Self::parse_old(name).map(|n| (n, NameForm::Old)))
+    }
+
+    /// Parses a UCS-2 variable name as the EFI variable services return it.
+    /// Characters outside ASCII never match a dump name.
+    pub fn parse_ucs2(name: &[u16]) -> Option<(DumpName, NameForm)> {
+        let mut ascii = [0u8; DUMP_NAME_LEN];
+        for (a, &w) in ascii.iter_mut().zip(name.iter()) {
+            if w == 0 {
+                break;
+            }
+            *a = u8::try_from(w).ok().filter(u8::is_ascii).unwrap_or(0xff);
+        }
+        // Like the C code's ucs2_as_utf8() into a DUMP_NAME_LEN buffer: a
+        // longer name is cut to DUMP_NAME_LEN - 1 characters.
+        if let Some(last) = ascii.last_mut() {
+            *last = 0;
+        }
+        Self::parse(&ascii)
+    }
+
+    fn parse_current(name: &[u8], with_flag: bool) -> Option<DumpName> {
+        let mut s = Scanner { s: name, pos: 0 };
+        s.literal(PREFIX)?;
+        let record_type = s.uint()?;
+        s.literal(b"-")?;
+        let part = s.uint()?;
+        s.literal(b"-")?;
+        let count = s.int()?;
+        s.literal(b"-")?;
+        let time = s.ulonglong()?;
+        let compressed = if with_flag {
+            s.literal(b"-")?;
+            s.any_char()? == b'C'
+        } else {
+            false
+        };
+        s.end()?;
+        Some(DumpName {
+            record_type,
+            part,
+            count,
+            time,
+            compressed,
+        })
+    }
+
+    fn parse_old(name: &[u8]) -> Option<DumpName> {
+        let mut s = Scanner { s: name, pos: 0 };
+        s.literal(PREFIX)?;
+        let record_type = s.uint()?;
+        s.literal(b"-")?;
+        let part = s.uint()?;
+        s.literal(b"-")?;
+        let time = s.ulonglong()?;
+        s.end()?;
+        Some(DumpName {
+            record_type,
+            part,
+            count: 0,
+            time,
+            compressed: false,
+        })
+    }
+}

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel-independent logic of lastwords, tested on the host with `cargo test`.
+//!
+//! Every module here uses `core` only, allocates nothing and panics on no
+//! input, so the kernel modules include the same source files with
+//! `#[path = ...]` and run exactly the code that these tests cover.
+
+#![no_std]
+
+pub mod efi_name;

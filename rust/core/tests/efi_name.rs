@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Host tests of the EFI pstore variable names.
+
+use lastwords_core::efi_name::{DumpName, NameForm, DUMP_NAME_LEN};
+
+fn name(record_type: u32, part: u32, count: i32, time: i64, compressed: bool) -> DumpName {
+    DumpName {
+        record_type,
+        part,
+        count,
+        time,
+        compressed,
+    }
+}
+
+fn encoded(n: &DumpName) -> String {
+    let mut buf = [0u8; DUMP_NAME_LEN];
+    let len = n.encode(&mut buf);
+    assert!(buf[len..].iter().all(|&b| b == 0), "NUL padded");
+    String::from_utf8(buf[..len].to_vec()).unwrap()
+}
+
+#[test]
+fn encodes_like_the_c_snprintf() {
+    // snprintf(name, 66, "dump-type%u-%u-%d-%lld-%c", ...)
+    assert_eq!(
+        encoded(&name(0, 1, 0, 1763779200, true)),
+        "dump-type0-1-0-1763779200-C"
+    );
+    assert_eq!(
+        encoded(&name(0, 12, 3, 1763779200, false)),
+        "dump-type0-12-3-1763779200-D"
+    );
+    assert_eq!(encoded(&name(7, 1, -1, -5, false)), "dump-type7-1--1--5-D");
+}
+
+#[test]
+fn extreme_values_fit_exactly() {
+    let n = name(u32::MAX, u32::MAX, i32::MIN, i64::MIN, true);
+    let s = encoded(&n);
+    assert_eq!(
+        s,
+        "dump-type4294967295-4294967295--2147483648--9223372036854775808-C"
+    );
+    assert_eq!(s.len(), DUMP_NAME_LEN - 1);
+    assert_eq!(DumpName::parse(s.as_bytes()), Some((n, NameForm::Current)));
+}
+
+#[test]
+fn round_trips_ascii_and_ucs2() {
+    for n in [
+        name(0, 1, 0, 0, false),
+        name(0, 99, 2147483647, 4102444800, true),
+        name(6, 1, 5, 1763779200, false),
+        name(2, 3, -7, -1, true),
+    ] {
+        let s = encoded(&n);
+        assert_eq!(
+            DumpName::parse(s.as_bytes()),
+            Some((n, NameForm::Current)),
+            "{s}"
+        );
+        let mut w = [0u16; DUMP_NAME_LEN];
+        let len = n.encode_ucs2(&mut w);
+        assert_eq!(len, s.len());
+        assert_eq!(
+            DumpName::parse_ucs2(&w),
+            Some((n, NameForm::Current)),
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn reads_the_older_forms() {
+    assert_eq!(
+        DumpName::parse(b"dump-type0-2-1-1700000000"),
+        Some((name(0, 2, 1, 1700000000, false), NameForm::NoFlag))
+    );
+    assert_eq!(
+        DumpName::parse(b"dump-type0-2-1700000000\0\0"),
+        Some((name(0, 2, 0, 1700000000, false), NameForm::Old))
+    );
+    // "%c" takes any character; only 'C' means compressed.
+    assert_eq!(
+        DumpName::parse(b"dump-type0-1-0-10-X"),
+        Some((name(0, 1, 0, 10, false), NameForm::Current))
+    );
+}
+
+#[test]
+fn rejects_what_is_not_a_dump() {
+    for s in [
+        &b""[..],
+        b"dump-type",
+        b"dump-type0",
+        b"dump-type0-1",
+        b"dump-typeX-1-2-3-C",
+        b"Boot0001",
+        b"dump-type0-1-2-99999999999999999999999-C", // overflows u64
+        b"dump-type4294967296-1-2-3-C",              // overflows u32
+        b"dump-type0-1-2147483648-3-C",              // overflows i32
+        b"DUMP-TYPE0-1-2-3-C",
+        b"dump-type0-1-0-10-",   // dangling separator
+        b"dump-type0-1-0-10-CX", // trailing characters
+        b"dump-type0-1-0-10 ",
+    ] {
+        assert_eq!(DumpName::parse(s), None, "{}", String::from_utf8_lossy(s));
+    }
+    // Non-ASCII UCS-2 never matches.
+    let mut w = [0u16; DUMP_NAME_LEN];
+    for (o, c) in w.iter_mut().zip("dump-type0-1-0-10-C".encode_utf16()) {
+        *o = c;
+    }
+    w[9] = 0x0660; // ARABIC-INDIC DIGIT ZERO
+    assert_eq!(DumpName::parse_ucs2(&w), None);
+}
+
+#[test]
+fn unsigned_fields_wrap_like_sscanf() {
+    assert_eq!(
+        DumpName::parse(b"dump-type-1-1-0-10-D").map(|(n, _)| n.record_type),
+        Some(u32::MAX)
+    );
+}
+
+#[test]
+fn generic_id_matches_the_c_formula() {
+    // (timestamp * 100 + part) * 1000 + count
+    assert_eq!(
+        name(0, 3, 2, 1700000000, true).generic_id(),
+        170000000003002
+    );
+    // Wraps instead of overflowing, like the C u64 arithmetic.
+    let n = name(0, 1, -1, i64::MAX, false);
+    let want = (i64::MAX as u64)
+        .wrapping_mul(100)
+        .wrapping_add(1)
+        .wrapping_mul(1000)
+        .wrapping_add(-1i64 as u64);
+    assert_eq!(n.generic_id(), want);
+}

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Minimal lastwords module: Rust plus a C shim object. It proves that the
+//! build links both halves into one module and that the module loads, logs
+//! and unloads cleanly.
+
+use kernel::prelude::*;
+
+#[path = "../../rust/lastwords/mod.rs"]
+pub mod lastwords;
+
+use lastwords::irq;
+
+module! {
+    type: LwHello,
+    name: "lw_hello",
+    author: "lastwords developers",
+    description: "lastwords minimal Rust + C shim module",
+    license: "GPL",
+}
+
+struct LwHello;
+
+impl kernel::Module for LwHello {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        pr_info!(
+            "loaded on CPU {}, irqs disabled: {}\n",
+            irq::processor_id(),
+            irq::irqs_disabled()
+        );
+        Ok(LwHello)
+    }
+}
+
+impl Drop for LwHello {
+    fn drop(&mut self) {
+        pr_info!("unloaded\n");
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: everything, in order, from a fresh Debian 12 machine: install,
+# build the kernel (cached) and the modules, lint, host tests, VM selftests.
+# One progress line per phase with its wall time.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+lw_t0=$(date +%s)
+export lw_t0
+. "$here/scripts/lib.sh"
+
+build_modules() {
+	mkdir -p "$LW_CACHE"
+	"$here/scripts/modules.sh" >"$LW_CACHE/modules.log" 2>&1 && return 0
+	cat "$LW_CACHE/modules.log"
+	return 1
+}
+
+kernel_quiet() {
+	"$here/scripts/kernel.sh" >/dev/null
+}
+
+phase() {
+	local name=$1 t
+	t=$(date +%s)
+	shift
+	lw_say "check: $name"
+	"$@" || lw_die "check: $name failed"
+	lw_say "check: $name done in $(( $(date +%s) - t ))s"
+}
+
+phase setup "$here/scripts/setup.sh"
+phase kernel kernel_quiet
+phase modules build_modules
+phase lint "$here/scripts/lint.sh"
+# The clippy pass rebuilt the objects with clippy-driver: rebuild them normally.
+phase modules-rebuild build_modules
+phase hosttest "$here/scripts/hosttest.sh"
+phase selftests "$here/selftests/run.sh"

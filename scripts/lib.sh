@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings for the build and test scripts. Source it, don't run it.
+
+# Where everything that is not in the repository lives: the unpacked and built
+# kernel, the virtme-ng venv, bindgen, and the VM logs.
+LW_CACHE=${LW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lastwords}
+LW_TOOLS=$LW_CACHE/tools
+LW_VENV=$LW_CACHE/venv
+LW_LOGS=${LW_LOGS:-$LW_CACHE/logs}
+
+# Pinned tool versions (tested on Debian 12 with libclang 14).
+LW_BINDGEN_VERSION=0.73.2
+LW_VIRTME_NG_VERSION=1.42
+
+# The Rust compiler the kernel is built with: Debian's, because it ships the
+# core library sources the kernel needs (rustup's copy does not).
+LW_RUSTC=${RUSTC:-/usr/bin/rustc}
+LW_CLIPPY_DRIVER=${CLIPPY_DRIVER:-/usr/bin/clippy-driver}
+LW_RUSTFMT=${RUSTFMT:-/usr/bin/rustfmt}
+
+export PATH="$LW_TOOLS/bin:$LW_VENV/bin:$PATH"
+
+lw_t0=${lw_t0:-$(date +%s)}
+
+# One progress line: "[  12s] phase: message".
+lw_say() {
+	printf '[%5ss] %s\n' "$(( $(date +%s) - lw_t0 ))" "$*"
+}
+
+lw_die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+LW_KSFT_SKIP=4

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what the build and the VM tests need, idempotently: silent and fast
+# when everything is already there.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+PKGS=(linux-source-6.12 rustc-web rust-web-src rust-web-clippy rustfmt-web
+      libclang-dev clang lld llvm bc flex bison libelf-dev libssl-dev dwarves
+      cpio kmod qemu-system-x86 ovmf busybox-static python3-venv
+      build-essential git)
+
+mkdir -p "$LW_CACHE" "$LW_TOOLS"
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+		lw_die "missing packages: ${missing[*]}
+Install them (Debian 12: apt-get install ${missing[*]}) and run again,
+or build against your own Rust-enabled kernel tree with KDIR=/path/to/tree."
+	fi
+	lw_say "setup: installing Debian packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$LW_CACHE/apt.log" 2>&1 ||
+		{ tail -30 "$LW_CACHE/apt.log"; lw_die "apt-get install failed"; }
+fi
+
+if ! "$LW_TOOLS/bin/bindgen" --version 2>/dev/null | grep -q " $LW_BINDGEN_VERSION\$"; then
+	command -v cargo >/dev/null ||
+		lw_die "cargo is needed to install bindgen-cli $LW_BINDGEN_VERSION"
+	lw_say "setup: cargo install bindgen-cli $LW_BINDGEN_VERSION"
+	cargo install -q --locked --root "$LW_TOOLS" bindgen-cli --version "$LW_BINDGEN_VERSION" \
+		>"$LW_CACHE/bindgen-install.log" 2>&1 ||
+		{ tail -30 "$LW_CACHE/bindgen-install.log"; lw_die "bindgen-cli install failed"; }
+fi
+
+if ! "$LW_VENV/bin/vng" --version 2>/dev/null | grep -q "$LW_VIRTME_NG_VERSION"; then
+	lw_say "setup: pip install virtme-ng==$LW_VIRTME_NG_VERSION into $LW_VENV"
+	python3 -m venv "$LW_VENV"
+	"$LW_VENV/bin/pip" install -q "virtme-ng==$LW_VIRTME_NG_VERSION" \
+		>"$LW_CACHE/venv-install.log" 2>&1 ||
+		{ tail -30 "$LW_CACHE/venv-install.log"; lw_die "virtme-ng install failed"; }
+fi

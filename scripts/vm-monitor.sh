@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Send one command to the QEMU monitor of a VM started by vm.sh --monitor SOCK,
+# waiting up to 60 s for the socket to appear. Usage: vm-monitor.sh SOCK 'nmi'
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: vm-monitor.sh SOCK COMMAND" >&2; exit 2; }
+exec python3 - "$1" "$2" <<'PY'
+import os, socket, sys, time
+path, command = sys.argv[1], sys.argv[2]
+deadline = time.time() + 60
+while not os.path.exists(path):
+    if time.time() > deadline:
+        sys.exit(f"vm-monitor: no monitor socket at {path}")
+    time.sleep(0.2)
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+s.settimeout(5)
+s.sendall(command.encode() + b"\n")
+time.sleep(0.5)
+try:
+    print(s.recv(65536).decode(errors="replace"))
+except socket.timeout:
+    pass
+PY

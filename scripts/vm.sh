@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the kernel once under virtme-ng (TCG, UEFI/OVMF with a persistent NVRAM
+# file), run one guest command from the repository's directory, and record:
+#
+#   LOG/console.log   everything the guest printed on its console (kernel log
+#                     at loglevel 7, including anything after a panic)
+#   LOG/out.log       the guest command's stdout and stderr
+#   LOG/rc            the guest command's exit status (absent if it never ended)
+#   LOG/dmesg.log     the guest's dmesg after the command (absent after a crash)
+#   LOG/result        one of: "exit N", "panic", "timeout", "died"
+#
+# Usage: vm.sh --log DIR [--nvram FILE] [--timeout SEC] [--monitor SOCK]
+#              [--cpus N] [--append ARGS] [--kvm] -- 'guest shell command'
+#
+# --nvram FILE is created from OVMF's template if missing; pass the same file to
+# consecutive boots so that EFI variables survive from one boot to the next.
+# --monitor SOCK exposes the QEMU monitor on a UNIX socket (see vm-monitor.sh),
+# e.g. to inject an NMI. The guest command sees LW_REPO (the repository) and
+# LW_LOG (the log directory, writable). Exit status: the guest command's, 124
+# for a timeout, 125 for a VM that died or panicked without finishing it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/lib.sh"
+
+log= nvram= timeout=300 monitor= cpus=2 append= kvm=--disable-kvm
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--log) log=$2; shift 2 ;;
+	--nvram) nvram=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--monitor) monitor=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--kvm) kvm=; shift ;;
+	--) shift; break ;;
+	*) lw_die "vm.sh: unknown option $1" ;;
+	esac
+done
+[ -n "$log" ] && [ $# -eq 1 ] || lw_die "usage: vm.sh --log DIR [options] -- 'guest command'"
+
+kdir=$(KDIR=${KDIR:-} "$here/scripts/kernel.sh")
+mkdir -p "$log"
+log=$(cd "$log" && pwd)
+rm -f "$log/rc" "$log/out.log" "$log/dmesg.log" "$log/console.log" "$log/result"
+
+ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
+ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+[ -f "$ovmf_code" ] || lw_die "$ovmf_code missing: run scripts/setup.sh (apt-get install ovmf)"
+[ -n "$nvram" ] || nvram=$log/nvram.fd
+[ -f "$nvram" ] || cp "$ovmf_vars" "$nvram"
+nvram=$(cd "$(dirname "$nvram")" && pwd)/$(basename "$nvram")
+
+# The guest side: run the command from the repository, keep its output and
+# status in the (host-writable) log directory, then save the kernel log.
+cat >"$log/guest.sh" <<GUEST
+#!/bin/bash
+export LW_REPO='$here' LW_LOG='$log' PATH=/usr/sbin:/usr/bin:/sbin:/bin
+cd '$here'
+( $1 ) >'$log/out.log' 2>&1 </dev/null
+echo \$? >'$log/rc.tmp'
+dmesg >'$log/dmesg.log' 2>&1
+mv '$log/rc.tmp' '$log/rc'
+sync
+GUEST
+
+qopts="-machine q35 -drive if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
+qopts+=" -drive if=pflash,format=raw,unit=1,file=$nvram"
+if [ -n "$monitor" ]; then
+	rm -f "$monitor"
+	qopts+=" -monitor unix:$monitor,server,nowait"
+fi
+
+cmd=(vng --run "$kdir" $kvm --disable-microvm --cpus "$cpus" --memory 1G --verbose
+     --rwdir="$log" --append "loglevel=7 $append" --qemu-opts="$qopts"
+     --exec "bash $log/guest.sh")
+printf '%q ' "${cmd[@]}" >"$log/vng.cmd"
+echo >>"$log/vng.cmd"
+
+set +e
+timeout -k 10 "$timeout" "${cmd[@]}" </dev/null >"$log/console.log" 2>&1
+vrc=$?
+set -e
+
+if [ -f "$log/rc" ]; then
+	rc=$(cat "$log/rc")
+	echo "exit $rc" >"$log/result"
+	exit "$rc"
+elif [ $vrc = 124 ] || [ $vrc = 137 ]; then
+	echo timeout >"$log/result"
+	exit 124
+elif grep -q 'Kernel panic - not syncing' "$log/console.log"; then
+	echo panic >"$log/result"
+	exit 125
+else
+	echo died >"$log/result"
+	exit 125
+fi

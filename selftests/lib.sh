@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the tests under selftests/. Sourced by each test script, which
+# run.sh starts with LW_TEST_LOG set to the test's own log directory.
+#
+# A test prints diagnostics on stdout (run.sh turns them into KTAP "# " lines)
+# and exits 0 for pass, 4 for skip (kselftest's KSFT_SKIP), anything else for
+# fail. After it exits, run.sh scans every console.log under LW_TEST_LOG for
+# splats; a splat the test did not announce with lw_expect_splat fails it.
+
+: "${LW_TEST_LOG:?run tests through selftests/run.sh}"
+lw_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LW_VM=$lw_repo/scripts/vm.sh
+export LW_KSFT_SKIP=4
+
+# lw_boot NAME [vm.sh options] -- 'guest command'
+# One boot, logged under $LW_TEST_LOG/NAME. Returns the vm.sh status: the
+# guest command's exit status, 124 on timeout, 125 on a crash or death.
+lw_boot() {
+	local name=$1
+	shift
+	"$LW_VM" --log "$LW_TEST_LOG/$name" "$@"
+}
+
+# lw_result NAME: prints the boot's outcome ("exit N", "panic", ...).
+lw_result() {
+	cat "$LW_TEST_LOG/$1/result" 2>/dev/null || echo missing
+}
+
+# lw_expect_splat REGEX: this test provokes splats whose header matches REGEX.
+lw_expect_splat() {
+	printf '%s\n' "$1" >>"$LW_TEST_LOG/expected_splats"
+}
+
+lw_fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+lw_skip() {
+	echo "SKIP: $*"
+	exit "$LW_KSFT_SKIP"
+}
+
+# lw_assert_grep FILE REGEX WHAT: fail unless FILE has a line matching REGEX.
+lw_assert_grep() {
+	grep -qE -- "$2" "$1" 2>/dev/null || lw_fail "$3 (no /$2/ in $1)"
+	echo "ok: $3"
+}
+
+# lw_assert_eq GOT WANT WHAT
+lw_assert_eq() {
+	[ "$1" = "$2" ] || lw_fail "$3: got '$1', want '$2'"
+	echo "ok: $3 ($1)"
+}
