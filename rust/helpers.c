@@ -5,7 +5,9 @@
  * that every object belongs to exactly one module.
  */
 #include <linux/irqflags.h>
+#include <linux/preempt.h>
 #include <linux/smp.h>
+#include <asm/apic.h>
 
 #include "helpers.h"
 
@@ -17,4 +19,53 @@ bool lw_irqs_disabled(void)
 unsigned int lw_smp_processor_id(void)
 {
 	return raw_smp_processor_id();
+}
+
+bool lw_in_nmi(void)
+{
+	return in_nmi();
+}
+
+bool lw_in_hardirq(void)
+{
+	return in_hardirq();
+}
+
+bool lw_in_serving_softirq(void)
+{
+	return in_serving_softirq();
+}
+
+bool lw_in_task(void)
+{
+	return in_task();
+}
+
+unsigned long lw_spin_lock_irqsave(spinlock_t *lock)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(lock, flags);
+	return flags;
+}
+
+bool lw_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags)
+{
+	return spin_trylock_irqsave(lock, *flags);
+}
+
+void lw_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
+{
+	spin_unlock_irqrestore(lock, flags);
+}
+
+void lw_init_irq_work_hard(struct irq_work *work,
+			   void (*func)(struct irq_work *work))
+{
+	*work = IRQ_WORK_INIT_HARD(func);
+}
+
+void lw_send_nmi_self(void)
+{
+	__apic_send_IPI_self(NMI_VECTOR);
 }

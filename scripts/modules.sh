@@ -20,5 +20,6 @@ for c in ${RUSTC:-} "$LW_RUSTC" /usr/bin/rustc $(command -v rustc || true); do
 done
 [ -n "$rustc" ] || lw_die "no rustc matching the tree's \"$want\" (set RUSTC=/path/to/rustc)"
 
+"$here/scripts/bindgen.sh" "$kdir"
 [ $# -gt 0 ] || set -- modules
 exec make -C "$kdir" M="$here" RUSTC="$rustc" -j"$(( $(nproc) + 1 ))" "$@"

@@ -2,12 +2,29 @@
 
 //! The lastwords building blocks: thin, documented, safe wrappers over the C
 //! kernel APIs that the crash path needs and that the 6.12 `kernel` crate does
-//! not cover.
+//! not cover. All `unsafe` code of the project lives here.
 //!
 //! Out-of-tree modules cannot depend on each other's Rust crates, so each
 //! module includes this directory with `#[path = ".../rust/lastwords/mod.rs"]`
-//! and links its own copy of `rust/helpers.c` (the C shims declared in
-//! [`ffi`]).
+//! and links its own copy of `rust/helpers.c` (the C shims).
+//!
+//! | module            | what                                                   |
+//! |-------------------|--------------------------------------------------------|
+//! | [`context`]       | which context (task, softirq, hardirq, NMI) code runs in |
+//! | [`spinlock_irq`]  | [`spinlock_irq::SpinLockIrq`], IRQ-disabling spinlock    |
+//! | [`crash_lock`]    | kexec-style NMI-safe trylock, and the `-EBUSY` hybrid    |
+//! | [`irq_work`]      | hard `irq_work`, to leave NMI context                    |
+//! | [`nmi`]           | x86 NMI handler registration                             |
+//! | [`workqueue`]     | cancelling `kernel::workqueue` items on teardown         |
+//! | [`debugfs`]       | directories, counter files, write-to-trigger files       |
+//! | [`time`]          | msleep, monotonic clock                                  |
 
-pub mod ffi;
-pub mod irq;
+pub mod bindings;
+pub mod context;
+pub mod crash_lock;
+pub mod debugfs;
+pub mod irq_work;
+pub mod nmi;
+pub mod spinlock_irq;
+pub mod time;
+pub mod workqueue;

@@ -9,7 +9,7 @@ use kernel::prelude::*;
 #[path = "../../rust/lastwords/mod.rs"]
 pub mod lastwords;
 
-use lastwords::irq;
+use lastwords::context;
 
 module! {
     type: LwHello,
@@ -25,8 +25,8 @@ impl kernel::Module for LwHello {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         pr_info!(
             "loaded on CPU {}, irqs disabled: {}\n",
-            irq::processor_id(),
-            irq::irqs_disabled()
+            context::processor_id(),
+            context::irqs_disabled()
         );
         Ok(LwHello)
     }

@@ -8,4 +8,5 @@
 
 #![no_std]
 
+pub mod crash_lock;
 pub mod efi_name;

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * C APIs that the 6.12 kernel crate's bindings lack. scripts/bindgen.sh turns
+ * the allowlisted parts of these headers into rust/lastwords/bindings_generated.rs
+ * with the kernel tree's own bindgen flags.
+ */
+#include <linux/debugfs.h>
+#include <linux/efi.h>
+#include <linux/irq_work.h>
+#include <linux/panic_notifier.h>
+#include <linux/pstore.h>
+#include <asm/nmi.h>
+
+#include "helpers.h"

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Which context the current code runs in.
+
+use super::bindings;
+
+/// The execution context of the current code, innermost first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// Non-maskable interrupt.
+    Nmi,
+    /// Hard interrupt (including hard `irq_work`).
+    Hardirq,
+    /// Serving a softirq (timers, tasklets, ...).
+    Softirq,
+    /// Process context (possibly with preemption, bottom halves or interrupts
+    /// disabled).
+    Task,
+    /// Anything else: bottom halves disabled outside of softirq service.
+    Other,
+}
+
+impl Context {
+    /// The context of the caller.
+    pub fn current() -> Self {
+        // SAFETY: These shims only read the CPU's `preempt_count`; they are
+        // callable from any context.
+        unsafe {
+            if bindings::lw_in_nmi() {
+                Context::Nmi
+            } else if bindings::lw_in_hardirq() {
+                Context::Hardirq
+            } else if bindings::lw_in_serving_softirq() {
+                Context::Softirq
+            } else if bindings::lw_in_task() {
+                Context::Task
+            } else {
+                Context::Other
+            }
+        }
+    }
+
+    /// A short lowercase name ("nmi", "hardirq", ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Nmi => "nmi",
+            Context::Hardirq => "hardirq",
+            Context::Softirq => "softirq",
+            Context::Task => "task",
+            Context::Other => "other",
+        }
+    }
+}
+
+/// Returns whether interrupts are disabled on the current CPU.
+pub fn irqs_disabled() -> bool {
+    // SAFETY: `irqs_disabled()` only reads the CPU's flags; callable anywhere.
+    unsafe { bindings::lw_irqs_disabled() }
+}
+
+/// Returns the number of the CPU this code runs on.
+///
+/// Without preemption disabled the caller may migrate right after the call,
+/// so the value is then only a hint (like C's `raw_smp_processor_id()`).
+pub fn processor_id() -> u32 {
+    // SAFETY: `raw_smp_processor_id()` reads a per-CPU variable; callable
+    // anywhere.
+    unsafe { bindings::lw_smp_processor_id() }
+}

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Sleeping and reading the monotonic clock.
+
+/// Sleeps for at least `ms` milliseconds. Process context only.
+pub fn msleep(ms: u32) {
+    // SAFETY: `msleep()` may be called from any sleepable context; callers
+    // are in process context (documented requirement).
+    unsafe { kernel::bindings::msleep(ms) }
+}
+
+/// The monotonic clock in nanoseconds (`ktime_get()`). Not NMI-safe (it may
+/// retry on a seqcount held by the interrupted code): not for NMI context.
+pub fn now_ns() -> i64 {
+    // SAFETY: `ktime_get()` may be called from task, softirq and hardirq
+    // context.
+    unsafe { kernel::bindings::ktime_get() }
+}
