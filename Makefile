@@ -10,7 +10,7 @@
 
 export KDIR
 
-.PHONY: all modules setup kernel check lint hosttest selftest demo bench clean
+.PHONY: all modules setup kernel check lint fmt hosttest selftest demo bench clean
 
 all: modules
 
@@ -25,6 +25,9 @@ modules: kernel
 
 lint: kernel
 	@scripts/lint.sh
+
+fmt: kernel
+	@scripts/lint.sh --fix
 
 hosttest:
 	@scripts/hosttest.sh

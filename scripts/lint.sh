@@ -13,6 +13,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$(KDIR=${KDIR:-} "$here/scripts/kernel.sh")
 cd "$here"
 
+# `lint.sh --fix` rewrites the files instead of checking them (make fmt).
+mode=--check
+[ "${1:-}" != --fix ] || mode=
+
 mapfile -t rs < <(git ls-files '*.rs' 2>/dev/null || find . -name '*.rs' -not -path './target/*')
 [ -x "$LW_RUSTFMT" ] || lw_die "$LW_RUSTFMT missing (apt-get install rustfmt-web)"
 lw_say "lint: rustfmt --check (${#rs[@]} files)"
@@ -22,8 +26,9 @@ host=() kern=()
 for f in "${rs[@]}"; do
 	case "$f" in rust/core/*) host+=("$f") ;; *) kern+=("$f") ;; esac
 done
-[ ${#kern[@]} -eq 0 ] || "$LW_RUSTFMT" --check --edition 2021 --config-path "$kdir/.rustfmt.toml" "${kern[@]}"
-[ ${#host[@]} -eq 0 ] || "$LW_RUSTFMT" --check --edition 2021 "${host[@]}"
+[ ${#kern[@]} -eq 0 ] || "$LW_RUSTFMT" $mode --edition 2021 --config-path "$kdir/.rustfmt.toml" "${kern[@]}"
+[ ${#host[@]} -eq 0 ] || "$LW_RUSTFMT" $mode --edition 2021 "${host[@]}"
+[ -n "$mode" ] || exit 0
 
 lw_say "lint: clippy build of the modules (CLIPPY=1)"
 [ -x "$LW_CLIPPY_DRIVER" ] || lw_die "$LW_CLIPPY_DRIVER missing (apt-get install rust-web-clippy)"

@@ -52,3 +52,28 @@ lw_assert_eq() {
 	[ "$1" = "$2" ] || lw_fail "$3: got '$1', want '$2'"
 	echo "ok: $3 ($1)"
 }
+
+# Guest-side snippet: print every counter file of a debugfs directory as
+# "name=value" lines. Use inside a guest command: "$(lw_dump_counters DIR)".
+lw_dump_counters() {
+	echo "for f in /sys/kernel/debug/$1/*; do [ -f \"\$f\" ] && [ -r \"\$f\" ] && [ \"\${f##*/}\" != run ] && echo \"\${f##*/}=\$(cat \"\$f\")\"; done"
+}
+
+# Guest-side snippet: mount debugfs if needed.
+LW_GUEST_DEBUGFS='mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug'
+
+# lw_counter FILE NAME: the value of NAME in a "name=value" dump (last one).
+lw_counter() {
+	sed -n "s/^$2=//p" "$1" | tail -1
+}
+
+# lw_wait_console LOGDIR REGEX TIMEOUT: wait until a running boot's console
+# shows REGEX. Returns 1 on timeout.
+lw_wait_console() {
+	local i
+	for ((i = 0; i < $3 * 5; i++)); do
+		grep -qE -- "$2" "$1/console.log" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}

@@ -101,7 +101,9 @@ impl Dir {
     /// Creates `/sys/kernel/debug/<name>`.
     pub fn new(name: &CStr) -> Result<Self> {
         // SAFETY: `name` is a valid C string; a null parent means the root.
-        let d = check(unsafe { bindings::debugfs_create_dir(name.as_char_ptr(), core::ptr::null_mut()) })?;
+        let d = check(unsafe {
+            bindings::debugfs_create_dir(name.as_char_ptr(), core::ptr::null_mut())
+        })?;
         // INVARIANT: a valid directory dentry.
         Ok(Self { dentry: d })
     }
@@ -171,7 +173,9 @@ impl<H: WriteHandler> TriggerDir<H> {
             }),
             GFP_KERNEL,
         )?;
-        let h = core::ptr::from_ref(&this.handler).cast_mut().cast::<c_void>();
+        let h = core::ptr::from_ref(&this.handler)
+            .cast_mut()
+            .cast::<c_void>();
         // SAFETY: `h` points at the pinned handler, which outlives the file
         // (type invariant); the fops are a static constant built for `H`,
         // matching `write_trampoline`'s requirements.

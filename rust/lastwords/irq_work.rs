@@ -56,7 +56,9 @@ unsafe impl<T: IrqWorkHandler> Sync for IrqWork<T> {}
 unsafe extern "C" fn run_trampoline<T: IrqWorkHandler>(work: *mut bindings::irq_work) {
     // SAFETY: `work` is the `work` field of a live `IrqWork<T>` (function
     // safety requirement), and `Opaque` is `repr(transparent)`.
-    let this = unsafe { &*kernel::container_of!(work.cast::<Opaque<bindings::irq_work>>(), IrqWork<T>, work) };
+    let this = unsafe {
+        &*kernel::container_of!(work.cast::<Opaque<bindings::irq_work>>(), IrqWork<T>, work)
+    };
     this.data.run();
 }
 

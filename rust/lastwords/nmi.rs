@@ -80,7 +80,7 @@ pub trait NmiHandler: Sync + Sized + 'static {
 }
 
 /// The C handler: finds the registered instance of `H` and runs it.
-unsafe extern "C" fn handle_trampoline<H: NmiHandler>(
+extern "C" fn handle_trampoline<H: NmiHandler>(
     _kind: kernel::ffi::c_uint,
     _regs: *mut bindings::pt_regs,
 ) -> kernel::ffi::c_int {
@@ -141,10 +141,17 @@ impl<H: NmiHandler> NmiRegistration<H> {
     /// Publishes the handler and puts it on the NMI chain. `EBUSY` if another
     /// instance of `H` is registered, or this one already is.
     pub fn register(self: Pin<&Self>) -> Result {
-        let me = core::ptr::from_ref(&self.handler).cast_mut().cast::<c_void>();
+        let me = core::ptr::from_ref(&self.handler)
+            .cast_mut()
+            .cast::<c_void>();
         H::slot()
             .0
-            .compare_exchange(core::ptr::null_mut(), me, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                core::ptr::null_mut(),
+                me,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .map_err(|_| EBUSY)?;
         let action = self.action.get();
         // SAFETY: `action` is pinned and not on any list (not registered:
