@@ -12,3 +12,4 @@
 #include <asm/nmi.h>
 
 #include "helpers.h"
+#include "../samples/lw_bench/lw_bench_anchor.h"

@@ -22,6 +22,7 @@ allow=(
 	--allowlist-function 'pstore_(register|unregister)'
 	--allowlist-function 'efivar_(lock|trylock|unlock|supports_writes|get_variable|get_next_variable|set_variable|set_variable_locked|query_variable_store)'
 	--allowlist-function 'efi_status_to_err|lw_.*'
+	--allowlist-type 'spinlock_t|atomic_t'
 	--allowlist-function 'atomic_notifier_chain_(register|unregister)|panic|simple_open|noop_llseek'
 	--allowlist-var 'panic_notifier_list|efi'
 	--allowlist-type 'irq_work|nmiaction|pstore_info|pstore_record|efi_guid_t|efi_char16_t|efi_status_t'
@@ -30,7 +31,7 @@ allow=(
 	--allowlist-item 'EFI_(SUCCESS|NOT_FOUND|BUFFER_TOO_SMALL|OUT_OF_RESOURCES|WRITE_PROTECTED|DEVICE_ERROR|SECURITY_VIOLATION|INVALID_PARAMETER|UNSUPPORTED|NOT_READY|ABORTED)'
 )
 
-key=$( { cat "$cmdfile" "$here/rust/bindings_helper.h" "$here/rust/helpers.h" "$0"; } | sha256sum | cut -c1-16)
+key=$( { cat "$cmdfile" "$here/rust/bindings_helper.h" "$here/rust/helpers.h" "$here"/samples/*/*.h "$0"; } | sha256sum | cut -c1-16)
 if [ -f "$out" ] && head -1 "$out" | grep -q "key $key"; then
 	exit 0
 fi

@@ -99,6 +99,12 @@ impl<T> SpinLockIrq<T> {
         })
     }
 
+    /// The C `spinlock_t`, e.g. to hand to a C function. Using it is unsafe
+    /// (and must follow this lock's rules); getting it is not.
+    pub fn as_raw(&self) -> *mut bindings::spinlock_t {
+        self.state.get()
+    }
+
     /// Disables local interrupts and takes the lock, spinning while another
     /// CPU holds it. Not for NMI context.
     pub fn lock(&self) -> SpinLockIrqGuard<'_, T> {

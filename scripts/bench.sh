@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: in-VM microbenchmarks of the lastwords primitives against
+# their C anchors, measured in the same boot (samples/lw_bench), printed as a
+# table of medians of 5 rounds and Rust/C ratios. ITERATIONS (default 10^6)
+# per round. Benchmarks, not tests: no pass/fail threshold.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/lib.sh"
+iters=${ITERATIONS:-1000000}
+log=$LW_LOGS/bench-$(date +%Y%m%d-%H%M%S)
+
+lw_say "bench: booting the lockdep kernel (TCG) with lw_bench, $iters iterations x 5 rounds"
+"$here/scripts/vm.sh" --log "$log" --timeout 1800 -- "
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+	insmod ./lw_bench.ko || exit 10
+	echo $iters >/sys/kernel/debug/lw_bench/run || exit 11
+	rmmod lw_bench
+" || { tail -30 "$log/console.log"; lw_die "bench VM failed (logs: $log)"; }
+
+python3 - "$log/dmesg.log" "$iters" <<'PY'
+import re, statistics, sys
+path, iters = sys.argv[1], int(sys.argv[2])
+s = {}
+for line in open(path, errors="replace"):
+    m = re.search(r"lw_bench: sample (\S+) (c|rust) (\d+)", line)
+    if m:
+        s.setdefault(m[1], {}).setdefault(m[2], []).append(int(m[3]))
+labels = {
+    "spinlock_irqsave": "SpinLockIrq lock+unlock vs spin_lock_irqsave/restore",
+    "crash_trylock": "CrashLock try_lock+drop vs atomic_try_cmpxchg_acquire/set_release",
+    "crash_trylock_cpu_tag": "CrashLock try_lock_here (CPU owner tag) vs the same C",
+}
+print(f"\nlastwords microbenchmarks: median of 5 rounds x {iters} iterations, one boot")
+print("(lockdep kernel under TCG: absolute times are emulated; compare the ratios)\n")
+print(f"| {'case':<70} | {'C ns/op':>8} | {'Rust ns/op':>10} | {'Rust/C':>6} |")
+print(f"|{'-'*72}|{'-'*10}|{'-'*12}|{'-'*8}|")
+for case, label in labels.items():
+    if case not in s or len(s[case].get("c", [])) < 5 or len(s[case].get("rust", [])) < 5:
+        sys.exit(f"bench: missing samples for {case}")
+    c = statistics.median(s[case]["c"]) / iters
+    r = statistics.median(s[case]["rust"]) / iters
+    print(f"| {label:<70} | {c:>8.1f} | {r:>10.1f} | {r / c:>5.2f}x |")
+print(f"\nraw samples: {path}")
+PY
