@@ -13,3 +13,4 @@
 
 #include "helpers.h"
 #include "../samples/lw_bench/lw_bench_anchor.h"
+#include "efi_pstore/lw_efi_pstore_params.h"

@@ -5,11 +5,18 @@
  * that every object belongs to exactly one module.
  */
 #include <linux/irqflags.h>
+#include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/smp.h>
 #include <asm/apic.h>
 
 #include "helpers.h"
+
+/*
+ * rust/lastwords/efivar.rs wraps the efivar_*() functions, exported in the
+ * EFIVAR namespace; every module links the whole library.
+ */
+MODULE_IMPORT_NS(EFIVAR);
 
 bool lw_irqs_disabled(void)
 {

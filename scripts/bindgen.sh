@@ -20,8 +20,8 @@ allow=(
 	--allowlist-function '__register_nmi_handler|unregister_nmi_handler'
 	--allowlist-function 'debugfs_(create_dir|create_file|create_u32|create_u64|create_bool|create_atomic_t|remove)'
 	--allowlist-function 'pstore_(register|unregister)'
-	--allowlist-function 'efivar_(lock|trylock|unlock|supports_writes|get_variable|get_next_variable|set_variable|set_variable_locked|query_variable_store)'
-	--allowlist-function 'efi_status_to_err|lw_.*'
+	--allowlist-function 'efivar_(lock|trylock|unlock|supports_writes|get_variable|get_next_variable|set_variable|set_variable_locked|query_variable_info)'
+	--allowlist-function 'efi_status_to_err|lw_.*|ktime_get_real_seconds'
 	--allowlist-type 'spinlock_t|atomic_t'
 	--allowlist-function 'atomic_notifier_chain_(register|unregister)|panic|simple_open|noop_llseek'
 	--allowlist-var 'panic_notifier_list|efi'
@@ -31,7 +31,7 @@ allow=(
 	--allowlist-item 'EFI_(SUCCESS|NOT_FOUND|BUFFER_TOO_SMALL|OUT_OF_RESOURCES|WRITE_PROTECTED|DEVICE_ERROR|SECURITY_VIOLATION|INVALID_PARAMETER|UNSUPPORTED|NOT_READY|ABORTED)'
 )
 
-key=$( { cat "$cmdfile" "$here/rust/bindings_helper.h" "$here/rust/helpers.h" "$here"/samples/*/*.h "$0"; } | sha256sum | cut -c1-16)
+key=$( { cat "$cmdfile" "$here/rust/bindings_helper.h" "$here/rust/helpers.h" "$here"/samples/*/*.h "$here"/rust/*/*.h "$0"; } | sha256sum | cut -c1-16)
 if [ -f "$out" ] && head -1 "$out" | grep -q "key $key"; then
 	exit 0
 fi

@@ -10,3 +10,4 @@
 
 pub mod crash_lock;
 pub mod efi_name;
+pub mod efi_status;

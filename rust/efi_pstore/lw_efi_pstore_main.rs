@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! lw_efi_pstore: a pstore backend that keeps kmsg dumps in EFI variables,
+//! compatible with the C `efi_pstore` (same GUID, names and attributes), and
+//! that still stores a panic's record when another CPU held the efivars lock
+//! at the time of the panic (the C backend gives up with `-EBUSY`).
+//!
+//! Parameters (validated at load): `record_size` (1024..32768), `max_reason`
+//! (1..5), `enabled` (run-time switch). Counters in
+//! `/sys/kernel/debug/lw_efi_pstore/`.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::prelude::*;
+use kernel::sync::Mutex;
+use kernel::{c_str, new_mutex};
+
+#[path = "../lastwords/mod.rs"]
+pub mod lastwords;
+
+#[path = "../core/src/efi_name.rs"]
+pub mod efi_name;
+
+use efi_name::{DumpName, DUMP_NAME_LEN};
+use lastwords::bindings;
+use lastwords::debugfs::Dir;
+use lastwords::efivar::{self, EfiStatus, EfivarsGuard, Guid, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
+use lastwords::pstore::{self, Backend, EraseRecord, ReadRecord, Registration, WriteRecord};
+
+module! {
+    type: LwEfiPstore,
+    name: "lw_efi_pstore",
+    author: "lastwords developers",
+    description: "EFI variable backend for pstore, in Rust",
+    license: "GPL",
+}
+
+/// Record sizes accepted for `record_size`.
+const RECORD_SIZE_MIN: u32 = 1024;
+const RECORD_SIZE_MAX: u32 = 32768;
+/// UCS-2 characters of the name buffer for enumeration (512 bytes, as the C
+/// backend uses, the smallest limit seen in firmware).
+const ENUM_NAME_LEN: usize = 256;
+/// Largest variable read back.
+const READ_MAX: usize = 65536;
+
+macro_rules! counters {
+    ($($name:ident => $file:literal),* $(,)?) => {
+        $(static $name: AtomicU64 = AtomicU64::new(0);)*
+        fn counter_files(dir: &Dir) {
+            $(dir.u64_file(c_str!($file), &$name);)*
+        }
+    };
+}
+
+counters!(
+    WRITTEN => "written",
+    WRITE_ERRORS => "write_errors",
+    WRITE_BUSY => "write_busy",
+    BYPASSED => "written_bypassing_lock",
+    FIRMWARE_BUSY => "firmware_busy",
+    SKIPPED => "skipped_disabled",
+    READ => "read",
+    READ_ERRORS => "read_errors",
+    ERASED => "erased",
+);
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+fn enabled() -> bool {
+    // SAFETY: Reads a module parameter with READ_ONCE(); callable anywhere.
+    unsafe { bindings::lw_efi_pstore_enabled() }
+}
+
+/// A read iteration: holds the efivars lock from `open` to `close`. Dropping
+/// it (on close, or on any error building it) releases the lock.
+struct Session {
+    lock: EfivarsGuard,
+    name: KBox<[u16; ENUM_NAME_LEN]>,
+    scratch: KVec<u8>,
+}
+
+#[pin_data]
+struct EfiPstore {
+    #[pin]
+    session: Mutex<Option<Session>>,
+}
+
+impl EfiPstore {
+    /// The panic/NMI-safe store: trylock only, non-blocking firmware call.
+    fn store_atomic(&self, name: &[u16], r: &WriteRecord<'_>) -> Result {
+        let res = match EfivarsGuard::try_lock() {
+            Ok(g) => g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, r.data, true),
+            Err(_) if r.reason == pstore::reason::PANIC => {
+                // The other CPUs are stopped: the holder will never release
+                // the lock. The firmware may still be entered if it is not
+                // mid-call, which the non-blocking wrapper checks.
+                let res = efivar::set_variable_bypassing_lock(
+                    name,
+                    &LINUX_EFI_CRASH_GUID,
+                    ATTR_NV_BS_RT,
+                    r.data,
+                );
+                if res.is_ok() {
+                    bump(&BYPASSED);
+                }
+                res
+            }
+            Err(e) => {
+                bump(&WRITE_BUSY);
+                return Err(e);
+            }
+        };
+        res.map_err(|(st, e)| {
+            if st == EfiStatus::NotReady {
+                bump(&FIRMWARE_BUSY);
+                pr_emerg!(
+                    "firmware busy on another CPU: not re-entering it; part {} not stored\n",
+                    r.part
+                );
+            }
+            e
+        })
+    }
+
+    /// Process-context store (pmsg): may sleep for the lock and the firmware.
+    fn store_blocking(&self, name: &[u16], r: &WriteRecord<'_>) -> Result {
+        let g = EfivarsGuard::lock()?;
+        g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, r.data, false)
+            .map_err(|(_, e)| e)
+    }
+}
+
+impl Backend for EfiPstore {
+    type Private = [u16; DUMP_NAME_LEN];
+
+    fn open(&self) -> Result {
+        // Allocate first: nothing is held if this fails.
+        let name = KBox::new([0u16; ENUM_NAME_LEN], GFP_KERNEL)?;
+        let scratch = KVec::from_elem(0u8, READ_MAX, GFP_KERNEL)?;
+        let lock = EfivarsGuard::lock()?;
+        *self.session.lock() = Some(Session {
+            lock,
+            name,
+            scratch,
+        });
+        Ok(())
+    }
+
+    fn close(&self) {
+        drop(self.session.lock().take());
+    }
+
+    fn read(&self) -> Result<Option<ReadRecord<Self::Private>>> {
+        let mut guard = self.session.lock();
+        let s = guard.as_mut().ok_or(EINVAL)?;
+        loop {
+            let mut guid = Guid::zero();
+            if !s.lock.next_variable(&mut s.name[..], &mut guid)? {
+                return Ok(None);
+            }
+            if guid != LINUX_EFI_CRASH_GUID {
+                continue;
+            }
+            // Unlike the C backend, a foreign name under the crash GUID is
+            // skipped instead of ending the enumeration.
+            let Some((dn, _form)) = DumpName::parse_ucs2(&s.name[..]) else {
+                continue;
+            };
+            let size = match s.lock.get_variable(&s.name[..], &guid, &mut s.scratch) {
+                Ok(n) => n,
+                Err(e) => {
+                    bump(&READ_ERRORS);
+                    pr_warn!("reading a record failed: {:?}; skipped\n", e);
+                    continue;
+                }
+            };
+            let Some(bytes) = s.scratch.get(..size).filter(|b| !b.is_empty()) else {
+                continue;
+            };
+            let mut data = KVec::with_capacity(size, GFP_KERNEL)?;
+            data.extend_from_slice(bytes, GFP_KERNEL)?;
+            let mut private = [0u16; DUMP_NAME_LEN];
+            for (p, n) in private.iter_mut().zip(s.name.iter()).take(DUMP_NAME_LEN - 1) {
+                *p = *n;
+            }
+            bump(&READ);
+            return Ok(Some(ReadRecord {
+                record_type: dn.record_type,
+                id: dn.generic_id(),
+                time: dn.time,
+                count: dn.count,
+                part: dn.part,
+                compressed: dn.compressed,
+                data,
+                private: Some(KBox::new(private, GFP_KERNEL)?),
+            }));
+        }
+    }
+
+    fn write(&self, r: &WriteRecord<'_>) -> Result<u64> {
+        let dn = DumpName {
+            record_type: r.record_type,
+            part: r.part,
+            count: r.count,
+            time: r.time,
+            compressed: r.compressed,
+        };
+        let id = dn.generic_id();
+        if !enabled() {
+            bump(&SKIPPED);
+            return Ok(id);
+        }
+        // An empty SetVariable would delete the variable.
+        if r.data.is_empty() {
+            return Err(EINVAL);
+        }
+        let mut name = [0u16; DUMP_NAME_LEN];
+        dn.encode_ucs2(&mut name);
+        let res = if r.record_type == pstore::record_type::PMSG {
+            self.store_blocking(&name, r)
+        } else {
+            self.store_atomic(&name, r)
+        };
+        match res {
+            Ok(()) => {
+                bump(&WRITTEN);
+                Ok(id)
+            }
+            Err(e) => {
+                bump(&WRITE_ERRORS);
+                Err(e)
+            }
+        }
+    }
+
+    fn erase(&self, r: &EraseRecord<'_, Self::Private>) -> Result {
+        let name = r.private.ok_or(EINVAL)?;
+        let g = EfivarsGuard::lock()?;
+        match g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false) {
+            Ok(()) | Err((EfiStatus::NotFound, _)) => {
+                bump(&ERASED);
+                Ok(())
+            }
+            Err((_, e)) => Err(e),
+        }
+    }
+}
+
+struct LwEfiPstore {
+    _dir: Dir,
+    _reg: Pin<KBox<Registration<EfiPstore>>>,
+}
+
+impl kernel::Module for LwEfiPstore {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: Reads module parameters, set before init runs.
+        let (record_size, max_reason) = unsafe {
+            (
+                bindings::lw_efi_pstore_record_size(),
+                bindings::lw_efi_pstore_max_reason(),
+            )
+        };
+        if !(RECORD_SIZE_MIN..=RECORD_SIZE_MAX).contains(&record_size) {
+            pr_err!(
+                "record_size={} is out of range {}..{}: not loading\n",
+                record_size,
+                RECORD_SIZE_MIN,
+                RECORD_SIZE_MAX
+            );
+            return Err(EINVAL);
+        }
+        let max_reason = match u32::try_from(max_reason) {
+            Ok(m @ 1..=pstore::reason::MAX) => m,
+            _ => {
+                pr_err!(
+                    "max_reason={} is out of range 1..{}: not loading\n",
+                    max_reason,
+                    pstore::reason::MAX
+                );
+                return Err(EINVAL);
+            }
+        };
+        if !efivar::supports_writes() {
+            pr_err!("EFI variables are not writable here (no UEFI runtime services?)\n");
+            return Err(ENODEV);
+        }
+        let reg = Registration::register(
+            c_str!("lw_efi_pstore"),
+            pstore::FLAGS_DMESG,
+            max_reason,
+            record_size as usize,
+            try_pin_init!(EfiPstore {
+                session <- new_mutex!(None, "lw_efi_pstore::session"),
+            }),
+        )
+        .inspect_err(|e| {
+            if *e == EBUSY {
+                pr_err!("another pstore backend is registered (e.g. efi_pstore): unload it first\n");
+            }
+        })?;
+        let dir = Dir::new(c_str!("lw_efi_pstore"))?;
+        counter_files(&dir);
+        pr_info!(
+            "registered: record_size={} max_reason={}\n",
+            record_size,
+            max_reason
+        );
+        Ok(LwEfiPstore {
+            _dir: dir,
+            _reg: reg,
+        })
+    }
+}

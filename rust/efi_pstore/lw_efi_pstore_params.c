@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lw_efi_pstore's module parameters (validated by the Rust side at load) and
+ * its own copy of the lastwords C shims.
+ */
+#include <linux/compiler.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "lw_efi_pstore_params.h"
+#include "../helpers.c"
+
+static unsigned int record_size = 1024;
+module_param(record_size, uint, 0444);
+MODULE_PARM_DESC(record_size,
+		 "size of each pstore EFI variable in bytes, 1024..32768 (default 1024)");
+
+static int max_reason = 2;
+module_param(max_reason, int, 0444);
+MODULE_PARM_DESC(max_reason,
+		 "largest kmsg_dump reason stored: 1 panic, 2 oops (default), 3 emerg, 4 shutdown, 5 all");
+
+static bool enabled = true;
+module_param(enabled, bool, 0644);
+MODULE_PARM_DESC(enabled, "store new records (Y) or drop them (N); may change at run time");
+
+unsigned int lw_efi_pstore_record_size(void)
+{
+	return record_size;
+}
+
+int lw_efi_pstore_max_reason(void)
+{
+	return max_reason;
+}
+
+bool lw_efi_pstore_enabled(void)
+{
+	return READ_ONCE(enabled);
+}

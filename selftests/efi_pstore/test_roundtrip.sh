@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# lw_efi_pstore, task-context panic: boot 1 loads it and panics through sysrq;
+# boot 2, same NVRAM, finds the panic and a marker in its dmesg records; then
+# `rm` of every record erases the EFI variables (boot 3 finds none).
+. "$(dirname "$0")/../lib.sh"
+
+nv=$LW_TEST_LOG/nvram.fd
+marker="lw-roundtrip-$(date +%s)-$RANDOM"
+lw_expect_splat 'Kernel panic - not syncing: sysrq triggered crash'
+
+lw_boot boot1-crash --nvram "$nv" -- "
+	insmod ./lw_efi_pstore.ko || exit 10
+	echo '$marker' >/dev/kmsg
+	echo 1 >/proc/sys/kernel/sysrq
+	echo c >/proc/sysrq-trigger
+"
+lw_assert_eq "$(lw_result boot1-crash)" panic "boot 1 went down in a panic"
+
+lw_boot boot2-read --nvram "$nv" -- "
+	insmod ./lw_efi_pstore.ko || exit 10
+	mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/pstore || exit 11
+	ls /sys/fs/pstore
+	cat /sys/fs/pstore/dmesg-lw_efi_pstore-* >\"\$LW_LOG/records.txt\" || exit 12
+	ls /sys/firmware/efi/efivars | grep -c '^dump-type' | sed 's/^/vars_before_rm=/'
+	rm /sys/fs/pstore/dmesg-lw_efi_pstore-* || exit 13
+	ls /sys/firmware/efi/efivars | grep -c '^dump-type' | sed 's/^/vars_after_rm=/'
+	$LW_GUEST_DEBUGFS
+	$(lw_dump_counters lw_efi_pstore)
+"
+rc=$?
+out=$LW_TEST_LOG/boot2-read/out.log
+cat "$out"
+lw_assert_eq "$rc" 0 "boot 2 read and erased the records"
+r=$LW_TEST_LOG/boot2-read/records.txt
+lw_assert_grep "$r" "$marker" "record holds boot 1's marker"
+lw_assert_grep "$r" 'Kernel panic - not syncing: sysrq triggered crash' "record holds the panic message"
+n=$(lw_counter "$out" vars_before_rm)
+[ "${n:-0}" -gt 0 ] || lw_fail "no dump-type variables before rm"
+lw_assert_eq "$(lw_counter "$out" read)" "$n" "one record read per EFI variable"
+lw_assert_eq "$(lw_counter "$out" vars_after_rm)" 0 "rm erased every EFI variable"
+lw_assert_eq "$(lw_counter "$out" erased)" "$n" "erase counter"
+echo "records: $n parts, $(wc -c <"$r") bytes"
