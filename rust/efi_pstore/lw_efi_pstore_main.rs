@@ -77,7 +77,10 @@ fn enabled() -> bool {
 /// it (on close, or on any error building it) releases the lock.
 struct Session {
     lock: EfivarsGuard,
+    /// Name and GUID of the previous variable: `GetNextVariableName` needs
+    /// both to go on.
     name: KBox<[u16; ENUM_NAME_LEN]>,
+    guid: Guid,
     scratch: KVec<u8>,
 }
 
@@ -143,6 +146,7 @@ impl Backend for EfiPstore {
         *self.session.lock() = Some(Session {
             lock,
             name,
+            guid: Guid::zero(),
             scratch,
         });
         Ok(())
@@ -156,11 +160,10 @@ impl Backend for EfiPstore {
         let mut guard = self.session.lock();
         let s = guard.as_mut().ok_or(EINVAL)?;
         loop {
-            let mut guid = Guid::zero();
-            if !s.lock.next_variable(&mut s.name[..], &mut guid)? {
+            if !s.lock.next_variable(&mut s.name[..], &mut s.guid)? {
                 return Ok(None);
             }
-            if guid != LINUX_EFI_CRASH_GUID {
+            if s.guid != LINUX_EFI_CRASH_GUID {
                 continue;
             }
             // Unlike the C backend, a foreign name under the crash GUID is
@@ -168,7 +171,7 @@ impl Backend for EfiPstore {
             let Some((dn, _form)) = DumpName::parse_ucs2(&s.name[..]) else {
                 continue;
             };
-            let size = match s.lock.get_variable(&s.name[..], &guid, &mut s.scratch) {
+            let size = match s.lock.get_variable(&s.name[..], &s.guid, &mut s.scratch) {
                 Ok(n) => n,
                 Err(e) => {
                     bump(&READ_ERRORS);
