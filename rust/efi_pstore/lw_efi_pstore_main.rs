@@ -107,6 +107,9 @@ impl EfiPstore {
                 );
                 if res.is_ok() {
                     bump(&BYPASSED);
+                    if r.part == 1 {
+                        pr_emerg!("efivars lock held by a stopped CPU: panic record written without it\n");
+                    }
                 }
                 res
             }
