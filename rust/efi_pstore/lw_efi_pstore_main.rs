@@ -108,7 +108,9 @@ impl EfiPstore {
                 if res.is_ok() {
                     bump(&BYPASSED);
                     if r.part == 1 {
-                        pr_emerg!("efivars lock held by a stopped CPU: panic record written without it\n");
+                        pr_emerg!(
+                            "efivars lock held by a stopped CPU: panic record written without it\n"
+                        );
                     }
                 }
                 res
@@ -188,7 +190,11 @@ impl Backend for EfiPstore {
             let mut data = KVec::with_capacity(size, GFP_KERNEL)?;
             data.extend_from_slice(bytes, GFP_KERNEL)?;
             let mut private = [0u16; DUMP_NAME_LEN];
-            for (p, n) in private.iter_mut().zip(s.name.iter()).take(DUMP_NAME_LEN - 1) {
+            for (p, n) in private
+                .iter_mut()
+                .zip(s.name.iter())
+                .take(DUMP_NAME_LEN - 1)
+            {
                 *p = *n;
             }
             bump(&READ);
@@ -303,7 +309,9 @@ impl kernel::Module for LwEfiPstore {
         )
         .inspect_err(|e| {
             if *e == EBUSY {
-                pr_err!("another pstore backend is registered (e.g. efi_pstore): unload it first\n");
+                pr_err!(
+                    "another pstore backend is registered (e.g. efi_pstore): unload it first\n"
+                );
             }
         })?;
         let dir = Dir::new(c_str!("lw_efi_pstore"))?;

@@ -163,6 +163,12 @@ unsafe fn backend_of<'a, B: Backend>(psi: *mut bindings::pstore_info) -> &'a B {
     unsafe { &*(*psi).data.cast::<B>() }
 }
 
+/// The C `open` callback.
+///
+/// # Safety
+///
+/// Called by pstore with a `pstore_info` of a registered `Registration<B>` (whose
+/// `data` is the backend), valid for the duration of the call.
 unsafe extern "C" fn open_trampoline<B: Backend>(psi: *mut bindings::pstore_info) -> i32 {
     // SAFETY: pstore passes the registered `info`.
     let b = unsafe { backend_of::<B>(psi) };
@@ -172,6 +178,12 @@ unsafe extern "C" fn open_trampoline<B: Backend>(psi: *mut bindings::pstore_info
     }
 }
 
+/// The C `close` callback.
+///
+/// # Safety
+///
+/// Called by pstore with a `pstore_info` of a registered `Registration<B>` (whose
+/// `data` is the backend), valid for the duration of the call.
 unsafe extern "C" fn close_trampoline<B: Backend>(psi: *mut bindings::pstore_info) -> i32 {
     // SAFETY: pstore passes the registered `info`.
     let b = unsafe { backend_of::<B>(psi) };
@@ -179,6 +191,12 @@ unsafe extern "C" fn close_trampoline<B: Backend>(psi: *mut bindings::pstore_inf
     0
 }
 
+/// The C `read` callback.
+///
+/// # Safety
+///
+/// Called by pstore with a `pstore_record` of a registered `Registration<B>` (whose
+/// `data` is the backend), valid for the duration of the call.
 unsafe extern "C" fn read_trampoline<B: Backend>(rec: *mut bindings::pstore_record) -> isize {
     // SAFETY: pstore passes a valid record whose `psi` is the registered
     // `info`, with exclusive access for the call.
@@ -213,6 +231,12 @@ unsafe extern "C" fn read_trampoline<B: Backend>(rec: *mut bindings::pstore_reco
     len as isize
 }
 
+/// The C `write` callback.
+///
+/// # Safety
+///
+/// Called by pstore with a `pstore_record` of a registered `Registration<B>` (whose
+/// `data` is the backend), valid for the duration of the call.
 unsafe extern "C" fn write_trampoline<B: Backend>(rec: *mut bindings::pstore_record) -> i32 {
     // SAFETY: pstore passes a valid record whose `psi` is the registered
     // `info`; `buf` holds `size` bytes for the duration of the call.
@@ -244,6 +268,12 @@ unsafe extern "C" fn write_trampoline<B: Backend>(rec: *mut bindings::pstore_rec
     }
 }
 
+/// The C `erase` callback.
+///
+/// # Safety
+///
+/// Called by pstore with a `pstore_record` of a registered `Registration<B>` (whose
+/// `data` is the backend), valid for the duration of the call.
 unsafe extern "C" fn erase_trampoline<B: Backend>(rec: *mut bindings::pstore_record) -> i32 {
     // SAFETY: pstore passes a valid record of this backend; `priv_` is null
     // or what `read_trampoline` stored: a `B::Private` from a `KBox`.
@@ -290,7 +320,9 @@ impl<B: Backend> Registration<B> {
             GFP_KERNEL,
         )?;
         let info = this.info.get();
-        let data = core::ptr::from_ref(&this.backend).cast_mut().cast::<c_void>();
+        let data = core::ptr::from_ref(&this.backend)
+            .cast_mut()
+            .cast::<c_void>();
         // SAFETY: `info` is pinned and not yet known to pstore: zero it and
         // fill in what pstore reads (it initialises the lock and mutex).
         let ret = unsafe {
