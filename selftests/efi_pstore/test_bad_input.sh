@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Bad input gets a clear error and loses nothing:
+#  - out-of-range or malformed parameters refuse the load, with a message;
+#  - another pstore backend registered: EBUSY, nothing half-registered, and
+#    the load works once that backend is gone;
+#  - the run-time switch: with enabled=N an oops dump is skipped (counted),
+#    with enabled=Y the next one is written.
+. "$(dirname "$0")/../lib.sh"
+
+lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'
+lw_expect_splat 'Oops: invalid opcode'
+
+m=./lw_efi_pstore.ko
+lw_boot bad -- "
+	$LW_GUEST_DEBUGFS
+	try() { echo \"\$1: \$(insmod $m \$2 2>&1 && echo loaded)\"; }
+	try small record_size=100
+	try big record_size=99999
+	try malformed record_size=abc
+	try reason_high max_reason=9
+	try reason_zero max_reason=0
+	modprobe efi_pstore || exit 10
+	try other_backend ''
+	grep -q '^lw_efi_pstore ' /proc/modules && echo half_loaded=yes
+	[ -e /sys/kernel/debug/lw_efi_pstore ] && echo half_debugfs=yes
+	rmmod efi_pstore || exit 11
+	try after_other_gone 'record_size=2048'
+	echo 0 >/proc/sys/kernel/panic_on_oops
+	modprobe lkdtm || exit 12
+	echo N >/sys/module/lw_efi_pstore/parameters/enabled
+	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	echo disabled_written=\$(cat /sys/kernel/debug/lw_efi_pstore/written)
+	echo disabled_skipped=\$(cat /sys/kernel/debug/lw_efi_pstore/skipped_disabled)
+	echo Y >/sys/module/lw_efi_pstore/parameters/enabled
+	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	echo enabled_written=\$(cat /sys/kernel/debug/lw_efi_pstore/written)
+	echo enabled_skipped=\$(cat /sys/kernel/debug/lw_efi_pstore/skipped_disabled)
+	true
+"
+rc=$?
+out=$LW_TEST_LOG/bad/out.log
+con=$LW_TEST_LOG/bad/console.log
+cat "$out"
+lw_assert_eq "$rc" 0 "guest sequence"
+for c in small big reason_high reason_zero; do
+	lw_assert_grep "$out" "^$c: .*Invalid (argument|parameters)" "$c: load refused with EINVAL"
+done
+lw_assert_grep "$con" 'lw_efi_pstore: record_size=100 is out of range 1024..32768' "message names record_size=100"
+lw_assert_grep "$con" 'lw_efi_pstore: record_size=99999 is out of range' "message names record_size=99999"
+lw_assert_grep "$con" 'lw_efi_pstore: max_reason=9 is out of range 1..5' "message names max_reason=9"
+lw_assert_grep "$out" '^malformed: .*Invalid (argument|parameters)' "malformed: load refused"
+lw_assert_grep "$con" "abc' invalid for parameter .record_size'" "kernel names the malformed value"
+lw_assert_grep "$out" '^other_backend: .*Device or resource busy' "another backend: EBUSY"
+lw_assert_grep "$con" 'lw_efi_pstore: another pstore backend is registered' "message names the conflict"
+! grep -q 'half_' "$out" || lw_fail "half-registered after EBUSY"
+echo "ok: nothing half-registered after EBUSY"
+lw_assert_grep "$out" '^after_other_gone: loaded' "loads once the other backend is gone"
+lw_assert_eq "$(lw_counter "$out" disabled_written)" 0 "enabled=N: nothing written"
+s=$(lw_counter "$out" disabled_skipped)
+[ "${s:-0}" -gt 0 ] || lw_fail "enabled=N: dump not counted as skipped"
+echo "ok: enabled=N: $s parts skipped"
+w=$(lw_counter "$out" enabled_written)
+[ "${w:-0}" -gt 0 ] || lw_fail "enabled=Y: nothing written"
+lw_assert_eq "$(lw_counter "$out" enabled_skipped)" "$s" "enabled=Y: nothing more skipped"
+echo "ok: enabled=Y: $w parts written"
