@@ -10,6 +10,7 @@
 //! |                | writer sleeps holding it): the state a panic finds when |
 //! |                | another CPU was in the middle of an EFI variable update |
 //! | `panic`        | `panic()` in the writer's task context                  |
+//! | `panic_hardirq`| `panic()` from a hard irq_work (hard interrupt context) |
 
 use kernel::c_str;
 use kernel::prelude::*;
@@ -19,7 +20,9 @@ pub mod lastwords;
 
 use lastwords::bindings;
 use lastwords::debugfs::{TriggerDir, WriteHandler};
+use lastwords::context::Context;
 use lastwords::efivar::EfivarsGuard;
+use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::time;
 
 module! {
@@ -30,7 +33,23 @@ module! {
     license: "GPL",
 }
 
-struct Cases;
+/// Panics from the hard irq_work it runs in.
+struct PanicIrq;
+
+impl IrqWorkHandler for PanicIrq {
+    fn run(&self) {
+        pr_emerg!("panic: in {} context\n", Context::current().name());
+        // SAFETY: `panic()` takes a printf format; this one has no
+        // conversions. It does not return.
+        unsafe { bindings::panic(c_str!("lw_crash_test: hardirq panic\n").as_char_ptr()) }
+    }
+}
+
+#[pin_data]
+struct Cases {
+    #[pin]
+    irq: IrqWork<PanicIrq>,
+}
 
 impl WriteHandler for Cases {
     fn write(&self, data: &[u8]) -> Result {
@@ -48,6 +67,12 @@ impl WriteHandler for Cases {
                 // conversions. It does not return.
                 unsafe { bindings::panic(c_str!("lw_crash_test: task panic\n").as_char_ptr()) }
             }
+            b"panic_hardirq" => {
+                self.irq.queue();
+                // The panic comes from the interrupt; should it not, say so.
+                self.irq.sync();
+                Err(EIO)
+            }
             _ => Err(EINVAL),
         }
     }
@@ -59,7 +84,13 @@ struct CrashTest {
 
 impl kernel::Module for CrashTest {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let trigger = TriggerDir::new(c_str!("lw_crash"), c_str!("run"), Cases)?;
+        let trigger = TriggerDir::new(
+            c_str!("lw_crash"),
+            c_str!("run"),
+            try_pin_init!(Cases {
+                irq <- IrqWork::new(PanicIrq),
+            }),
+        )?;
         Ok(CrashTest { _trigger: trigger })
     }
 }
