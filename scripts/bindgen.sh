@@ -21,7 +21,7 @@ allow=(
 	--allowlist-function 'debugfs_(create_dir|create_file|create_u32|create_u64|create_bool|create_atomic_t|remove)'
 	--allowlist-function 'pstore_(register|unregister)'
 	--allowlist-function 'efivar_(lock|trylock|unlock|supports_writes|get_variable|get_next_variable|set_variable|set_variable_locked|query_variable_info)'
-	--allowlist-function 'efi_status_to_err|lw_.*|ktime_get_real_seconds'
+	--allowlist-function 'efi_status_to_err|efi_query_variable_store|lw_.*|ktime_get_real_seconds'
 	--allowlist-type 'spinlock_t|atomic_t'
 	--allowlist-function 'atomic_notifier_chain_(register|unregister)|panic|simple_open|noop_llseek'
 	--allowlist-var 'panic_notifier_list|efi'

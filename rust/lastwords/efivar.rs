@@ -198,6 +198,11 @@ fn nul_terminated(name: &[u16]) -> Result {
 /// holder will never release it. The wrapper's trylock of the runtime lock
 /// fails with [`EfiStatus::NotReady`] (`EBUSY`) if the firmware is mid-call,
 /// and the firmware is then not entered.
+///
+/// Like the locked path, it first asks the firmware (non-blocking) whether
+/// the write would leave less than the kernel's minimum reserve of free
+/// variable store (`efi_query_variable_store()`), and refuses with
+/// [`EfiStatus::OutOfResources`] (`ENOSPC`) if so.
 pub fn set_variable_bypassing_lock(
     name: &[u16],
     guid: &Guid,
@@ -205,6 +210,16 @@ pub fn set_variable_bypassing_lock(
     data: &[u8],
 ) -> core::result::Result<(), (EfiStatus, Error)> {
     nul_terminated(name).map_err(|e| (EfiStatus::InvalidParameter, e))?;
+    let name_bytes = name.iter().position(|&c| c == 0).unwrap_or(name.len()) * 2 + 2;
+    // SAFETY: The non-blocking query only trylocks the runtime lock; it does
+    // not sleep or allocate.
+    check(unsafe {
+        bindings::efi_query_variable_store(
+            attrs,
+            (data.len() + name_bytes) as kernel::ffi::c_ulong,
+            true,
+        )
+    })?;
     // SAFETY: `efi` is the kernel's EFI state, set up at boot; reading its
     // function pointer is a plain load.
     let setvar = unsafe { core::ptr::addr_of!(bindings::efi.set_variable_nonblocking).read() };

@@ -19,8 +19,8 @@ use kernel::prelude::*;
 pub mod lastwords;
 
 use lastwords::bindings;
-use lastwords::debugfs::{TriggerDir, WriteHandler};
 use lastwords::context::Context;
+use lastwords::debugfs::{TriggerDir, WriteHandler};
 use lastwords::efivar::EfivarsGuard;
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::time;
