@@ -9,7 +9,7 @@
 //! (1..5), `enabled` (run-time switch). Counters in
 //! `/sys/kernel/debug/lw_efi_pstore/`.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Mutex;
 use kernel::{c_str, new_mutex};
@@ -88,7 +88,14 @@ struct Session {
 struct EfiPstore {
     #[pin]
     session: Mutex<Option<Session>>,
+    record_size: usize,
 }
+
+/// Sequence number of pmsg chunks since load.
+static PMSG_SEQ: AtomicU32 = AtomicU32::new(0);
+/// The name's count field keeps ids unique below this many chunks per second
+/// (the id is `(seconds * 100 + part) * 1000 + count`).
+const PMSG_SEQ_WRAP: u32 = 1000;
 
 impl EfiPstore {
     /// The panic/NMI-safe store: trylock only, non-blocking firmware call.
@@ -132,11 +139,31 @@ impl EfiPstore {
         })
     }
 
-    /// Process-context store (pmsg): may sleep for the lock and the firmware.
-    fn store_blocking(&self, name: &[u16], r: &WriteRecord<'_>) -> Result {
+    /// pmsg: process context (pstore's pmsg mutex is held), so it may sleep
+    /// for the lock and the firmware. A write is stored as chunks of at most
+    /// `record_size` bytes, one variable each, numbered by a per-boot
+    /// sequence in the name's count field so that writes within the same
+    /// second do not overwrite each other and read back in order.
+    fn store_pmsg(&self, r: &WriteRecord<'_>) -> Result<u64> {
         let g = EfivarsGuard::lock()?;
-        g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, r.data, false)
-            .map_err(|(_, e)| e)
+        let mut first = None;
+        for chunk in r.data.chunks(self.record_size) {
+            let seq = PMSG_SEQ.fetch_add(1, Ordering::Relaxed);
+            let dn = DumpName {
+                record_type: r.record_type,
+                part: 1,
+                count: i32::try_from(seq % PMSG_SEQ_WRAP).unwrap_or(0),
+                time: r.time,
+                compressed: false,
+            };
+            let mut name = [0u16; DUMP_NAME_LEN];
+            dn.encode_ucs2(&mut name);
+            g.set_variable(&name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, chunk, false)
+                .map_err(|(_, e)| e)?;
+            bump(&WRITTEN);
+            first.get_or_insert(dn.generic_id());
+        }
+        first.ok_or(EINVAL)
     }
 }
 
@@ -228,14 +255,12 @@ impl Backend for EfiPstore {
         if r.data.is_empty() {
             return Err(EINVAL);
         }
+        if r.record_type == pstore::record_type::PMSG {
+            return self.store_pmsg(r).inspect_err(|_| bump(&WRITE_ERRORS));
+        }
         let mut name = [0u16; DUMP_NAME_LEN];
         dn.encode_ucs2(&mut name);
-        let res = if r.record_type == pstore::record_type::PMSG {
-            self.store_blocking(&name, r)
-        } else {
-            self.store_atomic(&name, r)
-        };
-        match res {
+        match self.store_atomic(&name, r) {
             Ok(()) => {
                 bump(&WRITTEN);
                 Ok(id)
@@ -300,11 +325,12 @@ impl kernel::Module for LwEfiPstore {
         }
         let reg = Registration::register(
             c_str!("lw_efi_pstore"),
-            pstore::FLAGS_DMESG,
+            pstore::FLAGS_DMESG | pstore::FLAGS_PMSG,
             max_reason,
             record_size as usize,
             try_pin_init!(EfiPstore {
                 session <- new_mutex!(None, "lw_efi_pstore::session"),
+                record_size: record_size as usize,
             }),
         )
         .inspect_err(|e| {
