@@ -11,8 +11,9 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
-use kernel::sync::Mutex;
-use kernel::{c_str, new_mutex};
+use kernel::sync::{Arc, Mutex};
+use kernel::workqueue::{self, Work, WorkItem};
+use kernel::{c_str, impl_has_work, new_mutex, new_work};
 
 #[path = "../lastwords/mod.rs"]
 pub mod lastwords;
@@ -24,7 +25,9 @@ use efi_name::{DumpName, DUMP_NAME_LEN};
 use lastwords::bindings;
 use lastwords::debugfs::Dir;
 use lastwords::efivar::{self, EfiStatus, EfivarsGuard, Guid, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
+use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::pstore::{self, Backend, EraseRecord, ReadRecord, Registration, WriteRecord};
+use lastwords::slot_pool::SlotPool;
 
 module! {
     type: LwEfiPstore,
@@ -59,6 +62,9 @@ counters!(
     BYPASSED => "written_bypassing_lock",
     FIRMWARE_BUSY => "firmware_busy",
     SKIPPED => "skipped_disabled",
+    DEFERRED => "deferred",
+    DEFERRED_WRITTEN => "deferred_written",
+    DEFERRED_ERRORS => "deferred_errors",
     READ => "read",
     READ_ERRORS => "read_errors",
     ERASED => "erased",
@@ -71,6 +77,87 @@ fn bump(c: &AtomicU64) {
 fn enabled() -> bool {
     // SAFETY: Reads a module parameter with READ_ONCE(); callable anywhere.
     unsafe { bindings::lw_efi_pstore_enabled() }
+}
+
+/// Parts that found the efivars lock held outside a panic (its holder is
+/// alive and will release it) wait here to be written by the flush work.
+const DEFER_SLOTS: usize = 16;
+
+/// A part waiting for the efivars lock; `buf` is preallocated at load.
+struct Deferred {
+    name: [u16; DUMP_NAME_LEN],
+    len: usize,
+    buf: KVec<u8>,
+}
+
+/// The flush work: writes deferred parts in process context, where it may
+/// wait for the efivars lock.
+#[pin_data]
+struct Flusher {
+    #[pin]
+    work: Work<Flusher>,
+    pool: SlotPool<Deferred, DEFER_SLOTS>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for Flusher { self.work }
+}
+
+impl Flusher {
+    fn flush(&self) {
+        if self.pool.ready() == 0 {
+            return;
+        }
+        let g = match EfivarsGuard::lock() {
+            Ok(g) => g,
+            Err(e) => {
+                pr_warn!("deferred parts not written: efivars lock: {:?}\n", e);
+                return;
+            }
+        };
+        while let Some(d) = self.pool.take() {
+            let data = d.buf.get(..d.len).unwrap_or(&[]);
+            match g.set_variable(&d.name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, data, false) {
+                Ok(()) => bump(&DEFERRED_WRITTEN),
+                Err((_, e)) => {
+                    bump(&DEFERRED_ERRORS);
+                    pr_warn!("deferred part not written: {:?}\n", e);
+                }
+            }
+        }
+    }
+}
+
+impl WorkItem for Flusher {
+    type Pointer = Arc<Flusher>;
+
+    fn run(this: Arc<Flusher>) {
+        this.flush();
+    }
+}
+
+/// Hard irq_work that queues the flush work: the write path may run in NMI
+/// context, where work cannot be queued directly.
+struct Kick {
+    flusher: Arc<Flusher>,
+}
+
+impl IrqWorkHandler for Kick {
+    fn run(&self) {
+        // Already queued: that run will see this part too.
+        let _ = workqueue::system().enqueue(self.flusher.clone());
+    }
+}
+
+/// Owns the flush work: on unload, cancels it and writes what is left, so
+/// that removing the module loses no deferred part.
+struct FlushOwner(Arc<Flusher>);
+
+impl Drop for FlushOwner {
+    fn drop(&mut self) {
+        lastwords::workqueue::cancel_sync(&self.0);
+        self.0.flush();
+    }
 }
 
 /// A read iteration: holds the efivars lock from `open` to `close`. Dropping
@@ -89,6 +176,11 @@ struct EfiPstore {
     #[pin]
     session: Mutex<Option<Session>>,
     record_size: usize,
+    // Dropped in this order (after pstore_unregister()): no more kicks, then
+    // the work is cancelled and what is left written.
+    #[pin]
+    kick: IrqWork<Kick>,
+    flusher: FlushOwner,
 }
 
 /// Sequence number of pmsg chunks since load.
@@ -98,7 +190,8 @@ static PMSG_SEQ: AtomicU32 = AtomicU32::new(0);
 const PMSG_SEQ_WRAP: u32 = 1000;
 
 impl EfiPstore {
-    /// The panic/NMI-safe store: trylock only, non-blocking firmware call.
+    /// The panic/NMI-safe store: trylock only, non-blocking firmware call;
+    /// outside a panic, a busy lock defers the part to the flush work.
     fn store_atomic(&self, name: &[u16], r: &WriteRecord<'_>) -> Result {
         let res = match EfivarsGuard::try_lock() {
             Ok(g) => g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, r.data, true),
@@ -122,12 +215,9 @@ impl EfiPstore {
                 }
                 res
             }
-            Err(e) => {
-                bump(&WRITE_BUSY);
-                return Err(e);
-            }
+            Err(e) => return self.defer(name, r).map_err(|()| e),
         };
-        res.map_err(|(st, e)| {
+        res.map(|()| bump(&WRITTEN)).map_err(|(st, e)| {
             if st == EfiStatus::NotReady {
                 bump(&FIRMWARE_BUSY);
                 pr_emerg!(
@@ -137,6 +227,28 @@ impl EfiPstore {
             }
             e
         })
+    }
+
+    /// The efivars lock is held by a live holder: copy the part into a
+    /// preallocated slot for the flush work. `Err` if every slot is in use.
+    fn defer(&self, name: &[u16], r: &WriteRecord<'_>) -> core::result::Result<(), ()> {
+        let Some(mut slot) = self.flusher.0.pool.claim() else {
+            bump(&WRITE_BUSY);
+            return Err(());
+        };
+        let Some(dst) = slot.buf.get_mut(..r.data.len()) else {
+            bump(&WRITE_BUSY);
+            return Err(());
+        };
+        dst.copy_from_slice(r.data);
+        slot.len = r.data.len();
+        for (d, n) in slot.name.iter_mut().zip(name.iter()) {
+            *d = *n;
+        }
+        slot.publish();
+        bump(&DEFERRED);
+        self.kick.queue();
+        Ok(())
     }
 
     /// pmsg: process context (pstore's pmsg mutex is held), so it may sleep
@@ -260,16 +372,9 @@ impl Backend for EfiPstore {
         }
         let mut name = [0u16; DUMP_NAME_LEN];
         dn.encode_ucs2(&mut name);
-        match self.store_atomic(&name, r) {
-            Ok(()) => {
-                bump(&WRITTEN);
-                Ok(id)
-            }
-            Err(e) => {
-                bump(&WRITE_ERRORS);
-                Err(e)
-            }
-        }
+        self.store_atomic(&name, r)
+            .map(|()| id)
+            .inspect_err(|_| bump(&WRITE_ERRORS))
     }
 
     fn erase(&self, r: &EraseRecord<'_, Self::Private>) -> Result {
@@ -323,6 +428,24 @@ impl kernel::Module for LwEfiPstore {
             pr_err!("EFI variables are not writable here (no UEFI runtime services?)\n");
             return Err(ENODEV);
         }
+        let mut pool = SlotPool::new(|_| Deferred {
+            name: [0; DUMP_NAME_LEN],
+            len: 0,
+            buf: KVec::new(),
+        });
+        for d in pool.values_mut() {
+            d.buf = KVec::from_elem(0u8, record_size as usize, GFP_KERNEL)?;
+        }
+        let flusher = Arc::pin_init(
+            pin_init!(Flusher {
+                work <- new_work!("lw_efi_pstore::flush"),
+                pool,
+            }),
+            GFP_KERNEL,
+        )?;
+        let kick = Kick {
+            flusher: flusher.clone(),
+        };
         let reg = Registration::register(
             c_str!("lw_efi_pstore"),
             pstore::FLAGS_DMESG | pstore::FLAGS_PMSG,
@@ -331,6 +454,8 @@ impl kernel::Module for LwEfiPstore {
             try_pin_init!(EfiPstore {
                 session <- new_mutex!(None, "lw_efi_pstore::session"),
                 record_size: record_size as usize,
+                kick <- IrqWork::new(kick),
+                flusher: FlushOwner(flusher),
             }),
         )
         .inspect_err(|e| {

@@ -16,6 +16,9 @@
 //! | [`irq_work`]      | hard `irq_work`, to leave NMI context                    |
 //! | [`nmi`]           | x86 NMI handler registration                             |
 //! | [`workqueue`]     | cancelling `kernel::workqueue` items on teardown         |
+//! | [`slot_pool`]     | lock-free preallocated slots, any context → process      |
+//! | [`efivar`]        | efivars lock guard, variable services, panic bypass      |
+//! | [`pstore`]        | pstore backend registration                              |
 //! | [`debugfs`]       | directories, counter files, write-to-trigger files       |
 //! | [`time`]          | msleep, monotonic clock                                  |
 
@@ -27,6 +30,7 @@ pub mod efivar;
 pub mod irq_work;
 pub mod nmi;
 pub mod pstore;
+pub mod slot_pool;
 pub mod spinlock_irq;
 pub mod time;
 pub mod workqueue;

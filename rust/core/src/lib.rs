@@ -11,3 +11,4 @@
 pub mod crash_lock;
 pub mod efi_name;
 pub mod efi_status;
+pub mod slot_pool;

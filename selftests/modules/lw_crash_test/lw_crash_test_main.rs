@@ -9,6 +9,7 @@
 //! | `hold_efivars` | takes the efivars lock and never gives it back (the     |
 //! |                | writer sleeps holding it): the state a panic finds when |
 //! |                | another CPU was in the middle of an EFI variable update |
+//! | `hold_efivars_3s` | takes the efivars lock for 3 s (a live holder)       |
 //! | `panic`        | `panic()` in the writer's task context                  |
 //! | `panic_hardirq`| `panic()` from a hard irq_work (hard interrupt context) |
 
@@ -60,6 +61,14 @@ impl WriteHandler for Cases {
                 loop {
                     time::msleep(1000);
                 }
+            }
+            b"hold_efivars_3s" => {
+                let held = EfivarsGuard::lock()?;
+                pr_info!("hold_efivars_3s: holding the efivars lock\n");
+                time::msleep(3000);
+                drop(held);
+                pr_info!("hold_efivars_3s: released the efivars lock\n");
+                Ok(())
             }
             b"panic" => {
                 pr_emerg!("panic: in task context\n");

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# An oops dump that finds the efivars lock held by a live holder is deferred
+# (copied into preallocated slots) and written by the flush work once the
+# lock is free; removing the module while such work is pending waits for it
+# and loses nothing. Both dumps are read back after a reboot.
+. "$(dirname "$0")/../lib.sh"
+
+lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'
+lw_expect_splat 'Oops: invalid opcode'
+
+nv=$LW_TEST_LOG/nvram.fd
+ma="lw-deferred-a-$(date +%s)-$RANDOM"
+mb="lw-deferred-b-$(date +%s)-$RANDOM"
+lw_boot defer --nvram "$nv" -- "
+	$LW_GUEST_DEBUGFS
+	d=/sys/kernel/debug/lw_efi_pstore
+	insmod ./lw_efi_pstore.ko || exit 10
+	insmod ./lw_crash_test.ko || exit 11
+	echo 0 >/proc/sys/kernel/panic_on_oops
+	modprobe lkdtm || exit 12
+	hold() {
+		echo hold_efivars_3s >/sys/kernel/debug/lw_crash/run &
+		until dmesg | grep -q \"hold_efivars_3s: holding\"; do sleep 0.1; done
+	}
+	hold
+	echo '$ma' >/dev/kmsg
+	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	echo held_written=\$(cat \$d/written) held_deferred=\$(cat \$d/deferred) held_flushed=\$(cat \$d/deferred_written)
+	wait
+	sleep 1
+	echo free_deferred=\$(cat \$d/deferred) free_flushed=\$(cat \$d/deferred_written) free_busy=\$(cat \$d/write_busy)
+	dmesg -C
+	hold
+	echo '$mb' >/dev/kmsg
+	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	echo pending=\$(cat \$d/deferred)-\$(cat \$d/deferred_written)
+	rmmod lw_efi_pstore
+	echo rmmod_rc=\$?
+	wait
+	true
+"
+rc=$?
+out=$LW_TEST_LOG/defer/out.log
+grep -v Segmentation "$out"
+lw_assert_eq "$rc" 0 "guest sequence"
+c() { grep -o "$1=[^ ]*" "$out" | tail -1 | cut -d= -f2; }
+lw_assert_eq "$(c held_written)" 0 "lock held: nothing written directly"
+hd=$(c held_deferred)
+[ "${hd:-0}" -gt 0 ] || lw_fail "lock held: nothing deferred"
+lw_assert_eq "$(c held_flushed)" 0 "lock held: the flush work waits"
+lw_assert_eq "$(c free_flushed)" "$(c free_deferred)" "lock released: every deferred part written"
+lw_assert_eq "$(c free_busy)" 0 "no part refused"
+echo "ok: $hd parts deferred, then written"
+lw_assert_eq "$(c rmmod_rc)" 0 "rmmod with flush work pending"
+
+lw_boot read --nvram "$nv" -- '
+	insmod ./lw_efi_pstore.ko || exit 10
+	mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/pstore || exit 11
+	cat /sys/fs/pstore/dmesg-lw_efi_pstore-* >"$LW_LOG/records.txt"
+'
+lw_assert_eq "$?" 0 "boot 2 read the records"
+lw_assert_grep "$LW_TEST_LOG/read/records.txt" "$ma" "the deferred dump is stored"
+lw_assert_grep "$LW_TEST_LOG/read/records.txt" "$mb" "the dump pending at rmmod is stored"
