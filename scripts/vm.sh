@@ -18,7 +18,7 @@
 # consecutive boots so that EFI variables survive from one boot to the next.
 # --monitor SOCK exposes the QEMU monitor on a UNIX socket (see vm-monitor.sh),
 # e.g. to inject an NMI. The guest command sees LW_REPO (the repository) and
-# LW_LOG (the log directory, writable). Exit status: the guest command's, 124
+# LW_LOG (the log directory, writable, at /tmp/lw-log in the guest). Exit status: the guest command's, 124
 # for a timeout, 125 for a VM that died or panicked without finishing it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,15 +53,18 @@ ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 nvram=$(cd "$(dirname "$nvram")" && pwd)/$(basename "$nvram")
 
 # The guest side: run the command from the repository, keep its output and
-# status in the (host-writable) log directory, then save the kernel log.
+# status in the (host-writable) log directory, then save the kernel log. The
+# guest sees the log directory at a short fixed path, so that guest paths do
+# not depend on (or contain words from) the test's name.
+glog=/tmp/lw-log
 cat >"$log/guest.sh" <<GUEST
 #!/bin/bash
-export LW_REPO='$here' LW_LOG='$log' PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export LW_REPO='$here' LW_LOG='$glog' PATH=/usr/sbin:/usr/bin:/sbin:/bin
 cd '$here'
-( $1 ) >'$log/out.log' 2>&1 </dev/null
-echo \$? >'$log/rc.tmp'
-dmesg >'$log/dmesg.log' 2>&1
-mv '$log/rc.tmp' '$log/rc'
+( $1 ) >'$glog/out.log' 2>&1 </dev/null
+echo \$? >'$glog/rc.tmp'
+dmesg >'$glog/dmesg.log' 2>&1
+mv '$glog/rc.tmp' '$glog/rc'
 sync
 GUEST
 
@@ -80,8 +83,8 @@ if [ -n "$monitor" ]; then
 fi
 
 cmd=(vng --run "$kdir" $kvm --disable-microvm --cpus "$cpus" --memory 1G --verbose
-     --rwdir="$log" --append "loglevel=7 $append" --qemu-opts="$qopts"
-     --exec "bash $log/guest.sh")
+     --rwdir="$glog=$log" --append "loglevel=7 $append" --qemu-opts="$qopts"
+     --exec "bash $glog/guest.sh")
 printf '%q ' "${cmd[@]}" >"$log/vng.cmd"
 echo >>"$log/vng.cmd"
 
