@@ -9,7 +9,7 @@
 //! (1..5), `enabled` (run-time switch). Counters in
 //! `/sys/kernel/debug/lw_efi_pstore/`.
 
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 use kernel::workqueue::{self, Work, WorkItem};
@@ -23,6 +23,7 @@ pub mod efi_name;
 
 use efi_name::{DumpName, DUMP_NAME_LEN};
 use lastwords::bindings;
+use lastwords::debugfs::bump;
 use lastwords::debugfs::Dir;
 use lastwords::efivar::{self, EfiStatus, EfivarsGuard, Guid, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
@@ -46,16 +47,7 @@ const ENUM_NAME_LEN: usize = 256;
 /// Largest variable read back.
 const READ_MAX: usize = 65536;
 
-macro_rules! counters {
-    ($($name:ident => $file:literal),* $(,)?) => {
-        $(static $name: AtomicU64 = AtomicU64::new(0);)*
-        fn counter_files(dir: &Dir) {
-            $(dir.u64_file(c_str!($file), &$name);)*
-        }
-    };
-}
-
-counters!(
+lastwords::debugfs::debugfs_counters!(
     WRITTEN => "written",
     WRITE_ERRORS => "write_errors",
     WRITE_BUSY => "write_busy",
@@ -69,10 +61,6 @@ counters!(
     READ_ERRORS => "read_errors",
     ERASED => "erased",
 );
-
-fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
-}
 
 fn enabled() -> bool {
     // SAFETY: Reads a module parameter with READ_ONCE(); callable anywhere.

@@ -17,6 +17,29 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::uaccess::UserSlice;
 
+/// Declares `AtomicU64` counter statics and a function
+/// `counter_files(&Dir)` that shows each in a read-only file:
+///
+/// ```ignore
+/// debugfs_counters!(WRITTEN => "written", ERRORS => "errors");
+/// ```
+#[macro_export]
+macro_rules! debugfs_counters {
+    ($($name:ident => $file:literal),* $(,)?) => {
+        $(static $name: ::core::sync::atomic::AtomicU64 =
+            ::core::sync::atomic::AtomicU64::new(0);)*
+        fn counter_files(dir: &$crate::lastwords::debugfs::Dir) {
+            $(dir.u64_file(::kernel::c_str!($file), &$name);)*
+        }
+    };
+}
+pub use debugfs_counters;
+
+/// Adds one to a counter (relaxed: counters order nothing).
+pub fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+}
+
 /// A debugfs directory, removed with everything in it when dropped.
 ///
 /// # Invariants

@@ -48,8 +48,14 @@ impl Guid {
         Guid([0; 16])
     }
 
+    /// For C functions that only read the GUID.
     fn as_ptr(&self) -> *mut bindings::efi_guid_t {
         core::ptr::from_ref(self).cast_mut().cast()
+    }
+
+    /// For C functions that write the GUID.
+    fn as_mut_ptr(&mut self) -> *mut bindings::efi_guid_t {
+        core::ptr::from_mut(self).cast()
     }
 }
 
@@ -119,7 +125,7 @@ impl EfivarsGuard {
         // SAFETY: The lock is held (type invariant); `name` is valid for
         // `size` bytes and `guid` for an `efi_guid_t`.
         let raw = unsafe {
-            bindings::efivar_get_next_variable(&mut size, name.as_mut_ptr(), guid.as_ptr())
+            bindings::efivar_get_next_variable(&mut size, name.as_mut_ptr(), guid.as_mut_ptr())
         };
         match check(raw) {
             Ok(()) => Ok(true),

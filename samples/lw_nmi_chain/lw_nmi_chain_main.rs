@@ -37,16 +37,7 @@ module! {
     license: "GPL",
 }
 
-macro_rules! counters {
-    ($($name:ident => $file:literal),* $(,)?) => {
-        $(static $name: AtomicU64 = AtomicU64::new(0);)*
-        fn counter_files(dir: &lastwords::debugfs::Dir) {
-            $(dir.u64_file(c_str!($file), &$name);)*
-        }
-    };
-}
-
-counters!(
+lastwords::debugfs::debugfs_counters!(
     NMI_EVENTS => "nmi_events",
     IRQ_RUNS => "irq_runs",
     IRQ_EVENTS => "irq_events",

@@ -54,11 +54,7 @@ lw_assert_eq "$(c free_busy)" 0 "no part refused"
 echo "ok: $hd parts deferred, then written"
 lw_assert_eq "$(c rmmod_rc)" 0 "rmmod with flush work pending"
 
-lw_boot read --nvram "$nv" -- '
-	insmod ./lw_efi_pstore.ko || exit 10
-	mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/pstore || exit 11
-	cat /sys/fs/pstore/dmesg-lw_efi_pstore-* >"$LW_LOG/records.txt"
-'
+lw_boot_read read "$nv"
 lw_assert_eq "$?" 0 "boot 2 read the records"
 lw_assert_grep "$LW_TEST_LOG/read/records.txt" "$ma" "the deferred dump is stored"
 lw_assert_grep "$LW_TEST_LOG/read/records.txt" "$mb" "the dump pending at rmmod is stored"

@@ -26,12 +26,7 @@ crash_cycle() {
 		echo panic >/sys/kernel/debug/lw_crash/run
 	" >/dev/null
 	[ "$(lw_result "$name-crash")" = panic ] || { echo "boot 1 did not panic"; return 1; }
-	lw_boot "$name-read" --nvram "$nv" -- "
-		$load || exit 10
-		mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/pstore || exit 11
-		cat /sys/fs/pstore/$glob >\"\$LW_LOG/records.txt\" 2>/dev/null
-		true
-	" >/dev/null || { echo "boot 2 failed"; return 1; }
+	lw_boot_read "$name-read" "$nv" "$load" "$glob" >/dev/null || { echo "boot 2 failed"; return 1; }
 	if grep -q "$marker" "$LW_TEST_LOG/$name-read/records.txt" 2>/dev/null &&
 	   grep -q 'Kernel panic - not syncing: lw_crash_test: task panic' "$LW_TEST_LOG/$name-read/records.txt"; then
 		echo persisted
@@ -40,10 +35,10 @@ crash_cycle() {
 	fi
 }
 
-ours=$(crash_cycle ours "insmod ./lw_efi_pstore.ko" 'dmesg-lw_efi_pstore-*')
+ours=$(crash_cycle ours "$LW_LOAD_OURS" 'dmesg-lw_efi_pstore-*')
 echo "lw_efi_pstore: $ours"
 grep -hE '\] (pstore|lw_efi_pstore): ' "$LW_TEST_LOG/ours-crash/console.log" | grep -v 'egistered' | tail -3 | sed 's/^/  ours boot 1: /'
-c=$(crash_cycle anchor "modprobe efi_pstore" 'dmesg-efi_pstore-*')
+c=$(crash_cycle anchor "$LW_LOAD_C" 'dmesg-efi_pstore-*')
 echo "C efi_pstore (anchor, reported only): $c"
 grep -hE '\] (pstore|efi_pstore): ' "$LW_TEST_LOG/anchor-crash/console.log" | grep -v 'egistered' | tail -3 | sed 's/^/  anchor boot 1: /'
 lw_assert_eq "$ours" persisted "lw_efi_pstore stores the panic with the efivars lock held"

@@ -18,12 +18,7 @@ interop() {
 		echo c >/proc/sysrq-trigger
 	" >/dev/null
 	lw_assert_eq "$(lw_result "$name-write")" panic "$name: writer boot panicked"
-	lw_boot "$name-read" --nvram "$nv" -- "
-		$rload || exit 10
-		mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/pstore || exit 11
-		ls /sys/fs/pstore | grep -c '^dmesg-' | sed 's/^/files=/'
-		cat /sys/fs/pstore/$glob >\"\$LW_LOG/records.txt\" || exit 12
-	" >/dev/null
+	lw_boot_read "$name-read" "$nv" "$rload" "$glob" >/dev/null
 	local rc=$? d=$LW_TEST_LOG/$name-read
 	lw_assert_eq "$rc" 0 "$name: reader boot listed and read the records"
 	lw_assert_grep "$d/records.txt" "$marker" "$name: marker intact"
@@ -33,5 +28,5 @@ interop() {
 		"$name: every listed record read with its header"
 }
 
-interop "insmod ./lw_efi_pstore.ko" "modprobe efi_pstore" 'dmesg-efi_pstore-*' rust-to-c
-interop "modprobe efi_pstore" "insmod ./lw_efi_pstore.ko" 'dmesg-lw_efi_pstore-*' c-to-rust
+interop "$LW_LOAD_OURS" "$LW_LOAD_C" 'dmesg-efi_pstore-*' rust-to-c
+interop "$LW_LOAD_C" "$LW_LOAD_OURS" 'dmesg-lw_efi_pstore-*' c-to-rust

@@ -48,10 +48,6 @@ e=$(lw_counter "$out" errors_after)
 [ "${e:-0}" -gt 0 ] || lw_fail "no write error counted with the store full"
 echo "ok: $e parts failed and were counted ($(( $(lw_counter "$out" written_after) - wb )) still fitted)"
 
-lw_boot read --nvram "$nv" -- '
-	insmod ./lw_efi_pstore.ko || exit 10
-	mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/pstore || exit 11
-	cat /sys/fs/pstore/dmesg-lw_efi_pstore-* >"$LW_LOG/records.txt"
-'
+lw_boot_read read "$nv"
 lw_assert_eq "$?" 0 "boot 2 read the records"
 lw_assert_grep "$LW_TEST_LOG/read/records.txt" "$m1" "the dump stored before the store filled up is intact"

@@ -6,7 +6,8 @@
 //!
 //! | case             | what it does                                               |
 //! |------------------|------------------------------------------------------------|
-//! | `spinlock_irq`   | `SpinLockIrq` taken in task context, then in a hard irq_work |
+//! | `spinlock_irq`   | `SpinLockIrq`, and the kernel `Lock` with `SpinLockIrqBackend`, |
+//! |                  | taken in task context, then in a hard irq_work              |
 //! | `spinlock_plain` | the same with the kernel's `SpinLock`: lockdep must splat    |
 //! | `crash_irq`      | crash lock held in task context, tried from a hard irq_work  |
 //! |                  | and a self-NMI (busy), then again after release (acquired)   |
@@ -28,10 +29,11 @@ pub mod lastwords;
 
 use lastwords::context::Context;
 use lastwords::crash_lock::{CrashLock, HybridCrashLock};
+use lastwords::debugfs::bump;
 use lastwords::debugfs::{TriggerDir, WriteHandler};
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::nmi::{self, NmiHandler, NmiKind, NmiRegistration, NmiResult, NmiSlot};
-use lastwords::spinlock_irq::SpinLockIrq;
+use lastwords::spinlock_irq::{KernelSpinLockIrq, SpinLockIrq};
 use lastwords::time;
 
 module! {
@@ -42,16 +44,7 @@ module! {
     license: "GPL",
 }
 
-macro_rules! counters {
-    ($($name:ident => $file:literal),* $(,)?) => {
-        $(static $name: AtomicU64 = AtomicU64::new(0);)*
-        fn counter_files(dir: &lastwords::debugfs::Dir) {
-            $(dir.u64_file(c_str!($file), &$name);)*
-        }
-    };
-}
-
-counters!(
+lastwords::debugfs::debugfs_counters!(
     IRQ_LOCK_TAKEN => "irq_lock_taken",
     IRQ_BUSY => "irq_busy",
     IRQ_ACQUIRED => "irq_acquired",
@@ -75,10 +68,6 @@ const MODE_IRQ_LOCK: u32 = 1;
 const MODE_PLAIN_LOCK: u32 = 2;
 const MODE_CRASH: u32 = 3;
 
-fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
-}
-
 fn try_crash(busy: &AtomicU64, acquired: &AtomicU64) {
     match CRASH.try_lock_here() {
         Some(mut g) => {
@@ -93,6 +82,9 @@ fn try_crash(busy: &AtomicU64, acquired: &AtomicU64) {
 struct Shared {
     #[pin]
     irq_lock: SpinLockIrq<u64>,
+    /// The kernel crate's generic `Lock` with our IRQ-saving backend.
+    #[pin]
+    kernel_irq_lock: KernelSpinLockIrq<u64>,
     #[pin]
     plain_lock: SpinLock<u64>,
     #[pin]
@@ -112,6 +104,8 @@ impl IrqWorkHandler for IrqSide {
             MODE_IRQ_LOCK => {
                 let mut g = self.shared.irq_lock.lock();
                 *g = g.wrapping_add(1);
+                let mut k = self.shared.kernel_irq_lock.lock();
+                *k = k.wrapping_add(1);
                 bump(&IRQ_LOCK_TAKEN);
             }
             MODE_PLAIN_LOCK => {
@@ -186,6 +180,10 @@ impl Tester {
                 {
                     let mut g = self.shared.irq_lock.lock();
                     *g = g.wrapping_add(1);
+                }
+                {
+                    let mut k = self.shared.kernel_irq_lock.lock();
+                    *k = k.wrapping_add(1);
                 }
                 self.irq_once(MODE_IRQ_LOCK);
                 // And try_lock from task context: free, so it succeeds.
@@ -276,6 +274,11 @@ impl kernel::Module for PrimsTest {
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 irq_lock <- new_spinlock_irq!(0, "lw_prims_test_irq_lock"),
+                kernel_irq_lock <- KernelSpinLockIrq::new(
+                    0,
+                    c_str!("lw_prims_test_kernel_irq_lock"),
+                    kernel::static_lock_class!(),
+                ),
                 plain_lock <- new_spinlock!(0, "lw_prims_test_plain_lock"),
                 hybrid <- new_hybrid_crash_lock!(0, "lw_prims_test_hybrid"),
             }),
