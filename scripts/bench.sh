@@ -44,3 +44,35 @@ for case, label in labels.items():
     print(f"| {label:<70} | {c:>8.1f} | {r:>10.1f} | {r / c:>5.2f}x |")
 print(f"\nraw samples: {path}")
 PY
+
+lw_say "bench: pstore write path, C efi_pstore vs lw_efi_pstore, same boot"
+"$here/scripts/vm.sh" --log "$log-pstore" --timeout 1800 -- "bash scripts/bench-pstore-guest.sh 5" ||
+	{ tail -30 "$log-pstore/console.log"; lw_die "bench VM failed (logs: $log-pstore)"; }
+python3 - "$log-pstore/out.log" <<'PY'
+import re, statistics, sys
+s = {}
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r"sample (\S+) (\d+) (\d+) (\d+)", line)
+    if m:
+        s.setdefault(m[1], []).append((int(m[2]), int(m[3]), int(m[4])))
+for k in ("none", "c", "rust"):
+    if len(s.get(k, [])) < 5:
+        sys.exit(f"bench: missing pstore samples for {k}")
+base = statistics.median(t for t, _, _ in s["none"])
+row = {}
+for k in ("c", "rust"):
+    t = statistics.median(t for t, _, _ in s[k])
+    parts = statistics.median(p for _, p, _ in s[k])
+    nbytes = statistics.median(b for _, _, b in s[k])
+    row[k] = ((t - base) / parts / 1e3 if parts else float("nan"), parts, nbytes)
+print("\npstore write path: an oops dump (median of 5), same boot; time per stored part is")
+print("(dump time with the backend - dump time with no backend) / parts\n")
+print(f"| {'backend':<14} | {'us/part':>8} | {'parts/dump':>10} | {'log bytes back/dump':>19} |")
+print(f"|{'-'*16}|{'-'*10}|{'-'*12}|{'-'*21}|")
+for k, label in (("c", "C efi_pstore"), ("rust", "lw_efi_pstore")):
+    us, parts, nbytes = row[k]
+    print(f"| {label:<14} | {us:>8.0f} | {parts:>10.0f} | {nbytes:>19.0f} |")
+print(f"\nratios lw_efi_pstore / C: time per part {row['rust'][0] / row['c'][0]:.2f}x, "
+      f"log bytes recovered per dump {row['rust'][2] / row['c'][2]:.2f}x")
+print(f"raw samples: {sys.argv[1]}")
+PY

@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of `make bench`'s pstore comparison (run by scripts/bench.sh in
+# the VM, from the repository). For each of: no backend (baseline), the C
+# efi_pstore, lw_efi_pstore, it provokes ROUNDS oopses (lkdtm BUG with
+# panic_on_oops=0: the same dump path as a panic, minus the stopped CPUs),
+# times each from user space, counts the parts stored and the bytes of log
+# they give back, then erases them. Prints "sample BACKEND NS PARTS BYTES".
+set -u
+rounds=${1:-5}
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+echo 0 >/proc/sys/kernel/panic_on_oops
+modprobe lkdtm || exit 10
+mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/pstore || exit 11
+
+run() { # backend-name load unload
+	local name=$1 i t0 t1 parts bytes
+	eval "$2" || exit 12
+	for i in $(seq "$rounds"); do
+		t0=$(date +%s%N)
+		sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+		t1=$(date +%s%N)
+		umount /sys/fs/pstore && mount -t pstore pstore /sys/fs/pstore
+		parts=$(ls /sys/fs/pstore | grep -c '^dmesg-')
+		bytes=$(cat /sys/fs/pstore/dmesg-* 2>/dev/null | grep -v '^Oops#' | wc -c)
+		rm -f /sys/fs/pstore/dmesg-*
+		echo "sample $name $((t1 - t0)) $parts $bytes"
+	done
+	eval "$3"
+}
+run none true true
+run c 'modprobe efi_pstore' 'rmmod efi_pstore'
+run rust 'insmod ./lw_efi_pstore.ko' 'rmmod lw_efi_pstore'
