@@ -9,7 +9,7 @@
 //! (1..5), `enabled` (run-time switch). Counters in
 //! `/sys/kernel/debug/lw_efi_pstore/`.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 use kernel::workqueue::{self, Work, WorkItem};
@@ -57,6 +57,7 @@ lastwords::debugfs::debugfs_counters!(
     DEFERRED => "deferred",
     DEFERRED_WRITTEN => "deferred_written",
     DEFERRED_ERRORS => "deferred_errors",
+    EVICTED => "evicted",
     READ => "read",
     READ_ERRORS => "read_errors",
     ERASED => "erased",
@@ -78,13 +79,38 @@ struct Deferred {
     buf: KVec<u8>,
 }
 
-/// The flush work: writes deferred parts in process context, where it may
-/// wait for the efivars lock.
+/// How much of the variable store the backend may occupy (0: no limit).
+#[derive(Clone, Copy)]
+struct Quota {
+    bytes: usize,
+    records: usize,
+}
+
+impl Quota {
+    fn enabled(&self) -> bool {
+        self.bytes != 0 || self.records != 0
+    }
+
+    fn allows(&self, bytes: usize, records: usize) -> bool {
+        (self.bytes == 0 || bytes <= self.bytes) && (self.records == 0 || records <= self.records)
+    }
+}
+
+/// One of our variables, as the quota sees it.
+struct Stored {
+    name: [u16; DUMP_NAME_LEN],
+    dn: DumpName,
+    size: usize,
+}
+
+/// The flush work: writes deferred parts, then enforces the quota, in
+/// process context, where it may wait for the efivars lock.
 #[pin_data]
 struct Flusher {
     #[pin]
     work: Work<Flusher>,
     pool: SlotPool<Deferred, DEFER_SLOTS>,
+    quota: Quota,
 }
 
 impl_has_work! {
@@ -93,7 +119,7 @@ impl_has_work! {
 
 impl Flusher {
     fn flush(&self) {
-        if self.pool.ready() == 0 {
+        if self.pool.ready() == 0 && !self.quota.enabled() {
             return;
         }
         let g = match EfivarsGuard::lock() {
@@ -113,6 +139,49 @@ impl Flusher {
                 }
             }
         }
+        if self.quota.enabled() {
+            if let Err(e) = self.enforce_quota(&g) {
+                pr_warn!("quota not enforced: {:?}\n", e);
+            }
+        }
+    }
+
+    /// Deletes our oldest variables (oldest dump first, and in a dump the
+    /// oldest part, the highest number, first) until the quota holds.
+    fn enforce_quota(&self, g: &EfivarsGuard) -> Result {
+        let mut name = KBox::new([0u16; ENUM_NAME_LEN], GFP_KERNEL)?;
+        let mut guid = Guid::zero();
+        let mut stored = KVec::new();
+        while g.next_variable(&mut name[..], &mut guid)? {
+            if guid != LINUX_EFI_CRASH_GUID {
+                continue;
+            }
+            let Some((dn, _)) = DumpName::parse_ucs2(&name[..]) else {
+                continue;
+            };
+            let size = g.variable_size(&name[..], &guid)?;
+            let mut n = [0u16; DUMP_NAME_LEN];
+            for (d, s) in n.iter_mut().zip(name.iter()).take(DUMP_NAME_LEN - 1) {
+                *d = *s;
+            }
+            stored.push(Stored { name: n, dn, size }, GFP_KERNEL)?;
+        }
+        stored.sort_unstable_by(|a, b| {
+            (a.dn.time, a.dn.count, b.dn.part).cmp(&(b.dn.time, b.dn.count, a.dn.part))
+        });
+        let mut bytes: usize = stored.iter().map(|s| s.size).sum();
+        let mut records = stored.len();
+        for s in stored.iter() {
+            if self.quota.allows(bytes, records) {
+                break;
+            }
+            g.set_variable(&s.name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false)
+                .map_err(|(_, e)| e)?;
+            bump(&EVICTED);
+            bytes = bytes.saturating_sub(s.size);
+            records -= 1;
+        }
+        Ok(())
     }
 }
 
@@ -171,6 +240,14 @@ struct EfiPstore {
     flusher: FlushOwner,
 }
 
+/// Seconds and count of the dump being written: every part of a dump is
+/// named with its part 1's time, so that a dump that straddles a second
+/// boundary stays one group (eviction order, and ids that sort by dump).
+/// pstore writes the parts of a dump in order, part 1 first, under its buffer
+/// lock, so these are never written concurrently.
+static DUMP_TIME: AtomicI64 = AtomicI64::new(0);
+static DUMP_COUNT: AtomicI32 = AtomicI32::new(-1);
+
 /// Sequence number of pmsg chunks since load.
 static PMSG_SEQ: AtomicU32 = AtomicU32::new(0);
 /// The name's count field keeps ids unique below this many chunks per second
@@ -205,7 +282,14 @@ impl EfiPstore {
             }
             Err(e) => return self.defer(name, r).map_err(|()| e),
         };
-        res.map(|()| bump(&WRITTEN)).map_err(|(st, e)| {
+        res.map(|()| {
+            bump(&WRITTEN);
+            if self.flusher.0.quota.enabled() {
+                // Eviction runs in the flush work, never here.
+                self.kick.queue();
+            }
+        })
+        .map_err(|(st, e)| {
             if st == EfiStatus::NotReady {
                 bump(&FIRMWARE_BUSY);
                 pr_emerg!(
@@ -339,11 +423,20 @@ impl Backend for EfiPstore {
     }
 
     fn write(&self, r: &WriteRecord<'_>) -> Result<u64> {
+        let mut time = r.time;
+        if r.record_type == pstore::record_type::DMESG {
+            if r.part == 1 {
+                DUMP_TIME.store(r.time, Ordering::Relaxed);
+                DUMP_COUNT.store(r.count, Ordering::Relaxed);
+            } else if DUMP_COUNT.load(Ordering::Relaxed) == r.count {
+                time = DUMP_TIME.load(Ordering::Relaxed);
+            }
+        }
         let dn = DumpName {
             record_type: r.record_type,
             part: r.part,
             count: r.count,
-            time: r.time,
+            time,
             compressed: r.compressed,
         };
         let id = dn.generic_id();
@@ -386,10 +479,12 @@ struct LwEfiPstore {
 impl kernel::Module for LwEfiPstore {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: Reads module parameters, set before init runs.
-        let (record_size, max_reason) = unsafe {
+        let (record_size, max_reason, quota_bytes, quota_records) = unsafe {
             (
                 bindings::lw_efi_pstore_record_size(),
                 bindings::lw_efi_pstore_max_reason(),
+                bindings::lw_efi_pstore_quota_bytes(),
+                bindings::lw_efi_pstore_quota_records(),
             )
         };
         if !(RECORD_SIZE_MIN..=RECORD_SIZE_MAX).contains(&record_size) {
@@ -412,6 +507,18 @@ impl kernel::Module for LwEfiPstore {
                 return Err(EINVAL);
             }
         };
+        if quota_bytes != 0 && quota_bytes < record_size {
+            pr_err!(
+                "quota_bytes={} is below record_size={}: not loading\n",
+                quota_bytes,
+                record_size
+            );
+            return Err(EINVAL);
+        }
+        let quota = Quota {
+            bytes: quota_bytes as usize,
+            records: quota_records as usize,
+        };
         if !efivar::supports_writes() {
             pr_err!("EFI variables are not writable here (no UEFI runtime services?)\n");
             return Err(ENODEV);
@@ -428,12 +535,14 @@ impl kernel::Module for LwEfiPstore {
             pin_init!(Flusher {
                 work <- new_work!("lw_efi_pstore::flush"),
                 pool,
+                quota,
             }),
             GFP_KERNEL,
         )?;
         let kick = Kick {
             flusher: flusher.clone(),
         };
+        let initial = flusher.clone();
         let reg = Registration::register(
             c_str!("lw_efi_pstore"),
             pstore::FLAGS_DMESG | pstore::FLAGS_PMSG,
@@ -455,10 +564,16 @@ impl kernel::Module for LwEfiPstore {
         })?;
         let dir = Dir::new(c_str!("lw_efi_pstore"))?;
         counter_files(&dir);
+        if quota.enabled() {
+            // Bring what earlier boots left within the quota.
+            let _ = workqueue::system().enqueue(initial);
+        }
         pr_info!(
-            "registered: record_size={} max_reason={}\n",
+            "registered: record_size={} max_reason={} quota_bytes={} quota_records={}\n",
             record_size,
-            max_reason
+            max_reason,
+            quota_bytes,
+            quota_records
         );
         Ok(LwEfiPstore {
             _dir: dir,

@@ -24,6 +24,26 @@ static bool enabled = true;
 module_param(enabled, bool, 0644);
 MODULE_PARM_DESC(enabled, "store new records (Y) or drop them (N); may change at run time");
 
+static unsigned int quota_bytes;
+module_param(quota_bytes, uint, 0444);
+MODULE_PARM_DESC(quota_bytes,
+		 "most bytes of record data kept in NVRAM, oldest evicted first (0: no limit)");
+
+static unsigned int quota_records;
+module_param(quota_records, uint, 0444);
+MODULE_PARM_DESC(quota_records,
+		 "most records kept in NVRAM, oldest evicted first (0: no limit)");
+
+unsigned int lw_efi_pstore_quota_bytes(void)
+{
+	return quota_bytes;
+}
+
+unsigned int lw_efi_pstore_quota_records(void)
+{
+	return quota_records;
+}
+
 unsigned int lw_efi_pstore_record_size(void)
 {
 	return record_size;

@@ -11,5 +11,7 @@
 unsigned int lw_efi_pstore_record_size(void);
 int lw_efi_pstore_max_reason(void);
 bool lw_efi_pstore_enabled(void);
+unsigned int lw_efi_pstore_quota_bytes(void);
+unsigned int lw_efi_pstore_quota_records(void);
 
 #endif /* LW_EFI_PSTORE_PARAMS_H */

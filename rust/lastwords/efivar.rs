@@ -155,6 +155,28 @@ impl EfivarsGuard {
         Ok(size as usize)
     }
 
+    /// The size of a variable's data (`GetVariable` with no buffer).
+    pub fn variable_size(&self, name: &[u16], guid: &Guid) -> Result<usize> {
+        nul_terminated(name)?;
+        let mut size: kernel::ffi::c_ulong = 0;
+        // SAFETY: The lock is held (type invariant); `name` is NUL
+        // terminated; with a zero size the firmware writes no data, only the
+        // size it needs.
+        let raw = unsafe {
+            bindings::efivar_get_variable(
+                name.as_ptr().cast_mut(),
+                guid.as_ptr(),
+                core::ptr::null_mut(),
+                &mut size,
+                core::ptr::null_mut(),
+            )
+        };
+        match check(raw) {
+            Ok(()) | Err((EfiStatus::BufferTooSmall, _)) => Ok(size as usize),
+            Err((_, e)) => Err(e),
+        }
+    }
+
     /// `SetVariable` under the lock; an empty `data` deletes the variable.
     /// With `nonblocking`, the firmware's non-blocking variant is used and
     /// nothing sleeps (`EBUSY` if the firmware is in use).

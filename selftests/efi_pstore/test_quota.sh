@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# NVRAM quota: with quota_records=20, three oops dumps (about 15 parts each)
+# leave at most 20 of our variables; the evicted ones are the oldest (the
+# newest dump is whole); eviction runs in the flush work (process context).
+# A quota below record_size refuses the load.
+. "$(dirname "$0")/../lib.sh"
+
+lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'
+lw_expect_splat 'Oops: invalid opcode'
+
+nv=$LW_TEST_LOG/nvram.fd
+m3="lw-quota-newest-$(date +%s)-$RANDOM"
+lw_boot quota --nvram "$nv" -- "
+	$LW_GUEST_DEBUGFS
+	echo bad_quota: \$(insmod ./lw_efi_pstore.ko quota_bytes=100 2>&1 && echo loaded)
+	insmod ./lw_efi_pstore.ko quota_records=20 || exit 10
+	echo 0 >/proc/sys/kernel/panic_on_oops
+	modprobe lkdtm || exit 11
+	for i in 1 2 3; do
+		[ \$i = 3 ] && echo '$m3' >/dev/kmsg
+		sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+		sleep 1
+	done
+	d=/sys/kernel/debug/lw_efi_pstore
+	echo written=\$(cat \$d/written) evicted=\$(cat \$d/evicted)
+"
+rc=$?
+out=$LW_TEST_LOG/quota/out.log
+grep -v Segmentation "$out"
+lw_assert_eq "$rc" 0 "guest sequence"
+lw_assert_grep "$out" '^bad_quota: .*Invalid (argument|parameters)' "quota_bytes below record_size refused"
+lw_assert_grep "$LW_TEST_LOG/quota/console.log" 'quota_bytes=100 is below record_size=1024' "with a message"
+w=$(grep -o 'written=[0-9]*' "$out" | cut -d= -f2)
+e=$(grep -o 'evicted=[0-9]*' "$out" | cut -d= -f2)
+[ "$w" -gt 20 ] || lw_fail "three dumps wrote only $w parts"
+lw_assert_eq "$e" "$((w - 20))" "evicted down to the quota"
+
+lw_boot_read read "$nv"
+lw_assert_eq "$?" 0 "boot 2 read the records"
+lw_assert_eq "$(lw_counter "$LW_TEST_LOG/read/out.log" files)" 20 "20 records left"
+r=$LW_TEST_LOG/read/records.txt
+lw_assert_grep "$r" "$m3" "the newest dump survived"
+lw_assert_eq "$(grep -c '^Oops#3 Part' "$r")" "$(( w / 3 ))" "the newest dump is whole"
+! grep -q '^Oops#1 Part' "$r" || lw_fail "the oldest dump was not evicted first"
+echo "ok: the oldest dump went first"
