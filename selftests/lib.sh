@@ -31,6 +31,12 @@ lw_expect_splat() {
 	printf '%s\n' "$1" >>"$LW_TEST_LOG/expected_splats"
 }
 
+# lw_expect_splat_after_panic REGEX: splats matching REGEX are expected only
+# after the kernel panicked (e.g. the FPU warnings of EFI calls from NMI).
+lw_expect_splat_after_panic() {
+	printf '%s\n' "$1" >>"$LW_TEST_LOG/expected_after_panic"
+}
+
 lw_fail() {
 	echo "FAIL: $*"
 	exit 1

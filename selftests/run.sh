@@ -51,6 +51,9 @@ for t in "${tests[@]}"; do
 	if [ -f "$tlog/expected_splats" ]; then
 		while IFS= read -r re; do allow+=(--allow "$re"); done <"$tlog/expected_splats"
 	fi
+	if [ -f "$tlog/expected_after_panic" ]; then
+		while IFS= read -r re; do allow+=(--allow-after-panic "$re"); done <"$tlog/expected_after_panic"
+	fi
 	mapfile -t consoles < <(find "$tlog" -name console.log | sort)
 	scan_rc=0
 	if [ ${#consoles[@]} -gt 0 ]; then

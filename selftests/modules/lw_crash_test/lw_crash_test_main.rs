@@ -12,6 +12,7 @@
 //! | `hold_efivars_3s` | takes the efivars lock for 3 s (a live holder)       |
 //! | `panic`        | `panic()` in the writer's task context                  |
 //! | `panic_hardirq`| `panic()` from a hard irq_work (hard interrupt context) |
+//! | `panic_nmi`    | `panic()` from an NMI handler (NMI sent to self)        |
 
 use kernel::c_str;
 use kernel::prelude::*;
@@ -19,11 +20,13 @@ use kernel::prelude::*;
 #[path = "../../../rust/lastwords/mod.rs"]
 pub mod lastwords;
 
+use core::sync::atomic::{AtomicBool, Ordering};
 use lastwords::bindings;
 use lastwords::context::Context;
 use lastwords::debugfs::{TriggerDir, WriteHandler};
 use lastwords::efivar::EfivarsGuard;
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
+use lastwords::nmi::{self, NmiHandler, NmiKind, NmiRegistration, NmiResult, NmiSlot};
 use lastwords::time;
 
 module! {
@@ -43,6 +46,27 @@ impl IrqWorkHandler for PanicIrq {
         // SAFETY: `panic()` takes a printf format; this one has no
         // conversions. It does not return.
         unsafe { bindings::panic(c_str!("lw_crash_test: hardirq panic\n").as_char_ptr()) }
+    }
+}
+
+/// Claims the next NMI, and panics in it, once armed.
+struct PanicNmi;
+static NMI_SLOT: NmiSlot = NmiSlot::new();
+static NMI_ARMED: AtomicBool = AtomicBool::new(false);
+
+impl NmiHandler for PanicNmi {
+    fn slot() -> &'static NmiSlot {
+        &NMI_SLOT
+    }
+
+    fn handle(&self) -> NmiResult {
+        if !NMI_ARMED.load(Ordering::Acquire) {
+            return NmiResult::NotMine;
+        }
+        pr_emerg!("panic: in {} context\n", Context::current().name());
+        // SAFETY: `panic()` takes a printf format; this one has no
+        // conversions. It does not return.
+        unsafe { bindings::panic(c_str!("lw_crash_test: nmi panic\n").as_char_ptr()) }
     }
 }
 
@@ -82,6 +106,13 @@ impl WriteHandler for Cases {
                 self.irq.sync();
                 Err(EIO)
             }
+            b"panic_nmi" => {
+                NMI_ARMED.store(true, Ordering::Release);
+                nmi::send_nmi_to_self();
+                time::msleep(1000);
+                NMI_ARMED.store(false, Ordering::Release);
+                Err(EIO)
+            }
             _ => Err(EINVAL),
         }
     }
@@ -89,6 +120,7 @@ impl WriteHandler for Cases {
 
 struct CrashTest {
     _trigger: Pin<KBox<TriggerDir<Cases>>>,
+    _nmi: Pin<KBox<NmiRegistration<PanicNmi>>>,
 }
 
 impl kernel::Module for CrashTest {
@@ -100,6 +132,14 @@ impl kernel::Module for CrashTest {
                 irq <- IrqWork::new(PanicIrq),
             }),
         )?;
-        Ok(CrashTest { _trigger: trigger })
+        let nmi = KBox::pin_init(
+            NmiRegistration::new(NmiKind::Local, c_str!("lw_crash_test"), PanicNmi),
+            GFP_KERNEL,
+        )?;
+        nmi.as_ref().register()?;
+        Ok(CrashTest {
+            _trigger: trigger,
+            _nmi: nmi,
+        })
     }
 }
