@@ -4,6 +4,7 @@
  * the allowlisted parts of these headers into rust/lastwords/bindings_generated.rs
  * with the kernel tree's own bindgen flags.
  */
+#include <linux/debug_locks.h>
 #include <linux/debugfs.h>
 #include <linux/efi.h>
 #include <linux/irq_work.h>

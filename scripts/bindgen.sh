@@ -23,7 +23,7 @@ allow=(
 	--allowlist-function 'efivar_(lock|trylock|unlock|supports_writes|get_variable|get_next_variable|set_variable|set_variable_locked|query_variable_info)'
 	--allowlist-function 'efi_status_to_err|efi_query_variable_store|lw_.*|ktime_get_real_seconds'
 	--allowlist-type 'spinlock_t|atomic_t'
-	--allowlist-function 'atomic_notifier_chain_(register|unregister)|panic|simple_open|noop_llseek'
+	--allowlist-function 'atomic_notifier_chain_(register|unregister)|panic|simple_open|noop_llseek|debug_locks_off'
 	--allowlist-var 'panic_notifier_list|efi'
 	--allowlist-type 'irq_work|nmiaction|pstore_info|pstore_record|efi_guid_t|efi_char16_t|efi_status_t'
 	--allowlist-item 'NMI_(LOCAL|UNKNOWN|SERR|IO_CHECK|DONE|HANDLED|FLAG_FIRST)'

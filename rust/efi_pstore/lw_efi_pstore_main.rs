@@ -23,6 +23,7 @@ pub mod efi_name;
 
 use efi_name::{DumpName, DUMP_NAME_LEN};
 use lastwords::bindings;
+use lastwords::context::{self, Context};
 use lastwords::debugfs::bump;
 use lastwords::debugfs::Dir;
 use lastwords::efivar::{self, EfiStatus, EfivarsGuard, Guid, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
@@ -258,6 +259,18 @@ impl EfiPstore {
     /// The panic/NMI-safe store: trylock only, non-blocking firmware call;
     /// outside a panic, a busy lock defers the part to the flush work.
     fn store_atomic(&self, name: &[u16], r: &WriteRecord<'_>) -> Result {
+        // The efivars and EFI runtime locks are semaphores, whose trylock
+        // takes an internal raw spinlock: not NMI-safe, and lockdep reports
+        // it. A panic in NMI context has no other way into the firmware; the
+        // other CPUs are stopped, so those spinlocks are free unless a stopped
+        // CPU was inside down()/up() itself (the C backend shares the risk).
+        // Lock debugging is turned off as panic() does after the dump.
+        if r.reason == pstore::reason::PANIC
+            && Context::current() == Context::Nmi
+            && context::debug_locks_off()
+        {
+            pr_emerg!("panic in NMI context: lock debugging off before entering the EFI variable services (semaphores, not NMI-safe)\n");
+        }
         let res = match EfivarsGuard::try_lock() {
             Ok(g) => g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, r.data, true),
             Err(_) if r.reason == pstore::reason::PANIC => {

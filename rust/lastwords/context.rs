@@ -52,6 +52,19 @@ impl Context {
     }
 }
 
+/// Turns lock debugging (lockdep) off for good, as `panic()` itself does
+/// right after the panic dump because lock state is unreliable once the other
+/// CPUs were stopped. Returns whether it was on.
+///
+/// Only for the panicking CPU, when the dump must call C APIs that lockdep
+/// rightly calls NMI-unsafe because there is no other way (the caller says so
+/// in the log).
+pub fn debug_locks_off() -> bool {
+    // SAFETY: `debug_locks_off()` clears a global flag with an atomic
+    // exchange; callable from any context.
+    unsafe { bindings::debug_locks_off() != 0 }
+}
+
 /// Returns whether interrupts are disabled on the current CPU.
 pub fn irqs_disabled() -> bool {
     // SAFETY: `irqs_disabled()` only reads the CPU's flags; callable anywhere.
