@@ -19,7 +19,7 @@ mode=--check
 
 mapfile -t rs < <(git ls-files '*.rs' 2>/dev/null || find . -name '*.rs' -not -path './target/*')
 [ -x "$LW_RUSTFMT" ] || lw_die "$LW_RUSTFMT missing (apt-get install rustfmt-web)"
-lw_say "lint: rustfmt --check (${#rs[@]} files)"
+lw_say "lint: rustfmt ${mode:---fix} (${#rs[@]} files)"
 # Host crates have their own Cargo.toml edition; kernel crates use the
 # kernel's config.
 host=() kern=()

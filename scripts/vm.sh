@@ -71,7 +71,7 @@ GUEST
 # Single-threaded TCG: with one host thread per vCPU (MTTCG), the guest's
 # int3-based live code patching (static keys, e.g. "sched_clock: Marking
 # stable" at boot) raced with TCG's translation cache and oopsed ("Oops:
-# int3" in sched_clock_cpu) in about one boot out of three. The guest still has
+# int3" in sched_clock_cpu) in one of our first three boots. The guest still has
 # --cpus vCPUs, run round-robin. LW_TCG_THREAD=multi restores MTTCG.
 qopts="-machine q35"
 [ -z "$kvm" ] || qopts+=" -accel tcg,thread=${LW_TCG_THREAD:-single}"
