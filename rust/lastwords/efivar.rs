@@ -67,8 +67,11 @@ pub const LINUX_EFI_CRASH_GUID: Guid = Guid::new(
     [0x97, 0xf0, 0x9f, 0x98, 0xbf, 0xe2, 0x98, 0xa0],
 );
 
+/// A firmware call's outcome: `Ok`, or the EFI status with its kernel error.
+pub type EfiResult = core::result::Result<(), (EfiStatus, Error)>;
+
 /// Converts a raw status into `Ok` or the mapped kernel error.
-fn check(raw: bindings::efi_status_t) -> core::result::Result<(), (EfiStatus, Error)> {
+fn check(raw: bindings::efi_status_t) -> EfiResult {
     let st = EfiStatus::from_raw(raw as u64);
     match st.to_errno() {
         0 => Ok(()),
@@ -134,46 +137,44 @@ impl EfivarsGuard {
         }
     }
 
-    /// `GetVariable`: reads the variable into `buf`; returns its size.
-    /// `ENOBUFS` if it is larger than `buf`.
-    pub fn get_variable(&self, name: &[u16], guid: &Guid, buf: &mut [u8]) -> Result<usize> {
+    /// `GetVariable` into `buf` (possibly empty, to ask for the size).
+    /// Returns the status and the size the variable has.
+    fn get_raw(&self, name: &[u16], guid: &Guid, buf: &mut [u8]) -> Result<(EfiResult, usize)> {
         nul_terminated(name)?;
         let mut size = buf.len() as kernel::ffi::c_ulong;
+        let data = if buf.is_empty() {
+            core::ptr::null_mut()
+        } else {
+            buf.as_mut_ptr().cast()
+        };
         // SAFETY: The lock is held (type invariant); `name` is NUL
-        // terminated (checked), `buf` is valid for `size` bytes. The firmware
-        // does not write the name.
+        // terminated (checked); `data` is null with a zero size, or valid for
+        // `size` bytes. The firmware does not write the name.
         let raw = unsafe {
             bindings::efivar_get_variable(
                 name.as_ptr().cast_mut(),
                 guid.as_ptr(),
                 core::ptr::null_mut(),
                 &mut size,
-                buf.as_mut_ptr().cast(),
+                data,
             )
         };
-        check(raw).map_err(|(_, e)| e)?;
-        Ok(size as usize)
+        Ok((check(raw), size as usize))
+    }
+
+    /// `GetVariable`: reads the variable into `buf`; returns its size.
+    /// `ENOBUFS` if it is larger than `buf`.
+    pub fn get_variable(&self, name: &[u16], guid: &Guid, buf: &mut [u8]) -> Result<usize> {
+        let (status, size) = self.get_raw(name, guid, buf)?;
+        status.map_err(|(_, e)| e)?;
+        Ok(size)
     }
 
     /// The size of a variable's data (`GetVariable` with no buffer).
     pub fn variable_size(&self, name: &[u16], guid: &Guid) -> Result<usize> {
-        nul_terminated(name)?;
-        let mut size: kernel::ffi::c_ulong = 0;
-        // SAFETY: The lock is held (type invariant); `name` is NUL
-        // terminated; with a zero size the firmware writes no data, only the
-        // size it needs.
-        let raw = unsafe {
-            bindings::efivar_get_variable(
-                name.as_ptr().cast_mut(),
-                guid.as_ptr(),
-                core::ptr::null_mut(),
-                &mut size,
-                core::ptr::null_mut(),
-            )
-        };
-        match check(raw) {
-            Ok(()) | Err((EfiStatus::BufferTooSmall, _)) => Ok(size as usize),
-            Err((_, e)) => Err(e),
+        match self.get_raw(name, guid, &mut [])? {
+            (Ok(()) | Err((EfiStatus::BufferTooSmall, _)), size) => Ok(size),
+            (Err((_, e)), _) => Err(e),
         }
     }
 
@@ -187,7 +188,7 @@ impl EfivarsGuard {
         attrs: u32,
         data: &[u8],
         nonblocking: bool,
-    ) -> core::result::Result<(), (EfiStatus, Error)> {
+    ) -> EfiResult {
         nul_terminated(name).map_err(|e| (EfiStatus::InvalidParameter, e))?;
         // SAFETY: The lock is held (type invariant); `name` is NUL
         // terminated, `data` valid for its length; the firmware reads both.
@@ -236,7 +237,7 @@ pub fn set_variable_bypassing_lock(
     guid: &Guid,
     attrs: u32,
     data: &[u8],
-) -> core::result::Result<(), (EfiStatus, Error)> {
+) -> EfiResult {
     nul_terminated(name).map_err(|e| (EfiStatus::InvalidParameter, e))?;
     let name_bytes = name.iter().position(|&c| c == 0).unwrap_or(name.len()) * 2 + 2;
     // SAFETY: The non-blocking query only trylocks the runtime lock; it does

@@ -26,10 +26,10 @@ where
     // was); `cancel_work_sync()` may sleep and we are in process context.
     let was_pending = unsafe { kernel::bindings::cancel_work_sync(work) };
     if was_pending {
-        // SAFETY: A pending `Arc` work item owns one reference, leaked by
-        // `Arc::into_raw()` in `enqueue`, with the same pointer as `ptr`; the
-        // cancel took the item off the queue, so its `run` will not reclaim
-        // that reference: reclaim it here, once.
+        // A pending `Arc` work item owns one reference, leaked by
+        // `Arc::into_raw()` in `enqueue`, with the same pointer as `ptr`.
+        // SAFETY: The cancel took the item off the queue, so its `run` will
+        // not reclaim that reference: reclaim it here, once.
         drop(unsafe { Arc::from_raw(ptr) });
     }
     was_pending
