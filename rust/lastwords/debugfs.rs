@@ -12,7 +12,7 @@
 use super::bindings;
 use core::ffi::c_void;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
+use core::sync::atomic::{AtomicBool, AtomicU64};
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::uaccess::UserSlice;
@@ -137,14 +137,6 @@ impl Dir {
         // (module doc). The read in debugfs is an aligned 8-byte load.
         unsafe {
             bindings::debugfs_create_u64(name.as_char_ptr(), 0o400, self.dentry, value.as_ptr())
-        };
-    }
-
-    /// A root-writable file holding a `u32`.
-    pub fn u32_file(&self, name: &CStr, value: &'static AtomicU32) {
-        // SAFETY: As for `u64_file`, with `u32`.
-        unsafe {
-            bindings::debugfs_create_u32(name.as_char_ptr(), 0o600, self.dentry, value.as_ptr())
         };
     }
 
