@@ -8,8 +8,10 @@
 #include <linux/debugfs.h>
 #include <linux/efi.h>
 #include <linux/irq_work.h>
+#include <linux/kmsg_dump.h>
 #include <linux/panic_notifier.h>
 #include <linux/pstore.h>
+#include <linux/zlib.h>
 #include <asm/nmi.h>
 
 #include "helpers.h"

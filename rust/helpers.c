@@ -4,7 +4,10 @@
  * uses them compiles this file once through its own *_helpers.c wrapper, so
  * that every object belongs to exactly one module.
  */
+#include <linux/bug.h>
+#include <linux/interrupt.h>
 #include <linux/irqflags.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/smp.h>
@@ -75,4 +78,31 @@ void lw_init_irq_work_hard(struct irq_work *work,
 void lw_send_nmi_self(void)
 {
 	__apic_send_IPI_self(NMI_VECTOR);
+}
+
+void lw_tasklet_schedule(struct tasklet_struct *t)
+{
+	tasklet_schedule(t);
+}
+
+int lw_kthread_run(int (*fn)(void *data), void *data, const char *name, int cpu)
+{
+	struct task_struct *t = kthread_create(fn, data, "%s", name);
+
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	if (cpu >= 0 && cpu < nr_cpu_ids && cpu_online(cpu))
+		kthread_bind(t, cpu);
+	wake_up_process(t);
+	return 0;
+}
+
+void lw_bug(void)
+{
+	BUG();
+}
+
+void lw_warn(const char *msg)
+{
+	WARN(1, "%s", msg);
 }

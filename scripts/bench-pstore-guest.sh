@@ -6,26 +6,36 @@
 # efi_pstore, lw_efi_pstore, it provokes ROUNDS oopses (lkdtm BUG with
 # panic_on_oops=0: the same dump path as a panic, minus the stopped CPUs),
 # times each from user space, counts the parts stored and the bytes of log
-# they give back, then erases them. Prints "sample BACKEND NS PARTS BYTES".
+# they give back and the NVRAM the dump consumed (the firmware's remaining
+# store before and after, through lw_bench), then erases them. Prints
+# "sample BACKEND NS PARTS BYTES NVRAM_BYTES".
 set -u
 rounds=${1:-5}
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 echo 0 >/proc/sys/kernel/panic_on_oops
 modprobe lkdtm || exit 10
 mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/pstore || exit 11
+insmod ./lw_bench.ko || exit 13
+
+nvram_remaining() {
+	/bin/echo nvram >/sys/kernel/debug/lw_bench/run || exit 14
+	dmesg | sed -n 's/.*lw_bench: nvram [0-9]* \([0-9]*\)$/\1/p' | tail -1
+}
 
 run() { # backend-name load unload
-	local name=$1 i t0 t1 parts bytes
+	local name=$1 i t0 t1 parts bytes n0 n1
 	eval "$2" || exit 12
 	for i in $(seq "$rounds"); do
+		n0=$(nvram_remaining)
 		t0=$(date +%s%N)
 		sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
 		t1=$(date +%s%N)
+		n1=$(nvram_remaining)
 		umount /sys/fs/pstore && mount -t pstore pstore /sys/fs/pstore
 		parts=$(ls /sys/fs/pstore | grep -c '^dmesg-')
 		bytes=$(cat /sys/fs/pstore/dmesg-* 2>/dev/null | grep -v '^Oops#' | wc -c)
 		rm -f /sys/fs/pstore/dmesg-*
-		echo "sample $name $((t1 - t0)) $parts $bytes"
+		echo "sample $name $((t1 - t0)) $parts $bytes $((n0 - n1))"
 	done
 	eval "$3"
 }

@@ -52,27 +52,32 @@ python3 - "$log-pstore/out.log" <<'PY'
 import re, statistics, sys
 s = {}
 for line in open(sys.argv[1], errors="replace"):
-    m = re.match(r"sample (\S+) (\d+) (\d+) (\d+)", line)
+    m = re.match(r"sample (\S+) (\d+) (\d+) (\d+) (-?\d+)", line)
     if m:
-        s.setdefault(m[1], []).append((int(m[2]), int(m[3]), int(m[4])))
+        s.setdefault(m[1], []).append(tuple(int(m[i]) for i in range(2, 6)))
 for k in ("none", "c", "rust"):
     if len(s.get(k, [])) < 5:
         sys.exit(f"bench: missing pstore samples for {k}")
-base = statistics.median(t for t, _, _ in s["none"])
+med = lambda k, i: statistics.median(x[i] for x in s[k])
+base = med("none", 0)
 row = {}
 for k in ("c", "rust"):
-    t = statistics.median(t for t, _, _ in s[k])
-    parts = statistics.median(p for _, p, _ in s[k])
-    nbytes = statistics.median(b for _, _, b in s[k])
-    row[k] = ((t - base) / parts / 1e3 if parts else float("nan"), parts, nbytes)
-print("\npstore write path: an oops dump (median of 5), same boot; time per stored part is")
-print("(dump time with the backend - dump time with no backend) / parts\n")
-print(f"| {'backend':<14} | {'us/part':>8} | {'parts/dump':>10} | {'log bytes back/dump':>19} |")
-print(f"|{'-'*16}|{'-'*10}|{'-'*12}|{'-'*21}|")
+    t, parts, nbytes, nvram = (med(k, i) for i in range(4))
+    us = (t - base) / 1e3
+    row[k] = (us / parts if parts else float("nan"), us, parts, nbytes, nvram,
+              nbytes / nvram if nvram > 0 else float("nan"))
+print("\npstore write path: an oops dump (median of 5), same boot, same kmsg_bytes budget;")
+print("time = dump time with the backend - dump time with no backend; NVRAM = the")
+print("firmware's remaining variable store before - after the dump\n")
+print(f"| {'backend':<14} | {'us/part':>8} | {'us/dump':>8} | {'parts':>5} | {'log bytes back':>14} "
+      f"| {'NVRAM bytes':>11} | {'log bytes/NVRAM byte':>20} |")
+print(f"|{'-'*16}|{'-'*10}|{'-'*10}|{'-'*7}|{'-'*16}|{'-'*13}|{'-'*22}|")
 for k, label in (("c", "C efi_pstore"), ("rust", "lw_efi_pstore")):
-    us, parts, nbytes = row[k]
-    print(f"| {label:<14} | {us:>8.0f} | {parts:>10.0f} | {nbytes:>19.0f} |")
-print(f"\nratios lw_efi_pstore / C: time per part {row['rust'][0] / row['c'][0]:.2f}x, "
-      f"log bytes recovered per dump {row['rust'][2] / row['c'][2]:.2f}x")
+    per, us, parts, nbytes, nvram, dens = row[k]
+    print(f"| {label:<14} | {per:>8.0f} | {us:>8.0f} | {parts:>5.0f} | {nbytes:>14.0f} "
+          f"| {nvram:>11.0f} | {dens:>20.2f} |")
+r, c = row["rust"], row["c"]
+print(f"\nratios lw_efi_pstore / C: time per part {r[0] / c[0]:.2f}x, time per dump {r[1] / c[1]:.2f}x, "
+      f"log bytes recovered per dump {r[3] / c[3]:.2f}x, per NVRAM byte {r[5] / c[5]:.2f}x")
 print(f"raw samples: {sys.argv[1]}")
 PY

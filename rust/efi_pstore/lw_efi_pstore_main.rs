@@ -5,11 +5,19 @@
 //! that still stores a panic's record when another CPU held the efivars lock
 //! at the time of the panic (the C backend gives up with `-EBUSY`).
 //!
+//! It dumps the kernel log itself (a kmsg dumper), in the same record format
+//! as pstore's core, but packs each part adaptively: as much log as
+//! compresses into a variable, where the core's fixed ratio either wastes
+//! space or, when the text does not compress well enough, keeps the first
+//! `record_size` bytes and throws the rest of the part's text away. pstore
+//! reads, erases and writes pmsg records through the backend as usual.
+//!
 //! Parameters (validated at load): `record_size` (1024..32768), `max_reason`
-//! (1..5), `enabled` (run-time switch). Counters in
-//! `/sys/kernel/debug/lw_efi_pstore/`.
+//! (1..5), `enabled` (run-time switch), `kmsg_bytes`, `quota_bytes`,
+//! `quota_records`. Counters in `/sys/kernel/debug/lw_efi_pstore/`.
 
-use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, Ordering};
+use core::fmt::Write as _;
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 use kernel::workqueue::{self, Work, WorkItem};
@@ -24,12 +32,16 @@ pub mod efi_name;
 use efi_name::{DumpName, DUMP_NAME_LEN};
 use lastwords::bindings;
 use lastwords::context::{self, Context};
+use lastwords::crash_lock::{CrashGuard, CrashLock};
 use lastwords::debugfs::bump;
 use lastwords::debugfs::Dir;
+use lastwords::deflate::Deflate;
 use lastwords::efivar::{self, EfiStatus, EfivarsGuard, Guid, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
+use lastwords::kmsg_dump::{self, DumpHandler, DumpIter, Dumper};
 use lastwords::pstore::{self, Backend, EraseRecord, ReadRecord, Registration, WriteRecord};
 use lastwords::slot_pool::SlotPool;
+use lastwords::time;
 
 module! {
     type: LwEfiPstore,
@@ -47,6 +59,15 @@ const RECORD_SIZE_MAX: u32 = 32768;
 const ENUM_NAME_LEN: usize = 256;
 /// Largest variable read back.
 const READ_MAX: usize = 65536;
+/// Most bytes one dump may use, for `kmsg_bytes`.
+const KMSG_BYTES_MAX: u32 = 1 << 20;
+/// pstore's reader inflates a compressed part into `3 * record_size` bytes
+/// (`decompress_record()`), ours and the C backend's alike: a part's text
+/// stays below that, with a margin.
+const TEXT_FACTOR: usize = 3;
+const TEXT_MARGIN: usize = 64;
+/// Compression attempts per part before storing it uncompressed.
+const PACK_TRIES: u32 = 4;
 
 lastwords::debugfs::debugfs_counters!(
     WRITTEN => "written",
@@ -55,6 +76,13 @@ lastwords::debugfs::debugfs_counters!(
     BYPASSED => "written_bypassing_lock",
     FIRMWARE_BUSY => "firmware_busy",
     SKIPPED => "skipped_disabled",
+    DUMPS => "dumps",
+    DUMPS_SKIPPED => "dumps_skipped",
+    RESERVE_USED => "reserve_used",
+    LOG_BYTES => "log_bytes",
+    PARTS_COMPRESSED => "parts_compressed",
+    PARTS_RAW => "parts_raw",
+    PACK_RETRIES => "pack_retries",
     DEFERRED => "deferred",
     DEFERRED_WRITTEN => "deferred_written",
     DEFERRED_ERRORS => "deferred_errors",
@@ -229,25 +257,70 @@ struct Session {
     scratch: KVec<u8>,
 }
 
+/// The buffers of one dump, allocated at load: the log text of a part
+/// (`3 * record_size`), the compressor's output and workspace.
+struct DumpBufs {
+    text: KVec<u8>,
+    out: KVec<u8>,
+    deflate: Deflate,
+}
+
+impl DumpBufs {
+    fn new(record_size: usize) -> Result<Self> {
+        let text_len = record_size * TEXT_FACTOR - TEXT_MARGIN;
+        Ok(Self {
+            text: KVec::from_elem(0u8, text_len, GFP_KERNEL)?,
+            // Deflate output of incompressible text is at most a few bytes
+            // per 16 KiB block longer than the text.
+            out: KVec::from_elem(0u8, text_len + TEXT_MARGIN, GFP_KERNEL)?,
+            deflate: Deflate::new()?,
+        })
+    }
+}
+
+/// What [`Writer::pack`] left in the buffers.
+enum Packed {
+    /// `out[..n]`, compressed.
+    Compressed(usize),
+    /// `text[..n]`, as is.
+    Raw(usize),
+}
+
+/// Formats into a byte slice; fails when it is full.
+struct SliceWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl core::fmt::Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// The write side, shared by the log dumper and the pstore backend (pmsg).
 #[pin_data]
-struct EfiPstore {
-    #[pin]
-    session: Mutex<Option<Session>>,
+struct Writer {
     record_size: usize,
-    // Dropped in this order (after pstore_unregister()): no more kicks, then
-    // the work is cancelled and what is left written.
+    kmsg_bytes: usize,
+    /// The dump buffers. A panic that finds them held (by a CPU it stopped
+    /// in the middle of an oops dump, or by a dump it interrupted on this
+    /// CPU) uses `reserve`, which only panics take.
+    bufs: CrashLock<DumpBufs>,
+    reserve: CrashLock<DumpBufs>,
+    // Dropped in this order: no more kicks, then the work is cancelled and
+    // what is left written.
     #[pin]
     kick: IrqWork<Kick>,
     flusher: FlushOwner,
 }
 
-/// Seconds and count of the dump being written: every part of a dump is
-/// named with its part 1's time, so that a dump that straddles a second
-/// boundary stays one group (eviction order, and ids that sort by dump).
-/// pstore writes the parts of a dump in order, part 1 first, under its buffer
-/// lock, so these are never written concurrently.
-static DUMP_TIME: AtomicI64 = AtomicI64::new(0);
-static DUMP_COUNT: AtomicI32 = AtomicI32::new(-1);
+/// Count of dumps since load, as pstore's `oopscount` (part of the names).
+static DUMP_COUNT: AtomicI32 = AtomicI32::new(0);
 
 /// Sequence number of pmsg chunks since load.
 static PMSG_SEQ: AtomicU32 = AtomicU32::new(0);
@@ -255,25 +328,147 @@ static PMSG_SEQ: AtomicU32 = AtomicU32::new(0);
 /// (the id is `(seconds * 100 + part) * 1000 + count`).
 const PMSG_SEQ_WRAP: u32 = 1000;
 
-impl EfiPstore {
-    /// The panic/NMI-safe store: trylock only, non-blocking firmware call;
-    /// outside a panic, a busy lock defers the part to the flush work.
-    fn store_atomic(&self, name: &[u16], r: &WriteRecord<'_>) -> Result {
+/// The writer, for the test hook; set while the module is loaded.
+static WRITER: AtomicPtr<Writer> = AtomicPtr::new(core::ptr::null_mut());
+
+impl Writer {
+    /// Dumps the log: parts of at most `record_size` bytes, newest log
+    /// first, until `kmsg_bytes` of NVRAM are used or the log ends. Any
+    /// context; allocates nothing, trylocks only.
+    fn dump(&self, reason: kmsg_dump::Reason) {
+        if !enabled() {
+            bump(&SKIPPED);
+            return;
+        }
+        let panic = reason == pstore::reason::PANIC;
+        let mut bufs = match self.bufs.try_lock_here() {
+            Some(g) => g,
+            None if panic => match self.reserve.try_lock_here() {
+                Some(g) => {
+                    bump(&RESERVE_USED);
+                    pr_emerg!(
+                        "dump buffers held (CPU {}): the panic dump uses the reserve buffers\n",
+                        self.bufs.owner_cpu().map_or(-1, i64::from)
+                    );
+                    g
+                }
+                None => {
+                    bump(&DUMPS_SKIPPED);
+                    pr_emerg!("panic dump skipped: a panic dump is already running\n");
+                    return;
+                }
+            },
+            None => {
+                bump(&DUMPS_SKIPPED);
+                pr_err!("dump skipped: another dump is running\n");
+                return;
+            }
+        };
         // The efivars and EFI runtime locks are semaphores, whose trylock
         // takes an internal raw spinlock: not NMI-safe, and lockdep reports
         // it. A panic in NMI context has no other way into the firmware; the
         // other CPUs are stopped, so those spinlocks are free unless a stopped
         // CPU was inside down()/up() itself (the C backend shares the risk).
         // Lock debugging is turned off as panic() does after the dump.
-        if r.reason == pstore::reason::PANIC
-            && Context::current() == Context::Nmi
-            && context::debug_locks_off()
-        {
+        if panic && Context::current() == Context::Nmi && context::debug_locks_off() {
             pr_emerg!("panic in NMI context: lock debugging off before entering the EFI variable services (semaphores, not NMI-safe)\n");
         }
+        let count = DUMP_COUNT.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let secs = time::real_fast_ns() / 1_000_000_000;
+        let time = i64::try_from(secs).unwrap_or(0);
+        let mut iter = DumpIter::rewind();
+        let mut total = 0usize;
+        let mut part = 1u32;
+        while total < self.kmsg_bytes {
+            let Some(packed) = self.pack(&mut bufs, &mut iter, reason, count, part) else {
+                break;
+            };
+            let (data, compressed) = match packed {
+                Packed::Compressed(n) => (bufs.out.get(..n).unwrap_or(&[]), true),
+                Packed::Raw(n) => (bufs.text.get(..n).unwrap_or(&[]), false),
+            };
+            let dn = DumpName {
+                record_type: pstore::record_type::DMESG,
+                part,
+                count,
+                time,
+                compressed,
+            };
+            let mut name = [0u16; DUMP_NAME_LEN];
+            dn.encode_ucs2(&mut name);
+            if self.store_atomic(&name, data, reason, part).is_err() {
+                bump(&WRITE_ERRORS);
+            }
+            total = total.saturating_add(data.len());
+            part = part.wrapping_add(1);
+        }
+        bump(&DUMPS);
+    }
+
+    /// Fills the buffers with the next part: the header pstore writes
+    /// (`Panic#1 Part1`), then as much of the newest log not yet dumped as
+    /// compresses into `record_size` bytes, the text staying below what the
+    /// readers inflate into. Tries the most text first, then less, scaled by
+    /// how far it missed; after [`PACK_TRIES`], stores `record_size` bytes of
+    /// text uncompressed. Text fetched is never thrown away: the iterator
+    /// moves only past what is stored. `None` when the log is exhausted.
+    fn pack(
+        &self,
+        b: &mut CrashGuard<'_, DumpBufs>,
+        iter: &mut DumpIter,
+        reason: kmsg_dump::Reason,
+        count: i32,
+        part: u32,
+    ) -> Option<Packed> {
+        let rs = self.record_size;
+        let DumpBufs { text, out, deflate } = &mut **b;
+        let mut w = SliceWriter {
+            buf: &mut text[..],
+            len: 0,
+        };
+        writeln!(
+            w,
+            "{}#{} Part{}",
+            kmsg_dump::reason_str(reason).to_str().unwrap_or("Unknown"),
+            count,
+            part
+        )
+        .ok()?;
+        let hdr = w.len;
+        let mut want = text.len();
+        for _ in 0..PACK_TRIES {
+            let mut it = *iter;
+            let n = it.get_buffer(text.get_mut(hdr..want)?)?;
+            let len = hdr + n;
+            match deflate.compress(text.get(..len)?, &mut out[..]) {
+                Some(c) if c <= rs => {
+                    *iter = it;
+                    bump(&PARTS_COMPRESSED);
+                    LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+                    return Some(Packed::Compressed(c));
+                }
+                // Scale the text by how much it missed, with 1/16 slack.
+                Some(c) => want = len.saturating_mul(rs) / c.max(1) * 15 / 16,
+                None => want = len / 2,
+            }
+            want = want.min(len.saturating_sub(1));
+            if want <= rs {
+                break;
+            }
+            bump(&PACK_RETRIES);
+        }
+        let n = iter.get_buffer(text.get_mut(hdr..rs)?)?;
+        bump(&PARTS_RAW);
+        LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+        Some(Packed::Raw(hdr + n))
+    }
+
+    /// The panic/NMI-safe store: trylock only, non-blocking firmware call;
+    /// outside a panic, a busy lock defers the part to the flush work.
+    fn store_atomic(&self, name: &[u16], data: &[u8], reason: u32, part: u32) -> Result {
         let res = match EfivarsGuard::try_lock() {
-            Ok(g) => g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, r.data, true),
-            Err(_) if r.reason == pstore::reason::PANIC => {
+            Ok(g) => g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, data, true),
+            Err(_) if reason == pstore::reason::PANIC => {
                 // The other CPUs are stopped: the holder will never release
                 // the lock. The firmware may still be entered if it is not
                 // mid-call, which the non-blocking wrapper checks.
@@ -281,11 +476,11 @@ impl EfiPstore {
                     name,
                     &LINUX_EFI_CRASH_GUID,
                     ATTR_NV_BS_RT,
-                    r.data,
+                    data,
                 );
                 if res.is_ok() {
                     bump(&BYPASSED);
-                    if r.part == 1 {
+                    if part == 1 {
                         pr_emerg!(
                             "efivars lock held by a stopped CPU: panic record written without it\n"
                         );
@@ -293,7 +488,7 @@ impl EfiPstore {
                 }
                 res
             }
-            Err(e) => return self.defer(name, r).map_err(|()| e),
+            Err(e) => return self.defer(name, data).map_err(|()| e),
         };
         res.map(|()| {
             bump(&WRITTEN);
@@ -307,7 +502,7 @@ impl EfiPstore {
                 bump(&FIRMWARE_BUSY);
                 pr_emerg!(
                     "firmware busy on another CPU: not re-entering it; part {} not stored\n",
-                    r.part
+                    part
                 );
             }
             e
@@ -316,17 +511,17 @@ impl EfiPstore {
 
     /// The efivars lock is held by a live holder: copy the part into a
     /// preallocated slot for the flush work. `Err` if every slot is in use.
-    fn defer(&self, name: &[u16], r: &WriteRecord<'_>) -> core::result::Result<(), ()> {
+    fn defer(&self, name: &[u16], data: &[u8]) -> core::result::Result<(), ()> {
         let Some(mut slot) = self.flusher.0.pool.claim() else {
             bump(&WRITE_BUSY);
             return Err(());
         };
-        let Some(dst) = slot.buf.get_mut(..r.data.len()) else {
+        let Some(dst) = slot.buf.get_mut(..data.len()) else {
             bump(&WRITE_BUSY);
             return Err(());
         };
-        dst.copy_from_slice(r.data);
-        slot.len = r.data.len();
+        dst.copy_from_slice(data);
+        slot.len = data.len();
         for (d, n) in slot.name.iter_mut().zip(name.iter()) {
             *d = *n;
         }
@@ -362,6 +557,41 @@ impl EfiPstore {
         }
         first.ok_or(EINVAL)
     }
+}
+
+/// Test hook (exported by the C side for lw_crash_test): takes the dump
+/// buffers' lock and never gives it back, as an oops dump would leave it on
+/// a CPU that a panic stopped. Returns at once if the lock is taken.
+#[no_mangle]
+pub extern "C" fn lw_efi_pstore_rust_hold_dump_lock() {
+    let w = WRITER.load(Ordering::Acquire);
+    if w.is_null() {
+        return;
+    }
+    // SAFETY: `WRITER` points at the writer while the module is loaded, and
+    // the caller holds a reference on the module (symbol_get()).
+    let w = unsafe { &*w };
+    let Some(held) = w.bufs.try_lock_here() else {
+        return;
+    };
+    pr_info!("test hook: holding the dump lock for good\n");
+    core::mem::forget(held);
+}
+
+/// The log dumper.
+struct LogDump(Arc<Writer>);
+
+impl DumpHandler for LogDump {
+    fn dump(&self, reason: kmsg_dump::Reason) {
+        self.0.dump(reason);
+    }
+}
+
+#[pin_data]
+struct EfiPstore {
+    #[pin]
+    session: Mutex<Option<Session>>,
+    writer: Arc<Writer>,
 }
 
 impl Backend for EfiPstore {
@@ -435,39 +665,18 @@ impl Backend for EfiPstore {
         }
     }
 
+    /// pstore calls this for pmsg only: the backend registers no dmesg
+    /// front end, its own dumper writes the log.
     fn write(&self, r: &WriteRecord<'_>) -> Result<u64> {
-        let mut time = r.time;
-        if r.record_type == pstore::record_type::DMESG {
-            if r.part == 1 {
-                DUMP_TIME.store(r.time, Ordering::Relaxed);
-                DUMP_COUNT.store(r.count, Ordering::Relaxed);
-            } else if DUMP_COUNT.load(Ordering::Relaxed) == r.count {
-                time = DUMP_TIME.load(Ordering::Relaxed);
-            }
-        }
-        let dn = DumpName {
-            record_type: r.record_type,
-            part: r.part,
-            count: r.count,
-            time,
-            compressed: r.compressed,
-        };
-        let id = dn.generic_id();
-        if !enabled() {
-            bump(&SKIPPED);
-            return Ok(id);
-        }
-        // An empty SetVariable would delete the variable.
-        if r.data.is_empty() {
+        if r.record_type != pstore::record_type::PMSG {
             return Err(EINVAL);
         }
-        if r.record_type == pstore::record_type::PMSG {
-            return self.store_pmsg(r).inspect_err(|_| bump(&WRITE_ERRORS));
+        if !enabled() {
+            bump(&SKIPPED);
+            return Ok(0);
         }
-        let mut name = [0u16; DUMP_NAME_LEN];
-        dn.encode_ucs2(&mut name);
-        self.store_atomic(&name, r)
-            .map(|()| id)
+        self.writer
+            .store_pmsg(r)
             .inspect_err(|_| bump(&WRITE_ERRORS))
     }
 
@@ -485,17 +694,27 @@ impl Backend for EfiPstore {
 }
 
 struct LwEfiPstore {
-    _dir: Dir,
+    // Dropped in this order: the dumper first (no new dumps), then pstore
+    // (no more reads or pmsg writes); the writer goes with the last of them.
+    _dumper: Pin<KBox<Dumper<LogDump>>>,
     _reg: Pin<KBox<Registration<EfiPstore>>>,
+    _dir: Dir,
+}
+
+impl Drop for LwEfiPstore {
+    fn drop(&mut self) {
+        WRITER.store(core::ptr::null_mut(), Ordering::Release);
+    }
 }
 
 impl kernel::Module for LwEfiPstore {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: Reads module parameters, set before init runs.
-        let (record_size, max_reason, quota_bytes, quota_records) = unsafe {
+        let (record_size, max_reason, kmsg_bytes, quota_bytes, quota_records) = unsafe {
             (
                 bindings::lw_efi_pstore_record_size(),
                 bindings::lw_efi_pstore_max_reason(),
+                bindings::lw_efi_pstore_kmsg_bytes(),
                 bindings::lw_efi_pstore_quota_bytes(),
                 bindings::lw_efi_pstore_quota_records(),
             )
@@ -520,6 +739,16 @@ impl kernel::Module for LwEfiPstore {
                 return Err(EINVAL);
             }
         };
+        if !(record_size..=KMSG_BYTES_MAX).contains(&kmsg_bytes) {
+            pr_err!(
+                "kmsg_bytes={} is out of range record_size..{} ({}..{}): not loading\n",
+                kmsg_bytes,
+                KMSG_BYTES_MAX,
+                record_size,
+                KMSG_BYTES_MAX
+            );
+            return Err(EINVAL);
+        }
         if quota_bytes != 0 && quota_bytes < record_size {
             pr_err!(
                 "quota_bytes={} is below record_size={}: not loading\n",
@@ -536,13 +765,14 @@ impl kernel::Module for LwEfiPstore {
             pr_err!("EFI variables are not writable here (no UEFI runtime services?)\n");
             return Err(ENODEV);
         }
+        let record_size = record_size as usize;
         let mut pool = SlotPool::new(|_| Deferred {
             name: [0; DUMP_NAME_LEN],
             len: 0,
             buf: KVec::new(),
         });
         for d in pool.values_mut() {
-            d.buf = KVec::from_elem(0u8, record_size as usize, GFP_KERNEL)?;
+            d.buf = KVec::from_elem(0u8, record_size, GFP_KERNEL)?;
         }
         let flusher = Arc::pin_init(
             pin_init!(Flusher {
@@ -556,16 +786,28 @@ impl kernel::Module for LwEfiPstore {
             flusher: flusher.clone(),
         };
         let initial = flusher.clone();
-        let reg = Registration::register(
-            c_str!("lw_efi_pstore"),
-            pstore::FLAGS_DMESG | pstore::FLAGS_PMSG,
-            max_reason,
-            record_size as usize,
-            try_pin_init!(EfiPstore {
-                session <- new_mutex!(None, "lw_efi_pstore::session"),
-                record_size: record_size as usize,
+        let bufs = DumpBufs::new(record_size)?;
+        let reserve = DumpBufs::new(record_size)?;
+        let writer = Arc::pin_init(
+            try_pin_init!(Writer {
+                record_size,
+                kmsg_bytes: kmsg_bytes as usize,
+                bufs: CrashLock::new(bufs),
+                reserve: CrashLock::new(reserve),
                 kick <- IrqWork::new(kick),
                 flusher: FlushOwner(flusher),
+            }),
+            GFP_KERNEL,
+        )?;
+        let pstore_writer = writer.clone();
+        let reg = Registration::register(
+            c_str!("lw_efi_pstore"),
+            pstore::FLAGS_PMSG,
+            max_reason,
+            record_size,
+            try_pin_init!(EfiPstore {
+                session <- new_mutex!(None, "lw_efi_pstore::session"),
+                writer: pstore_writer,
             }),
         )
         .inspect_err(|e| {
@@ -577,20 +819,28 @@ impl kernel::Module for LwEfiPstore {
         })?;
         let dir = Dir::new(c_str!("lw_efi_pstore"))?;
         counter_files(&dir);
+        WRITER.store(
+            core::ptr::from_ref::<Writer>(&writer).cast_mut(),
+            Ordering::Release,
+        );
+        let dumper = KBox::pin_init(Dumper::new(LogDump(writer), max_reason), GFP_KERNEL)?;
+        dumper.as_ref().register()?;
         if quota.enabled() {
             // Bring what earlier boots left within the quota.
             let _ = workqueue::system().enqueue(initial);
         }
         pr_info!(
-            "registered: record_size={} max_reason={} quota_bytes={} quota_records={}\n",
+            "registered: record_size={} max_reason={} kmsg_bytes={} quota_bytes={} quota_records={}\n",
             record_size,
             max_reason,
+            kmsg_bytes,
             quota_bytes,
             quota_records
         );
         Ok(LwEfiPstore {
-            _dir: dir,
+            _dumper: dumper,
             _reg: reg,
+            _dir: dir,
         })
     }
 }

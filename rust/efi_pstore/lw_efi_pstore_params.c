@@ -24,6 +24,11 @@ static bool enabled = true;
 module_param(enabled, bool, 0644);
 MODULE_PARM_DESC(enabled, "store new records (Y) or drop them (N); may change at run time");
 
+static unsigned int kmsg_bytes = CONFIG_PSTORE_DEFAULT_KMSG_BYTES;
+module_param(kmsg_bytes, uint, 0444);
+MODULE_PARM_DESC(kmsg_bytes,
+		 "NVRAM bytes one dump may use, as pstore's kmsg_bytes (default the kernel's, 10240)");
+
 static unsigned int quota_bytes;
 module_param(quota_bytes, uint, 0444);
 MODULE_PARM_DESC(quota_bytes,
@@ -43,6 +48,21 @@ unsigned int lw_efi_pstore_quota_records(void)
 {
 	return quota_records;
 }
+
+unsigned int lw_efi_pstore_kmsg_bytes(void)
+{
+	return kmsg_bytes;
+}
+
+/*
+ * Test hook for the crash matrix (lw_crash_test finds it with symbol_get()):
+ * takes the dump lock and never gives it back. Process context.
+ */
+void lw_efi_pstore_hold_dump_lock(void)
+{
+	lw_efi_pstore_rust_hold_dump_lock();
+}
+EXPORT_SYMBOL_GPL(lw_efi_pstore_hold_dump_lock);
 
 unsigned int lw_efi_pstore_record_size(void)
 {

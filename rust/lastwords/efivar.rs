@@ -269,3 +269,31 @@ pub fn set_variable_bypassing_lock(
     };
     check(raw)
 }
+
+/// What the firmware says of its variable store (`QueryVariableInfo`).
+#[derive(Clone, Copy, Debug)]
+pub struct StoreInfo {
+    /// Size of the store for variables with these attributes.
+    pub storage: u64,
+    /// Bytes left (on EDK2, space of variables deleted since boot is only
+    /// reclaimed at the next boot).
+    pub remaining: u64,
+    /// Largest single variable.
+    pub max_variable: u64,
+}
+
+/// Asks the firmware about its store for variables with attributes `attrs`.
+/// Process context (the firmware call may sleep on the runtime lock).
+pub fn query_variable_info(attrs: u32) -> core::result::Result<StoreInfo, (EfiStatus, Error)> {
+    let (mut storage, mut remaining, mut max_variable) = (0u64, 0u64, 0u64);
+    // SAFETY: The three outputs are valid for writes; the function needs no
+    // lock (the firmware call is serialised by the runtime lock).
+    check(unsafe {
+        bindings::efivar_query_variable_info(attrs, &mut storage, &mut remaining, &mut max_variable)
+    })?;
+    Ok(StoreInfo {
+        storage,
+        remaining,
+        max_variable,
+    })
+}

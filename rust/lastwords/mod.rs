@@ -20,17 +20,27 @@
 //! | [`efivar`]        | efivars lock guard, variable services, panic bypass      |
 //! | [`pstore`]        | pstore backend registration                              |
 //! | [`debugfs`]       | directories, counter files, write-to-trigger files       |
-//! | [`time`]          | msleep, monotonic clock                                  |
+//! | [`kmsg_dump`]     | kernel log dumpers (panic, oops) and the log iterator    |
+//! | [`deflate`]       | raw deflate with a preallocated workspace                |
+//! | [`time`]          | msleep, monotonic and wall clocks                        |
+//! | [`tasklet`]       | tasklets (softirq context)                               |
+//! | [`kthread`]       | kernel threads running a function                        |
+//! | [`fault`]         | panic, BUG and WARN on purpose (crash tests)             |
 
 pub mod bindings;
 pub mod context;
 pub mod crash_lock;
 pub mod debugfs;
+pub mod deflate;
 pub mod efivar;
+pub mod fault;
 pub mod irq_work;
+pub mod kmsg_dump;
+pub mod kthread;
 pub mod nmi;
 pub mod pstore;
 pub mod slot_pool;
 pub mod spinlock_irq;
+pub mod tasklet;
 pub mod time;
 pub mod workqueue;

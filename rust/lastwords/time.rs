@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Sleeping and reading the monotonic clock.
+//! Sleeping, and reading the monotonic and wall clocks.
 
 /// Sleeps for at least `ms` milliseconds. Process context only.
 pub fn msleep(ms: u32) {
@@ -15,4 +15,11 @@ pub fn now_ns() -> i64 {
     // SAFETY: `ktime_get()` may be called from task, softirq and hardirq
     // context.
     unsafe { kernel::bindings::ktime_get() }
+}
+
+/// Wall-clock time in nanoseconds since the epoch, NMI-safe
+/// (`ktime_get_real_fast_ns()`), as pstore stamps its records.
+pub fn real_fast_ns() -> u64 {
+    // SAFETY: `ktime_get_real_fast_ns()` is lockless and NMI-safe.
+    unsafe { crate::lastwords::bindings::ktime_get_real_fast_ns() }
 }

@@ -4,7 +4,9 @@
 //! the same boot: `echo ITERATIONS > /sys/kernel/debug/lw_bench/run` runs 5
 //! rounds of each case (C and Rust interleaved) and logs one line per sample:
 //! `lw_bench: sample CASE IMPL NS`. `scripts/bench.sh` turns them into a
-//! table of medians and ratios.
+//! table of medians and ratios. `echo nvram > .../run` logs what the
+//! firmware reports of its variable store (`lw_bench: nvram STORAGE
+//! REMAINING`), for the pstore benchmark's NVRAM accounting.
 
 use core::sync::atomic::AtomicI32;
 use kernel::c_str;
@@ -96,6 +98,12 @@ fn parse_u64(data: &[u8]) -> Option<u64> {
 
 impl WriteHandler for Runner {
     fn write(&self, data: &[u8]) -> Result {
+        if data == b"nvram" {
+            let info = lastwords::efivar::query_variable_info(lastwords::efivar::ATTR_NV_BS_RT)
+                .map_err(|(_, e)| e)?;
+            pr_info!("nvram {} {}\n", info.storage, info.remaining);
+            return Ok(());
+        }
         let iters = parse_u64(data).filter(|n| *n > 0).ok_or(EINVAL)?;
         pr_info!("start {} iterations x {} rounds\n", iters, ROUNDS);
         for _ in 0..ROUNDS {

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Raw deflate (zlib, no header) into a caller's buffer, with a workspace
+//! allocated up front: usable on the panic path, any context. The stream
+//! format is the one pstore's core writes and decompresses (`-MAX_WBITS`).
+
+use kernel::prelude::*;
+
+use crate::lastwords::bindings;
+
+/// A deflate compressor.
+///
+/// # Invariants
+///
+/// `workspace` holds `zlib_deflate_workspacesize(MAX_WBITS, DEF_MEM_LEVEL)`
+/// bytes.
+pub struct Deflate {
+    workspace: VVec<u8>,
+}
+
+impl Deflate {
+    /// Allocates the workspace (about 270 KiB, from vmalloc).
+    pub fn new() -> Result<Self> {
+        // SAFETY: Pure computation on its arguments.
+        let size = unsafe {
+            bindings::zlib_deflate_workspacesize(
+                bindings::MAX_WBITS as i32,
+                bindings::DEF_MEM_LEVEL as i32,
+            )
+        };
+        let size = usize::try_from(size).map_err(|_| EINVAL)?;
+        // INVARIANT: allocated with the size zlib asked for.
+        Ok(Self {
+            workspace: VVec::from_elem(0u8, size, GFP_KERNEL)?,
+        })
+    }
+
+    /// Compresses all of `src` into `dst` with pstore's settings (default
+    /// level, raw deflate). Returns the compressed length, or `None` if it
+    /// does not fit in `dst` or zlib fails. Never allocates or sleeps.
+    pub fn compress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
+        let mut z = bindings::z_stream_s {
+            next_in: src.as_ptr(),
+            avail_in: src.len(),
+            next_out: dst.as_mut_ptr(),
+            avail_out: dst.len(),
+            workspace: self.workspace.as_mut_ptr().cast(),
+            ..Default::default()
+        };
+        // SAFETY: `z` points at `src` (readable) and `dst` (writable) for
+        // their lengths, and at a workspace of the size zlib asked for (type
+        // invariant), all borrowed for this call; zlib allocates nothing.
+        unsafe {
+            if bindings::zlib_deflateInit2(
+                &mut z,
+                bindings::Z_DEFAULT_COMPRESSION,
+                bindings::Z_DEFLATED as i32,
+                -(bindings::MAX_WBITS as i32),
+                bindings::DEF_MEM_LEVEL as i32,
+                bindings::Z_DEFAULT_STRATEGY as i32,
+            ) != bindings::Z_OK as i32
+            {
+                return None;
+            }
+            let done = bindings::zlib_deflate(&mut z, bindings::Z_FINISH as i32);
+            bindings::zlib_deflateEnd(&mut z);
+            if done != bindings::Z_STREAM_END as i32 {
+                return None;
+            }
+        }
+        // `uLong` is `usize` on the 64-bit kernels this runs on.
+        Some(z.total_out).filter(|&n| n <= dst.len())
+    }
+}
