@@ -8,7 +8,10 @@
 
 #![no_std]
 
+pub mod cper;
 pub mod crash_lock;
 pub mod efi_name;
 pub mod efi_status;
+pub mod estatus_cache;
+pub mod registry;
 pub mod slot_pool;
