@@ -1,79 +1,357 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Crash test module: panics on purpose, lkdtm style, to prove that pstore
+//! Crash test module: fails on purpose, lkdtm style, to prove that pstore
 //! backends keep the record. Root writes a case name to
 //! `/sys/kernel/debug/lw_crash/run`.
 //!
-//! | case           | what it does                                            |
-//! |----------------|---------------------------------------------------------|
-//! | `hold_efivars` | takes the efivars lock and never gives it back (the     |
-//! |                | writer sleeps holding it): the state a panic finds when |
-//! |                | another CPU was in the middle of an EFI variable update |
-//! | `hold_efivars_3s` | takes the efivars lock for 3 s (a live holder)       |
-//! | `panic`        | `panic()` in the writer's task context                  |
-//! | `panic_hardirq`| `panic()` from a hard irq_work (hard interrupt context) |
-//! | `panic_nmi`    | `panic()` from an NMI handler (NMI sent to self)        |
+//! Every crash case is one row of [`CASES`]: a context (where the failure is
+//! raised), a lock state (armed first, by a kernel thread on another CPU) and
+//! an action. Adding a case is adding a row. Names read
+//! `ACTION_CONTEXT[_LOCK]`, e.g. `panic_softirq_efivars`.
+//!
+//! | context   | raised from                                            |
+//! |-----------|--------------------------------------------------------|
+//! | `task`    | the writing task (an oops: a kernel thread, so that    |
+//! |           | the writer survives and the module can be unloaded)    |
+//! | `softirq` | a tasklet                                              |
+//! | `hardirq` | a hard irq_work (self-IPI)                             |
+//! | `nmi`     | an NMI handler, NMI sent to self                       |
+//!
+//! | lock state | armed by                                              |
+//! |------------|-------------------------------------------------------|
+//! | (none)     | nothing                                               |
+//! | `efivars`  | a kernel thread takes the efivars lock and keeps it   |
+//! | `backend`  | a kernel thread takes lw_efi_pstore's dump lock and   |
+//! |            | keeps it (its exported test hook; `ENODEV` when   |
+//! |            | lw_efi_pstore is not loaded)                          |
+//! | `fwloop`   | a kernel thread on another CPU loops over blocking    |
+//! |            | EFI variable calls (the firmware may be mid-call when |
+//! |            | the panic stops that CPU)                             |
+//!
+//! Actions: `panic` (`panic()`), `oops` (`BUG()`), `warn` (`WARN()`).
+//! Panic messages are `lw_crash_test: CASE`. Before the failure the module
+//! logs `lw_crash_test: trigger CASE (CONTEXT context)` and then, where it
+//! fails, `CASE: in CONTEXT context`.
+//!
+//! Two more commands arm a lock state alone, in the writing task:
+//! `hold_efivars` (keeps the efivars lock for good) and `hold_efivars_3s`.
 
 use kernel::c_str;
 use kernel::prelude::*;
+use kernel::str::CStr;
 
 #[path = "../../../rust/lastwords/mod.rs"]
 pub mod lastwords;
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use lastwords::bindings;
-use lastwords::context::Context;
+use lastwords::context::{self, Context};
 use lastwords::debugfs::{TriggerDir, WriteHandler};
-use lastwords::efivar::EfivarsGuard;
+use lastwords::efivar::{EfivarsGuard, Guid};
+use lastwords::fault;
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
+use lastwords::kthread;
 use lastwords::nmi::{self, NmiHandler, NmiKind, NmiRegistration, NmiResult, NmiSlot};
+use lastwords::tasklet::{Tasklet, TaskletHandler};
 use lastwords::time;
 
 module! {
     type: CrashTest,
     name: "lw_crash_test",
     author: "lastwords developers",
-    description: "lastwords crash test module (panics on purpose)",
+    description: "lastwords crash test module (fails on purpose)",
     license: "GPL",
 }
 
-/// Panics from the hard irq_work it runs in.
-struct PanicIrq;
+/// Where the failure is raised.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    Task,
+    Softirq,
+    Hardirq,
+    Nmi,
+}
 
-impl IrqWorkHandler for PanicIrq {
-    fn run(&self) {
-        pr_emerg!("panic: in {} context\n", Context::current().name());
-        // SAFETY: `panic()` takes a printf format; this one has no
-        // conversions. It does not return.
-        unsafe { bindings::panic(c_str!("lw_crash_test: hardirq panic\n").as_char_ptr()) }
+/// What another CPU holds when the failure comes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LockState {
+    None,
+    Efivars,
+    Backend,
+    FirmwareLoop,
+}
+
+/// The failure.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Panic,
+    Oops,
+    Warn,
+}
+
+/// One crash case.
+struct Case {
+    name: &'static str,
+    ctx: Ctx,
+    lock: LockState,
+    action: Action,
+    /// `lw_crash_test: NAME`, the panic/warning message.
+    msg: &'static CStr,
+}
+
+macro_rules! case {
+    ($name:literal, $ctx:ident, $lock:ident, $action:ident) => {
+        Case {
+            name: $name,
+            ctx: Ctx::$ctx,
+            lock: LockState::$lock,
+            action: Action::$action,
+            msg: c_str!(concat!("lw_crash_test: ", $name)),
+        }
+    };
+}
+
+/// The crash cases: context × lock state × action.
+static CASES: &[Case] = &[
+    // The crash matrix: a panic in each context under each lock state.
+    case!("panic_task", Task, None, Panic),
+    case!("panic_softirq", Softirq, None, Panic),
+    case!("panic_hardirq", Hardirq, None, Panic),
+    case!("panic_nmi", Nmi, None, Panic),
+    case!("panic_task_efivars", Task, Efivars, Panic),
+    case!("panic_softirq_efivars", Softirq, Efivars, Panic),
+    case!("panic_hardirq_efivars", Hardirq, Efivars, Panic),
+    case!("panic_nmi_efivars", Nmi, Efivars, Panic),
+    case!("panic_task_backend", Task, Backend, Panic),
+    case!("panic_softirq_backend", Softirq, Backend, Panic),
+    case!("panic_hardirq_backend", Hardirq, Backend, Panic),
+    case!("panic_nmi_backend", Nmi, Backend, Panic),
+    // Oopses: non-fatal in a task (panic_on_oops=0); x86 panics on an oops
+    // in interrupt context ("Fatal exception in interrupt").
+    case!("oops_task", Task, None, Oops),
+    case!("oops_softirq", Softirq, None, Oops),
+    case!("oops_hardirq", Hardirq, None, Oops),
+    // Warnings: non-fatal (panic_on_warn=0).
+    case!("warn_task", Task, None, Warn),
+    case!("warn_softirq", Softirq, None, Warn),
+    case!("warn_hardirq", Hardirq, None, Warn),
+    // The unsafe case: the firmware may be mid-call on a stopped CPU.
+    case!("panic_task_fwloop", Task, FirmwareLoop, Panic),
+];
+
+impl Ctx {
+    fn name(self) -> &'static str {
+        match self {
+            Ctx::Task => "task",
+            Ctx::Softirq => "softirq",
+            Ctx::Hardirq => "hardirq",
+            Ctx::Nmi => "nmi",
+        }
     }
 }
 
-/// Claims the next NMI, and panics in it, once armed.
-struct PanicNmi;
+/// The case that the tasklet, irq_work or NMI handler runs (index in
+/// [`CASES`]); `NO_CASE` when none is armed.
+static CURRENT: AtomicUsize = AtomicUsize::new(NO_CASE);
+const NO_CASE: usize = usize::MAX;
+/// Set by the kernel thread that armed a lock state.
+static LOCK_ARMED: AtomicBool = AtomicBool::new(false);
+
+/// Raises the armed case's failure in the current context.
+fn act() {
+    let Some(case) = CASES.get(CURRENT.load(Ordering::Acquire)) else {
+        return;
+    };
+    pr_emerg!("{}: in {} context\n", case.name, Context::current().name());
+    match case.action {
+        Action::Panic => fault::panic(case.msg),
+        Action::Oops => fault::bug(),
+        Action::Warn => {
+            fault::warn(case.msg);
+            CURRENT.store(NO_CASE, Ordering::Release);
+        }
+    }
+}
+
+struct SoftirqAct;
+
+impl TaskletHandler for SoftirqAct {
+    fn run(&self) {
+        act();
+    }
+}
+
+struct HardirqAct;
+
+impl IrqWorkHandler for HardirqAct {
+    fn run(&self) {
+        act();
+    }
+}
+
+/// Claims the next NMI while a case is armed for NMI context.
+struct NmiAct;
 static NMI_SLOT: NmiSlot = NmiSlot::new();
 static NMI_ARMED: AtomicBool = AtomicBool::new(false);
 
-impl NmiHandler for PanicNmi {
+impl NmiHandler for NmiAct {
     fn slot() -> &'static NmiSlot {
         &NMI_SLOT
     }
 
     fn handle(&self) -> NmiResult {
-        if !NMI_ARMED.load(Ordering::Acquire) {
+        if !NMI_ARMED.swap(false, Ordering::AcqRel) {
             return NmiResult::NotMine;
         }
-        pr_emerg!("panic: in {} context\n", Context::current().name());
-        // SAFETY: `panic()` takes a printf format; this one has no
-        // conversions. It does not return.
-        unsafe { bindings::panic(c_str!("lw_crash_test: nmi panic\n").as_char_ptr()) }
+        act();
+        NmiResult::Handled
     }
+}
+
+/// Kernel thread: takes the efivars lock and keeps it.
+fn hold_efivars_forever() {
+    let Ok(_held) = EfivarsGuard::lock() else {
+        pr_err!("lock state efivars: could not take the efivars lock\n");
+        return;
+    };
+    pr_info!("lock state efivars: holding the efivars lock for good\n");
+    LOCK_ARMED.store(true, Ordering::Release);
+    loop {
+        time::msleep(1000);
+    }
+}
+
+/// Kernel thread: takes lw_efi_pstore's dump lock through its test hook.
+fn hold_backend_lock() {
+    // SAFETY: A valid C string; the symbol is looked up among loaded
+    // modules, and a reference on its module is taken (and kept: the lock
+    // stays held until the kernel goes down).
+    let hook =
+        unsafe { bindings::__symbol_get(c_str!("lw_efi_pstore_hold_dump_lock").as_char_ptr()) };
+    if hook.is_null() {
+        pr_err!("lock state backend: lw_efi_pstore is not loaded\n");
+        return;
+    }
+    // SAFETY: The exported hook is `void lw_efi_pstore_hold_dump_lock(void)`
+    // (rust/efi_pstore/lw_efi_pstore_params.h); its module cannot go away
+    // (referenced above).
+    unsafe {
+        let f: unsafe extern "C" fn() = core::mem::transmute(hook);
+        f();
+    }
+    pr_info!("lock state backend: lw_efi_pstore's dump lock held for good\n");
+    LOCK_ARMED.store(true, Ordering::Release);
+}
+
+/// Kernel thread: blocking EFI variable calls in a loop, for good.
+fn firmware_loop() {
+    let mut name = [0u16; 256];
+    let mut guid = Guid::zero();
+    let mut calls: u64 = 0;
+    loop {
+        let Ok(g) = EfivarsGuard::lock() else {
+            time::msleep(10);
+            continue;
+        };
+        match g.next_variable(&mut name[..], &mut guid) {
+            Ok(true) => {}
+            _ => {
+                name = [0u16; 256];
+                guid = Guid::zero();
+            }
+        }
+        drop(g);
+        calls = calls.wrapping_add(1);
+        if calls == 10 {
+            pr_info!("lock state fwloop: looping over GetNextVariableName\n");
+            LOCK_ARMED.store(true, Ordering::Release);
+        }
+    }
+}
+
+/// Kernel thread: raises an oops (the thread dies, the kernel goes on).
+fn oops_thread() {
+    act();
+}
+
+/// The CPU other than this one, on a 2+ CPU machine.
+fn other_cpu() -> Option<u32> {
+    Some(if context::processor_id() == 0 { 1 } else { 0 })
 }
 
 #[pin_data]
 struct Cases {
     #[pin]
-    irq: IrqWork<PanicIrq>,
+    irq: IrqWork<HardirqAct>,
+    #[pin]
+    tasklet: Tasklet<SoftirqAct>,
+}
+
+impl Cases {
+    fn arm(&self, lock: LockState) -> Result {
+        let (name, f): (&CStr, fn()) = match lock {
+            LockState::None => return Ok(()),
+            LockState::Efivars => (c_str!("lw_hold_efivars"), hold_efivars_forever),
+            LockState::Backend => (c_str!("lw_hold_backend"), hold_backend_lock),
+            LockState::FirmwareLoop => (c_str!("lw_fwloop"), firmware_loop),
+        };
+        LOCK_ARMED.store(false, Ordering::Release);
+        kthread::spawn(name, other_cpu(), f)?;
+        for _ in 0..500 {
+            if LOCK_ARMED.load(Ordering::Acquire) {
+                return Ok(());
+            }
+            time::msleep(10);
+        }
+        pr_err!("lock state not armed within 5 s\n");
+        Err(if lock == LockState::Backend {
+            ENODEV
+        } else {
+            EAGAIN
+        })
+    }
+
+    fn run(&self, index: usize, case: &Case) -> Result {
+        if CURRENT
+            .compare_exchange(NO_CASE, index, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        let res = self.run_armed(case);
+        CURRENT.store(NO_CASE, Ordering::Release);
+        res
+    }
+
+    fn run_armed(&self, case: &Case) -> Result {
+        self.arm(case.lock)?;
+        pr_emerg!("trigger {} ({} context)\n", case.name, case.ctx.name());
+        match case.ctx {
+            Ctx::Task if case.action == Action::Oops => {
+                kthread::spawn(c_str!("lw_oops"), None, oops_thread)?;
+            }
+            Ctx::Task => act(),
+            Ctx::Softirq => self.tasklet.schedule(),
+            Ctx::Hardirq => {
+                self.irq.queue();
+                self.irq.sync();
+            }
+            Ctx::Nmi => {
+                NMI_ARMED.store(true, Ordering::Release);
+                nmi::send_nmi_to_self();
+            }
+        }
+        // Let the failure happen; a panic does not come back here.
+        time::msleep(1000);
+        NMI_ARMED.store(false, Ordering::Release);
+        match case.action {
+            Action::Panic => {
+                pr_err!("{}: still alive after the panic\n", case.name);
+                Err(EIO)
+            }
+            Action::Oops | Action::Warn => Ok(()),
+        }
+    }
 }
 
 impl WriteHandler for Cases {
@@ -94,52 +372,42 @@ impl WriteHandler for Cases {
                 pr_info!("hold_efivars_3s: released the efivars lock\n");
                 Ok(())
             }
-            b"panic" => {
-                pr_emerg!("panic: in task context\n");
-                // SAFETY: `panic()` takes a printf format; this one has no
-                // conversions. It does not return.
-                unsafe { bindings::panic(c_str!("lw_crash_test: task panic\n").as_char_ptr()) }
+            _ => {
+                let (index, case) = CASES
+                    .iter()
+                    .enumerate()
+                    .find(|(_, c)| c.name.as_bytes() == data)
+                    .ok_or(EINVAL)?;
+                self.run(index, case)
             }
-            b"panic_hardirq" => {
-                self.irq.queue();
-                // The panic comes from the interrupt; should it not, say so.
-                self.irq.sync();
-                Err(EIO)
-            }
-            b"panic_nmi" => {
-                NMI_ARMED.store(true, Ordering::Release);
-                nmi::send_nmi_to_self();
-                time::msleep(1000);
-                NMI_ARMED.store(false, Ordering::Release);
-                Err(EIO)
-            }
-            _ => Err(EINVAL),
         }
     }
 }
 
 struct CrashTest {
+    // The NMI handler goes first: nothing raises the irq_work after that.
+    _nmi: Pin<KBox<NmiRegistration<NmiAct>>>,
     _trigger: Pin<KBox<TriggerDir<Cases>>>,
-    _nmi: Pin<KBox<NmiRegistration<PanicNmi>>>,
 }
 
 impl kernel::Module for CrashTest {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let nmi = KBox::pin_init(
+            NmiRegistration::new(NmiKind::Local, c_str!("lw_crash_test"), NmiAct),
+            GFP_KERNEL,
+        )?;
+        nmi.as_ref().register()?;
         let trigger = TriggerDir::new(
             c_str!("lw_crash"),
             c_str!("run"),
             try_pin_init!(Cases {
-                irq <- IrqWork::new(PanicIrq),
+                irq <- IrqWork::new(HardirqAct),
+                tasklet <- Tasklet::new(SoftirqAct),
             }),
         )?;
-        let nmi = KBox::pin_init(
-            NmiRegistration::new(NmiKind::Local, c_str!("lw_crash_test"), PanicNmi),
-            GFP_KERNEL,
-        )?;
-        nmi.as_ref().register()?;
         Ok(CrashTest {
-            _trigger: trigger,
             _nmi: nmi,
+            _trigger: trigger,
         })
     }
 }

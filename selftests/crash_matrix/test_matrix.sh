@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The crash matrix: a panic in each context (task, softirq, hardirq, NMI)
+# under each lock state (none; the efivars lock held by another thread; the
+# backend's own dump lock held), for lw_efi_pstore and, side by side, the C
+# efi_pstore. Plus the fatal oopses in interrupt context and the unsafe case
+# (another CPU looping over blocking EFI calls when the panic comes).
+#
+# Boots are chained per backend on one NVRAM: boot k reads back and erases
+# cell k-1's records, then arms and triggers cell k with a unique marker; a
+# last boot reads the last cell. A cell is "persisted" when its record holds
+# the marker and the panic message. lw_efi_pstore must persist every matrix
+# cell and both oopses; the C backend's cells are reported as they are. The
+# unsafe case must go down (no hang); its record is a bonus, and when it is
+# lost the log must say that the firmware was busy. Results: matrix.md.
+. "$(dirname "$0")/../lib.sh"
+
+lw_expect_splat 'Kernel panic - not syncing: (lw_crash_test: panic_|Fatal exception in interrupt)'
+lw_expect_splat 'kernel BUG at .*rust/helpers.c:[0-9]+!|Oops: invalid opcode'
+# After the panic: x86 EFI calls from NMI warn about the FPU state, and the
+# C backend's semaphore trylock in NMI context trips lockdep.
+lw_expect_splat_after_panic 'at arch/x86/kernel/fpu/core.c:[0-9]+ (irq_fpu_usable|kernel_fpu_begin_mask)'
+lw_expect_splat_after_panic 'WARNING: inconsistent lock state'
+
+matrix=()
+for lock in "" _efivars _backend; do
+	for ctx in task softirq hardirq nmi; do
+		matrix+=("panic_$ctx$lock")
+	done
+done
+extra=(oops_softirq oops_hardirq panic_task_fwloop)
+# LW_MATRIX_CELLS="cell ...": run only these (for debugging; the asserts
+# then fail, as they count the whole matrix).
+if [ -n "${LW_MATRIX_CELLS:-}" ]; then
+	read -ra matrix <<<"$LW_MATRIX_CELLS"
+	extra=()
+fi
+
+# msg CELL: the panic message its record must hold.
+msg() {
+	case $1 in
+	oops_*) echo 'Kernel panic - not syncing: Fatal exception in interrupt' ;;
+	*) echo "Kernel panic - not syncing: lw_crash_test: $1" ;;
+	esac
+}
+
+# chain BACKEND LOAD GLOB CELL...: runs the chain, writes
+# $LW_TEST_LOG/BACKEND.results lines "CELL persisted|lost|hang|n/a SECONDS".
+chain() {
+	local be=$1 load=$2 glob=$3
+	shift 3
+	local cells=("$@") nv=$LW_TEST_LOG/$be.nvram.fd n=$# i prev= name
+	: >"$LW_TEST_LOG/$be.results"
+	for ((i = 0; i <= n; i++)); do
+		local cell=${cells[i]:-} marker=
+		[ -n "$cell" ] && marker="lw-matrix-$be-$cell-$(date +%s)-$RANDOM"
+		name=$be-$i${cell:+-$cell}
+		# Host clock: when the trigger line reaches the console, and when
+		# the VM has exited.
+		mkdir -p "$LW_TEST_LOG/$name"
+		(
+			while ! grep -q 'lw_crash_test: trigger ' "$LW_TEST_LOG/$name/console.log" 2>/dev/null; do
+				sleep 0.05
+			done
+			date +%s.%N >"$LW_TEST_LOG/$name/trigger_seen"
+		) &
+		local watcher=$!
+		lw_boot "$name" --nvram "$nv" -- "
+			$LW_GUEST_DEBUGFS
+			echo 0 >/proc/sys/kernel/panic_on_oops
+			$load || exit 10
+			$LW_GUEST_PSTORE || exit 11
+			cat /sys/fs/pstore/$glob >\"\$LW_LOG/records.txt\" 2>/dev/null
+			rm -f /sys/fs/pstore/$glob
+			[ -n '$cell' ] || exit 0
+			insmod ./lw_crash_test.ko || exit 12
+			echo '$marker' >/dev/kmsg
+			/bin/echo '$cell' >/sys/kernel/debug/lw_crash/run
+			echo \"trigger returned \$?\"
+		" >/dev/null
+		date +%s.%N >"$LW_TEST_LOG/$name/exited"
+		kill "$watcher" 2>/dev/null
+		wait "$watcher" 2>/dev/null
+		if [ -n "$prev" ]; then
+			local r=$LW_TEST_LOG/$prevname/result rec=$LW_TEST_LOG/$name/records.txt st t
+			t=-
+			if [ -f "$LW_TEST_LOG/$prevname/trigger_seen" ]; then
+				t=$(awk -v a="$(cat "$LW_TEST_LOG/$prevname/trigger_seen")" \
+					-v b="$(cat "$LW_TEST_LOG/$prevname/exited")" 'BEGIN { printf "%.1f", b - a }')
+			fi
+			if [ "$(cat "$r")" = timeout ]; then
+				st=hang
+			elif grep -q "$prevmarker" "$rec" 2>/dev/null && grep -qF "$(msg "$prev")" "$rec"; then
+				st=persisted
+			else
+				st=lost
+			fi
+			echo "$prev $st $t" >>"$LW_TEST_LOG/$be.results"
+			echo "$be $prev: $st (trigger to VM exit ${t}s, boot $(cat "$r"))"
+		fi
+		prev=$cell prevname=$name prevmarker=$marker
+	done
+}
+
+chain ours "$LW_LOAD_OURS" 'dmesg-lw_efi_pstore-*' "${matrix[@]}" "${extra[@]}"
+# The C backend has no dump lock of its own to hold: the *_backend cells are n/a.
+c_cells=()
+for cell in "${matrix[@]}"; do
+	[[ $cell == *_backend ]] || c_cells+=("$cell")
+done
+chain c "$LW_LOAD_C" 'dmesg-efi_pstore-*' "${c_cells[@]}" "${extra[@]}"
+
+# The Markdown table.
+python3 - "$LW_TEST_LOG" "${matrix[@]}" "${extra[@]}" >"$LW_TEST_LOG/matrix.md" <<'PY'
+import sys
+log, cells = sys.argv[1], sys.argv[2:]
+res = {}
+for be in ("ours", "c"):
+    res[be] = {}
+    for line in open(f"{log}/{be}.results"):
+        cell, st, t = line.split()
+        res[be][cell] = (st, t)
+def fmt(be, cell):
+    st, t = res[be].get(cell, ("n/a", "-"))
+    return st if t == "-" else f"{st} ({t} s)"
+print("| case | context | lock state | lw_efi_pstore | C efi_pstore |")
+print("|---|---|---|---|---|")
+for cell in cells:
+    parts = cell.split("_")
+    ctx = parts[1]
+    lock = parts[2] if len(parts) > 2 else "none"
+    print(f"| {cell} | {ctx} | {lock} | {fmt('ours', cell)} | {fmt('c', cell)} |")
+print("\n(persisted/lost: the record after reboot holds the marker and the panic"
+      " message; time: host clock from the trigger line on the console to the VM's exit)")
+PY
+cat "$LW_TEST_LOG/matrix.md"
+cp "$LW_TEST_LOG/matrix.md" "$LW_TEST_LOG/../matrix.md" 2>/dev/null
+
+ours=0
+for cell in "${matrix[@]}" oops_softirq oops_hardirq; do
+	grep -q "^$cell persisted" "$LW_TEST_LOG/ours.results" && ours=$((ours + 1))
+done
+lw_assert_eq "$ours" 14 "lw_efi_pstore persisted all 12 matrix cells and both interrupt-context oopses"
+st=$(awk '$1 == "panic_task_fwloop" {print $2}' "$LW_TEST_LOG/ours.results")
+[ "$st" = persisted ] || [ "$st" = lost ] || lw_fail "unsafe case: the kernel did not go down ($st)"
+echo "ok: unsafe case went down and rebooted ($st)"
+if [ "$st" = lost ]; then
+	lw_assert_grep "$LW_TEST_LOG"/ours-*-panic_task_fwloop/console.log \
+		'firmware busy on another CPU: not re-entering it' "unsafe case: the log says the firmware was busy"
+fi
+for be in ours c; do
+	n=$(grep -c . "$LW_TEST_LOG/$be.results")
+	[ "$n" -gt 0 ] || lw_fail "$be: no results"
+done
