@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Non-fatal failures with panic_on_oops=0: an oops in a kernel thread, and
+# warnings in task, softirq and hard interrupt context. The kernel keeps
+# running, lw_crash_test unloads afterwards, and the records are persisted:
+# the oops by its own dump, the warnings (which the kernel never dumps) by the
+# shutdown dump at power-off (max_reason=4). Boot 2 reads both back.
+# (An oops in softirq or hard interrupt context is fatal on x86, "Fatal
+# exception in interrupt": those cases are in test_matrix.)
+. "$(dirname "$0")/../lib.sh"
+
+lw_expect_splat 'kernel BUG at .*rust/helpers.c:[0-9]+!|Oops: invalid opcode'
+lw_expect_splat 'WARNING: CPU: [0-9]+ PID: [0-9]+ at .*rust/helpers.c:[0-9]+ lw_warn'
+
+nv=$LW_TEST_LOG/nvram.fd
+marker="lw-nonfatal-$(date +%s)-$RANDOM"
+lw_boot boot1-failures --nvram "$nv" -- "
+	$LW_GUEST_DEBUGFS
+	echo 0 >/proc/sys/kernel/panic_on_oops
+	insmod ./lw_efi_pstore.ko max_reason=4 || exit 10
+	insmod ./lw_crash_test.ko || exit 11
+	echo '$marker' >/dev/kmsg
+	for c in oops_task warn_task warn_softirq warn_hardirq; do
+		/bin/echo \$c >/sys/kernel/debug/lw_crash/run
+		echo \"\$c=\$?\"
+	done
+	sleep 1
+	rmmod lw_crash_test
+	echo rmmod=\$?
+	echo alive=1
+	$(lw_dump_counters lw_efi_pstore)
+"
+out=$LW_TEST_LOG/boot1-failures/out.log
+cat "$out"
+lw_assert_eq "$(lw_result boot1-failures)" "exit 0" "the kernel kept running to the end of the script"
+for c in oops_task warn_task warn_softirq warn_hardirq; do
+	lw_assert_eq "$(lw_counter "$out" "$c")" 0 "$c triggered"
+done
+lw_assert_grep "$LW_TEST_LOG/boot1-failures/console.log" 'lw_crash_test: warn_softirq: in softirq context' "warning raised in softirq context"
+lw_assert_grep "$LW_TEST_LOG/boot1-failures/console.log" 'lw_crash_test: warn_hardirq: in hardirq context' "warning raised in hardirq context"
+lw_assert_eq "$(lw_counter "$out" rmmod)" 0 "lw_crash_test unloaded after the failures"
+lw_assert_eq "$(lw_counter "$out" dumps)" 1 "the oops was dumped (one dump before power-off)"
+
+lw_boot_read boot2-read "$nv" >/dev/null
+r=$LW_TEST_LOG/boot2-read/records.txt
+lw_assert_grep "$r" '^Oops#1 Part1' "the oops record is there"
+lw_assert_grep "$r" 'lw_crash_test: oops_task: in task context' "oops record holds the oops"
+lw_assert_grep "$r" '^Shutdown#2 Part1' "the shutdown record is there"
+lw_assert_grep "$r" 'at .*rust/helpers.c:[0-9]+ lw_warn' "a warning's report is recovered"
+lw_assert_grep "$r" 'lw_crash_test: warn_hardirq: in hardirq context' "the hardirq warning is recovered"
+lw_assert_grep "$r" "$marker" "marker recovered"
