@@ -278,6 +278,14 @@ impl DumpBufs {
     }
 }
 
+/// Why [`Writer::store_atomic`] did not store a part.
+enum Failed {
+    /// The firmware is mid-call on a CPU that the panic stopped.
+    FirmwareBusy,
+    /// Any other error (counted; the dump goes on with the next part).
+    Error(Error),
+}
+
 /// What [`Writer::pack`] left in the buffers.
 enum Packed {
     /// `out[..n]`, compressed.
@@ -379,6 +387,8 @@ impl Writer {
         let mut iter = DumpIter::rewind();
         let mut total = 0usize;
         let mut part = 1u32;
+        // Only the first error of a dump is logged (as pstore does).
+        let mut error_logged = false;
         while total < self.kmsg_bytes {
             let Some(packed) = self.pack(&mut bufs, &mut iter, reason, count, part) else {
                 break;
@@ -396,8 +406,19 @@ impl Writer {
             };
             let mut name = [0u16; DUMP_NAME_LEN];
             dn.encode_ucs2(&mut name);
-            if self.store_atomic(&name, data, reason, part).is_err() {
-                bump(&WRITE_ERRORS);
+            match self.store_atomic(&name, data, reason, part) {
+                Ok(()) => {}
+                Err(Failed::FirmwareBusy) => {
+                    bump(&WRITE_ERRORS);
+                    break;
+                }
+                Err(Failed::Error(e)) => {
+                    if !error_logged {
+                        error_logged = true;
+                        pr_err!("dump: part {} not stored: {:?}\n", part, e);
+                    }
+                    bump(&WRITE_ERRORS);
+                }
             }
             total = total.saturating_add(data.len());
             part = part.wrapping_add(1);
@@ -464,8 +485,15 @@ impl Writer {
     }
 
     /// The panic/NMI-safe store: trylock only, non-blocking firmware call;
-    /// outside a panic, a busy lock defers the part to the flush work.
-    fn store_atomic(&self, name: &[u16], data: &[u8], reason: u32, part: u32) -> Result {
+    /// outside a panic, a busy lock or busy firmware defers the part to the
+    /// flush work.
+    fn store_atomic(
+        &self,
+        name: &[u16],
+        data: &[u8],
+        reason: u32,
+        part: u32,
+    ) -> core::result::Result<(), Failed> {
         let res = match EfivarsGuard::try_lock() {
             Ok(g) => g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, data, true),
             Err(_) if reason == pstore::reason::PANIC => {
@@ -488,25 +516,33 @@ impl Writer {
                 }
                 res
             }
-            Err(e) => return self.defer(name, data).map_err(|()| e),
+            Err(e) => return self.defer(name, data).map_err(|()| Failed::Error(e)),
         };
-        res.map(|()| {
-            bump(&WRITTEN);
-            if self.flusher.0.quota.enabled() {
-                // Eviction runs in the flush work, never here.
-                self.kick.queue();
+        match res {
+            Ok(()) => {
+                bump(&WRITTEN);
+                if self.flusher.0.quota.enabled() {
+                    // Eviction runs in the flush work, never here.
+                    self.kick.queue();
+                }
+                Ok(())
             }
-        })
-        .map_err(|(st, e)| {
-            if st == EfiStatus::NotReady {
+            // The firmware is mid-call on another CPU. In a panic that CPU is
+            // stopped and the firmware stays busy: no later part can be
+            // stored either. Otherwise the call will end: defer the part.
+            Err((EfiStatus::NotReady, e)) => {
+                if reason != pstore::reason::PANIC {
+                    return self.defer(name, data).map_err(|()| Failed::Error(e));
+                }
                 bump(&FIRMWARE_BUSY);
                 pr_emerg!(
-                    "firmware busy on another CPU: not re-entering it; part {} not stored\n",
+                    "firmware busy on a stopped CPU: not re-entering it; panic dump stopped at part {}\n",
                     part
                 );
+                Err(Failed::FirmwareBusy)
             }
-            e
-        })
+            Err((_, e)) => Err(Failed::Error(e)),
+        }
     }
 
     /// The efivars lock is held by a live holder: copy the part into a

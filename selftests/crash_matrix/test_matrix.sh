@@ -146,7 +146,7 @@ st=$(awk '$1 == "panic_task_fwloop" {print $2}' "$LW_TEST_LOG/ours.results")
 echo "ok: unsafe case went down and rebooted ($st)"
 if [ "$st" = lost ]; then
 	lw_assert_grep "$LW_TEST_LOG"/ours-*-panic_task_fwloop/console.log \
-		'firmware busy on another CPU: not re-entering it' "unsafe case: the log says the firmware was busy"
+		'firmware busy on a stopped CPU: not re-entering it' "unsafe case: the log says the firmware was busy"
 fi
 for be in ours c; do
 	n=$(grep -c . "$LW_TEST_LOG/$be.results")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Bad input gets a clear error and loses nothing:
-#  - out-of-range or malformed parameters refuse the load, with a message;
+#  - out-of-range or malformed parameters (record_size, max_reason,
+#    kmsg_bytes) refuse the load, with a message;
 #  - another pstore backend registered: EBUSY, nothing half-registered, and
 #    the load works once that backend is gone;
 #  - the run-time switch: with enabled=N an oops dump is skipped (counted),
@@ -20,6 +21,8 @@ lw_boot bad -- "
 	try malformed record_size=abc
 	try reason_high max_reason=9
 	try reason_zero max_reason=0
+	try kmsg_small 'record_size=2048 kmsg_bytes=1024'
+	try kmsg_big kmsg_bytes=2000000
 	modprobe efi_pstore || exit 10
 	try other_backend ''
 	grep -q '^lw_efi_pstore ' /proc/modules && echo half_loaded=yes
@@ -43,12 +46,14 @@ out=$LW_TEST_LOG/bad/out.log
 con=$LW_TEST_LOG/bad/console.log
 cat "$out"
 lw_assert_eq "$rc" 0 "guest sequence"
-for c in small big reason_high reason_zero; do
+for c in small big reason_high reason_zero kmsg_small kmsg_big; do
 	lw_assert_grep "$out" "^$c: .*Invalid (argument|parameters)" "$c: load refused with EINVAL"
 done
 lw_assert_grep "$con" 'lw_efi_pstore: record_size=100 is out of range 1024..32768' "message names record_size=100"
 lw_assert_grep "$con" 'lw_efi_pstore: record_size=99999 is out of range' "message names record_size=99999"
 lw_assert_grep "$con" 'lw_efi_pstore: max_reason=9 is out of range 1..5' "message names max_reason=9"
+lw_assert_grep "$con" 'lw_efi_pstore: kmsg_bytes=1024 is out of range record_size..1048576 \(2048..1048576\)' "message names kmsg_bytes=1024"
+lw_assert_grep "$con" 'lw_efi_pstore: kmsg_bytes=2000000 is out of range' "message names kmsg_bytes=2000000"
 lw_assert_grep "$out" '^malformed: .*Invalid (argument|parameters)' "malformed: load refused"
 lw_assert_grep "$con" "abc' invalid for parameter .record_size'" "kernel names the malformed value"
 lw_assert_grep "$out" '^other_backend: .*Device or resource busy' "another backend: EBUSY"
@@ -59,7 +64,7 @@ lw_assert_grep "$out" '^after_other_gone: loaded' "loads once the other backend 
 lw_assert_eq "$(lw_counter "$out" disabled_written)" 0 "enabled=N: nothing written"
 s=$(lw_counter "$out" disabled_skipped)
 [ "${s:-0}" -gt 0 ] || lw_fail "enabled=N: dump not counted as skipped"
-echo "ok: enabled=N: $s parts skipped"
+echo "ok: enabled=N: $s dumps skipped"
 w=$(lw_counter "$out" enabled_written)
 [ "${w:-0}" -gt 0 ] || lw_fail "enabled=Y: nothing written"
 lw_assert_eq "$(lw_counter "$out" enabled_skipped)" "$s" "enabled=Y: nothing more skipped"
