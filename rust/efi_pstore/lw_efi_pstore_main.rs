@@ -29,6 +29,9 @@ pub mod lastwords;
 #[path = "../core/src/efi_name.rs"]
 pub mod efi_name;
 
+#[path = "../core/src/packing.rs"]
+pub mod packing;
+
 use efi_name::{DumpName, DUMP_NAME_LEN};
 use lastwords::bindings;
 use lastwords::context::{self, Context};
@@ -457,9 +460,14 @@ impl Writer {
         .ok()?;
         let hdr = w.len;
         let mut want = text.len();
-        for _ in 0..PACK_TRIES {
+        for attempt in 0..PACK_TRIES {
+            if attempt > 0 {
+                bump(&PACK_RETRIES);
+            }
             let mut it = *iter;
-            let n = it.get_buffer(text.get_mut(hdr..want)?)?;
+            // No whole line fits (the iterator would not move): end the
+            // dump rather than store empty parts.
+            let n = it.get_buffer(text.get_mut(hdr..want)?).filter(|&n| n > 0)?;
             let len = hdr + n;
             match deflate.compress(text.get(..len)?, &mut out[..]) {
                 Some(c) if c <= rs => {
@@ -468,17 +476,13 @@ impl Writer {
                     LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
                     return Some(Packed::Compressed(c));
                 }
-                // Scale the text by how much it missed, with 1/16 slack.
-                Some(c) => want = len.saturating_mul(rs) / c.max(1) * 15 / 16,
-                None => want = len / 2,
+                missed => match packing::next_text_len(len, missed, rs) {
+                    Some(n) => want = n,
+                    None => break,
+                },
             }
-            want = want.min(len.saturating_sub(1));
-            if want <= rs {
-                break;
-            }
-            bump(&PACK_RETRIES);
         }
-        let n = iter.get_buffer(text.get_mut(hdr..rs)?)?;
+        let n = iter.get_buffer(text.get_mut(hdr..rs)?).filter(|&n| n > 0)?;
         bump(&PARTS_RAW);
         LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
         Some(Packed::Raw(hdr + n))

@@ -13,5 +13,6 @@ pub mod crash_lock;
 pub mod efi_name;
 pub mod efi_status;
 pub mod estatus_cache;
+pub mod packing;
 pub mod registry;
 pub mod slot_pool;
