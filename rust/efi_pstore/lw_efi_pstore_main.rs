@@ -102,11 +102,15 @@ fn enabled() -> bool {
 
 /// Parts that found the efivars lock held outside a panic (its holder is
 /// alive and will release it) wait here to be written by the flush work.
-const DEFER_SLOTS: usize = 16;
+/// Several dumps' worth (a default dump is about 11 parts): oopses in a row
+/// while a reader holds the lock for a long pstorefs mount. Each slot holds
+/// `record_size` bytes (64 KiB in all at the default size).
+const DEFER_SLOTS: usize = 64;
 
-/// A part waiting for the efivars lock; `buf` is preallocated at load.
+/// A part waiting for the efivars lock; `name` and `buf` are preallocated
+/// at load (on the heap, so that the pool itself stays small).
 struct Deferred {
-    name: [u16; DUMP_NAME_LEN],
+    name: KVec<u16>,
     len: usize,
     buf: KVec<u8>,
 }
@@ -141,7 +145,7 @@ struct Stored {
 struct Flusher {
     #[pin]
     work: Work<Flusher>,
-    pool: SlotPool<Deferred, DEFER_SLOTS>,
+    pool: KBox<SlotPool<Deferred, DEFER_SLOTS>>,
     quota: Quota,
 }
 
@@ -806,12 +810,17 @@ impl kernel::Module for LwEfiPstore {
             return Err(ENODEV);
         }
         let record_size = record_size as usize;
-        let mut pool = SlotPool::new(|_| Deferred {
-            name: [0; DUMP_NAME_LEN],
+        // Built in place: the pool is too big to pass through the stack.
+        let mut pool = KBox::<SlotPool<Deferred, DEFER_SLOTS>>::new_uninit(GFP_KERNEL)?;
+        SlotPool::init_in_place(&mut pool, |_| Deferred {
+            name: KVec::new(),
             len: 0,
             buf: KVec::new(),
         });
+        // SAFETY: `init_in_place()` initialised the whole pool.
+        let mut pool = unsafe { pool.assume_init() };
         for d in pool.values_mut() {
+            d.name = KVec::from_elem(0u16, DUMP_NAME_LEN, GFP_KERNEL)?;
             d.buf = KVec::from_elem(0u8, record_size, GFP_KERNEL)?;
         }
         let flusher = Arc::pin_init(

@@ -74,6 +74,32 @@ impl<T, const N: usize> SlotPool<T, N> {
         }
     }
 
+    /// Builds a pool in place, slot `i` holding `init(i)`: unlike
+    /// [`SlotPool::new`], the pool never passes through the stack (kernel
+    /// stacks are 16 KiB; a pool of many slots may not fit).
+    pub fn init_in_place(
+        this: &mut core::mem::MaybeUninit<Self>,
+        mut init: impl FnMut(usize) -> T,
+    ) -> &mut Self {
+        let p = this.as_mut_ptr();
+        // SAFETY: `p` is valid for writes of a whole `Self` (it comes from a
+        // `&mut MaybeUninit<Self>`); every field is written exactly once,
+        // through raw pointers, before the value is assumed initialised. An
+        // array of `N` slots is `N` consecutive slots.
+        unsafe {
+            let slots = core::ptr::addr_of_mut!((*p).slots).cast::<Slot<T>>();
+            for i in 0..N {
+                slots.add(i).write(Slot {
+                    state: AtomicU32::new(FREE),
+                    seq: AtomicU32::new(0),
+                    value: UnsafeCell::new(init(i)),
+                });
+            }
+            core::ptr::addr_of_mut!((*p).next_seq).write(AtomicU32::new(0));
+            this.assume_init_mut()
+        }
+    }
+
     /// Every slot's value, for set-up before the pool is shared.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
         self.slots.iter_mut().map(|s| s.value.get_mut())

@@ -9,6 +9,24 @@ mod std_tests {
     use std::sync::Arc;
 
     #[test]
+    fn init_in_place_matches_new() {
+        let mut b = Box::new(std::mem::MaybeUninit::<SlotPool<Vec<u8>, 64>>::uninit());
+        let p = SlotPool::init_in_place(&mut b, |i| vec![i as u8; 3]);
+        let mut seen = Vec::new();
+        for _ in 0..64 {
+            let f = p.claim().unwrap();
+            seen.push(f[0]);
+            f.publish();
+        }
+        assert!(p.claim().is_none(), "64 slots, all claimed");
+        seen.sort();
+        assert_eq!(seen, (0..64).collect::<Vec<u8>>(), "slot i holds init(i)");
+        assert_eq!(p.ready(), 64);
+        // SAFETY: initialised by init_in_place; dropping frees the vectors.
+        drop(unsafe { b.assume_init() });
+    }
+
+    #[test]
     fn fifo_full_and_abandon() {
         let p: SlotPool<u32, 3> = SlotPool::new(|_| 0);
         for v in [10, 20, 30] {
