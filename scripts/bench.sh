@@ -81,3 +81,5 @@ print(f"\nratios lw_efi_pstore / C: time per part {r[0] / c[0]:.2f}x, time per d
       f"log bytes recovered per dump {r[3] / c[3]:.2f}x, per NVRAM byte {r[5] / c[5]:.2f}x")
 print(f"raw samples: {sys.argv[1]}")
 PY
+
+"$here/scripts/bench-apei.sh"

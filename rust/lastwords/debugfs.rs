@@ -216,3 +216,104 @@ impl<H: WriteHandler> TriggerDir<H> {
         &self.handler
     }
 }
+
+/// Largest content of a text file made by [`TriggerDir::text_file`].
+pub const TEXT_MAX: usize = 4096;
+
+/// A text buffer of at most [`TEXT_MAX`] bytes for [`TextSource::show`];
+/// what does not fit is cut.
+pub struct TextBuf {
+    buf: KVec<u8>,
+}
+
+impl core::fmt::Write for TextBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            if self.buf.len() >= TEXT_MAX {
+                break;
+            }
+            // Within the capacity reserved up front: does not allocate.
+            self.buf.push(b, GFP_KERNEL).map_err(|_| core::fmt::Error)?;
+        }
+        Ok(())
+    }
+}
+
+/// The content of a read-only text file of a [`TriggerDir`].
+pub trait TextSource: Sync {
+    /// Writes the file's content into `out`. Called for each `read(2)`, in
+    /// the reader's process context (a read that continues at an offset sees
+    /// the content as of that call).
+    fn show(&self, out: &mut TextBuf);
+}
+
+struct ReadFops<H: TextSource>(core::marker::PhantomData<H>);
+
+impl<H: TextSource> ReadFops<H> {
+    const FOPS: bindings::file_operations = bindings::file_operations {
+        open: Some(bindings::simple_open),
+        read: Some(read_trampoline::<H>),
+        llseek: Some(bindings::noop_llseek),
+        // SAFETY: All other members are optional pointers: zero is "none".
+        ..unsafe { core::mem::zeroed() }
+    };
+}
+
+/// The C `read` operation of a text file.
+///
+/// # Safety
+///
+/// Called by the VFS for a file created by [`TriggerDir::text_file`] for `H`,
+/// whose `private_data` points at the pinned `H` of a live [`TriggerDir`],
+/// with `buf` a user buffer of `count` bytes and `ppos` the file position.
+unsafe extern "C" fn read_trampoline<H: TextSource>(
+    file: *mut bindings::file,
+    buf: *mut kernel::ffi::c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: See the function's safety requirements: the `H` outlives the
+    // file, which its `TriggerDir` removes first.
+    let h = unsafe { &*(*file).private_data.cast::<H>() };
+    let Ok(v) = KVec::with_capacity(TEXT_MAX, GFP_KERNEL) else {
+        return ENOMEM.to_errno() as isize;
+    };
+    let mut out = TextBuf { buf: v };
+    h.show(&mut out);
+    // SAFETY: `buf`/`count` and `ppos` come from the VFS (function safety
+    // requirements); the source is `out.buf`, valid for its length.
+    unsafe {
+        kernel::bindings::simple_read_from_buffer(
+            buf.cast(),
+            count,
+            ppos.cast(),
+            out.buf.as_ptr().cast(),
+            out.buf.len(),
+        )
+    }
+}
+
+impl<H: WriteHandler + TextSource> TriggerDir<H> {
+    /// Adds a world-readable text file `name` whose content the handler
+    /// shows ([`TextSource::show`]). Like the write file, it is removed with
+    /// the directory, before the handler is dropped.
+    pub fn text_file(&self, name: &CStr) -> Result {
+        let h = core::ptr::from_ref(&self.handler)
+            .cast_mut()
+            .cast::<c_void>();
+        // SAFETY: `h` points at the pinned handler, which outlives the file
+        // (type invariant: the directory, and the file in it, are removed
+        // first); the fops are a static constant built for `H`, matching
+        // `read_trampoline`'s requirements.
+        check(unsafe {
+            bindings::debugfs_create_file(
+                name.as_char_ptr(),
+                0o444,
+                self.dir.dentry,
+                h,
+                &ReadFops::<H>::FOPS,
+            )
+        })?;
+        Ok(())
+    }
+}

@@ -26,7 +26,9 @@
 //! | [`tasklet`]       | tasklets (softirq context)                               |
 //! | [`kthread`]       | kernel threads running a function                        |
 //! | [`fault`]         | panic, BUG and WARN on purpose (crash tests)             |
+//! | [`apei`]          | GHES-style error sources, NMI-safe error status queue    |
 
+pub mod apei;
 pub mod bindings;
 pub mod context;
 pub mod crash_lock;
