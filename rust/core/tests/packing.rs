@@ -58,7 +58,10 @@ fn converges_within_four_tries() {
             tries += 1;
             let c = compress(len);
             if c <= 1024 {
-                assert!(c * 4 >= 1024 * 3 || len == 3 * 1024 - 64, "ratio {ratio10}: {c}");
+                assert!(
+                    c * 4 >= 1024 * 3 || len == 3 * 1024 - 64,
+                    "ratio {ratio10}: {c}"
+                );
                 break;
             }
             match next_text_len(len, Some(c), 1024) {
