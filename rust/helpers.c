@@ -85,16 +85,28 @@ void lw_tasklet_schedule(struct tasklet_struct *t)
 	tasklet_schedule(t);
 }
 
-int lw_kthread_run(int (*fn)(void *data), void *data, const char *name, int cpu)
+int lw_kthread_run(int (*fn)(void *data), void *data, const char *name, int cpu,
+		   bool hold_module)
 {
-	struct task_struct *t = kthread_create(fn, data, "%s", name);
+	struct task_struct *t;
 
-	if (IS_ERR(t))
+	if (hold_module)
+		__module_get(THIS_MODULE);
+	t = kthread_create(fn, data, "%s", name);
+	if (IS_ERR(t)) {
+		if (hold_module)
+			module_put(THIS_MODULE);
 		return PTR_ERR(t);
+	}
 	if (cpu >= 0 && cpu < nr_cpu_ids && cpu_online(cpu))
 		kthread_bind(t, cpu);
 	wake_up_process(t);
 	return 0;
+}
+
+void lw_kthread_exit_put(void)
+{
+	module_put_and_kthread_exit(0);
 }
 
 void lw_bug(void)

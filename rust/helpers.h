@@ -29,7 +29,9 @@ void lw_init_irq_work_hard(struct irq_work *work,
 void lw_send_nmi_self(void);
 
 void lw_tasklet_schedule(struct tasklet_struct *t);
-int lw_kthread_run(int (*fn)(void *data), void *data, const char *name, int cpu);
+int lw_kthread_run(int (*fn)(void *data), void *data, const char *name, int cpu,
+		   bool hold_module);
+void __noreturn lw_kthread_exit_put(void);
 void __noreturn lw_bug(void);
 void lw_warn(const char *msg);
 

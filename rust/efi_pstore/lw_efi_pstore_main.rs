@@ -71,6 +71,8 @@ const TEXT_FACTOR: usize = 3;
 const TEXT_MARGIN: usize = 64;
 /// Compression attempts per part before storing it uncompressed.
 const PACK_TRIES: u32 = 4;
+/// pstore decompresses records only with `CONFIG_PSTORE_COMPRESS`.
+const COMPRESS: bool = cfg!(CONFIG_PSTORE_COMPRESS);
 
 lastwords::debugfs::debugfs_counters!(
     WRITTEN => "written",
@@ -464,7 +466,9 @@ impl Writer {
         .ok()?;
         let hdr = w.len;
         let mut want = text.len();
-        for attempt in 0..PACK_TRIES {
+        // Without pstore's compression, readers would not inflate a part.
+        let tries = if COMPRESS { PACK_TRIES } else { 0 };
+        for attempt in 0..tries {
             if attempt > 0 {
                 bump(&PACK_RETRIES);
             }
@@ -486,7 +490,15 @@ impl Writer {
                 },
             }
         }
-        let n = iter.get_buffer(text.get_mut(hdr..rs)?).filter(|&n| n > 0)?;
+        let n = match iter.get_buffer(text.get_mut(hdr..rs)?)? {
+            // The newest record left is longer than a raw part: store its
+            // beginning, so that the dump goes on past it.
+            0 => iter
+                .get_buffer(text.get_mut(hdr..)?)
+                .filter(|&n| n > 0)?
+                .min(rs.saturating_sub(hdr)),
+            n => n,
+        };
         bump(&PARTS_RAW);
         LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
         Some(Packed::Raw(hdr + n))
@@ -502,6 +514,10 @@ impl Writer {
         reason: u32,
         part: u32,
     ) -> core::result::Result<(), Failed> {
+        // An empty SetVariable would delete the variable.
+        if data.is_empty() {
+            return Err(Failed::Error(EINVAL));
+        }
         let res = match EfivarsGuard::try_lock() {
             Ok(g) => g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, data, true),
             Err(_) if reason == pstore::reason::PANIC => {
@@ -868,12 +884,11 @@ impl kernel::Module for LwEfiPstore {
         })?;
         let dir = Dir::new(c_str!("lw_efi_pstore"))?;
         counter_files(&dir);
-        WRITER.store(
-            core::ptr::from_ref::<Writer>(&writer).cast_mut(),
-            Ordering::Release,
-        );
+        let hook = core::ptr::from_ref::<Writer>(&writer).cast_mut();
         let dumper = KBox::pin_init(Dumper::new(LogDump(writer), max_reason), GFP_KERNEL)?;
         dumper.as_ref().register()?;
+        // The dumper holds the writer until the module's drop clears this.
+        WRITER.store(hook, Ordering::Release);
         if quota.enabled() {
             // Bring what earlier boots left within the quota.
             let _ = workqueue::system().enqueue(initial);

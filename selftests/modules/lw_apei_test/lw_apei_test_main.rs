@@ -335,7 +335,8 @@ impl NmiHandler for ApeiNmi {
 
 /// The "interrupt line" of source irq0: an `hrtimer` in hard mode
 /// (`HRTIMER_MODE_REL_HARD`), whose callback runs in hard interrupt context
-/// (the timer interrupt), also on PREEMPT_RT.
+/// (the timer interrupt), also on PREEMPT_RT (where the source's
+/// `spinlock_t` could not be taken there; non-RT kernels only).
 ///
 /// # Invariants
 ///
@@ -678,20 +679,19 @@ impl Handler {
     /// Enqueue cost: `rounds` x [`QUEUE_SLOTS`] enqueues of each size, the
     /// drain outside the timed region, against the C floor.
     fn bench(&self, rounds: u64) -> Result {
+        // The C floor's nodes are one static set: one command at a time.
+        let _cmd = self.cmd.lock();
         let q = ErrorQueue::<QUEUE_SLOTS>::new()?;
         let src = VVec::from_elem(0xa5u8, RECORD_MAX, GFP_KERNEL)?;
-        // SAFETY: Allocates the C floor's nodes; process context.
-        let rc = unsafe { lw_apei_c_floor_init() };
-        if rc != 0 {
-            return Err(Error::from_errno(rc));
-        }
+        let _floor = CFloor::new()?;
         let ops = rounds.saturating_mul(QUEUE_SLOTS as u64).max(1);
         let mut failed = 0u64;
         for _ in 0..5 {
             for size in [256usize, 4096, RECORD_MAX] {
                 let bytes = src.get(..size).ok_or(EINVAL)?;
                 // SAFETY: `bytes` is valid for `size` bytes, at most the
-                // floor's node size; the nodes were allocated above.
+                // floor's node size; the nodes are allocated while `_floor`
+                // lives, and `_cmd` keeps other commands out.
                 let c_ns = unsafe { lw_apei_c_floor_run(bytes.as_ptr().cast(), size, rounds) };
                 let mut r_ns: i64 = 0;
                 for _ in 0..rounds {
@@ -711,8 +711,6 @@ impl Handler {
                 pr_info!("bench enqueue_{} rust {}\n", size, r_ns / ops);
             }
         }
-        // SAFETY: Frees the nodes allocated above; nothing uses them now.
-        unsafe { lw_apei_c_floor_free() };
         if failed != 0 {
             pr_err!("bench: {} enqueues failed\n", failed);
             return Err(EIO);
@@ -750,6 +748,30 @@ impl Handler {
             return Err(EIO);
         }
         Ok(())
+    }
+}
+
+/// The C floor's nodes, allocated while this guard lives (freed on every
+/// exit path). Only one may exist at a time (the caller holds `cmd`).
+struct CFloor;
+
+impl CFloor {
+    fn new() -> Result<Self> {
+        // SAFETY: Allocates the C floor's static nodes; process context; no
+        // other `CFloor` exists (the caller holds the command lock).
+        let rc = unsafe { lw_apei_c_floor_init() };
+        if rc != 0 {
+            return Err(Error::from_errno(rc));
+        }
+        Ok(CFloor)
+    }
+}
+
+impl Drop for CFloor {
+    fn drop(&mut self) {
+        // SAFETY: Frees the nodes this guard allocated; the benchmark that
+        // used them is done (the guard outlives its loop).
+        unsafe { lw_apei_c_floor_free() };
     }
 }
 

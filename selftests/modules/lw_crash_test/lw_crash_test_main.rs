@@ -154,6 +154,8 @@ impl Ctx {
 /// [`CASES`]); `NO_CASE` when none is armed.
 static CURRENT: AtomicUsize = AtomicUsize::new(NO_CASE);
 const NO_CASE: usize = usize::MAX;
+/// Set just before a failure is raised.
+static RAISED: AtomicBool = AtomicBool::new(false);
 /// Set by the kernel thread that armed a lock state.
 static LOCK_ARMED: AtomicBool = AtomicBool::new(false);
 
@@ -163,6 +165,7 @@ fn act() {
         return;
     };
     pr_emerg!("{}: in {} context\n", case.name, Context::current().name());
+    RAISED.store(true, Ordering::Release);
     match case.action {
         Action::Panic => fault::panic(case.msg),
         Action::Oops => fault::bug(),
@@ -328,7 +331,18 @@ impl Cases {
         pr_emerg!("trigger {} ({} context)\n", case.name, case.ctx.name());
         match case.ctx {
             Ctx::Task if case.action == Action::Oops => {
-                kthread::spawn(c_str!("lw_oops"), None, oops_thread)?;
+                RAISED.store(false, Ordering::Release);
+                // SAFETY: The thread dies in BUG() right away; this write
+                // waits until it has raised the oops (and a second more)
+                // before returning, and the module cannot be unloaded while
+                // a write runs.
+                unsafe { kthread::spawn_unreferenced(c_str!("lw_oops"), None, oops_thread)? };
+                for _ in 0..500 {
+                    if RAISED.load(Ordering::Acquire) {
+                        break;
+                    }
+                    time::msleep(10);
+                }
             }
             Ctx::Task => act(),
             Ctx::Softirq => self.tasklet.schedule(),
