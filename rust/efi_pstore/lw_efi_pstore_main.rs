@@ -272,6 +272,9 @@ struct DumpBufs {
     text: KVec<u8>,
     out: KVec<u8>,
     deflate: Deflate,
+    /// Text length (header included) of the dump's last part that fit
+    /// compressed; 0 at the start of a dump.
+    fit: usize,
 }
 
 impl DumpBufs {
@@ -283,6 +286,7 @@ impl DumpBufs {
             // per 16 KiB block longer than the text.
             out: KVec::from_elem(0u8, text_len + TEXT_MARGIN, GFP_KERNEL)?,
             deflate: Deflate::new()?,
+            fit: 0,
         })
     }
 }
@@ -394,6 +398,7 @@ impl Writer {
         let secs = time::real_fast_ns() / 1_000_000_000;
         let time = i64::try_from(secs).unwrap_or(0);
         let mut iter = DumpIter::rewind();
+        bufs.fit = 0;
         let mut total = 0usize;
         let mut part = 1u32;
         // Only the first error of a dump is logged (as pstore does).
@@ -451,7 +456,12 @@ impl Writer {
         part: u32,
     ) -> Option<Packed> {
         let rs = self.record_size;
-        let DumpBufs { text, out, deflate } = &mut **b;
+        let DumpBufs {
+            text,
+            out,
+            deflate,
+            fit,
+        } = &mut **b;
         let mut w = SliceWriter {
             buf: &mut text[..],
             len: 0,
@@ -465,7 +475,7 @@ impl Writer {
         )
         .ok()?;
         let hdr = w.len;
-        let mut want = text.len();
+        let mut want = packing::first_text_len(*fit, text.len());
         // Without pstore's compression, readers would not inflate a part.
         let tries = if COMPRESS { PACK_TRIES } else { 0 };
         for attempt in 0..tries {
@@ -480,6 +490,7 @@ impl Writer {
             match deflate.compress(text.get(..len)?, &mut out[..]) {
                 Some(c) if c <= rs => {
                     *iter = it;
+                    *fit = len;
                     bump(&PARTS_COMPRESSED);
                     LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
                     return Some(Packed::Compressed(c));

@@ -11,6 +11,17 @@
 //! more than `target` bytes, compressing gains nothing over storing it as
 //! is: the answer is `None`, store `target` bytes of text uncompressed.
 
+/// The text length of a part's first try: the most the readers accept
+/// (`max`) for a dump's first part; after that, 1/32 more than the previous
+/// part's text that fit (`last_fit`), since neighbouring log text compresses
+/// alike: most parts then fit at the first try, one compression each.
+pub fn first_text_len(last_fit: usize, max: usize) -> usize {
+    if last_fit == 0 {
+        return max;
+    }
+    last_fit.saturating_add(last_fit / 32).min(max)
+}
+
 /// The text length of the next try, or `None` to store the text raw.
 pub fn next_text_len(len: usize, compressed: Option<usize>, target: usize) -> Option<usize> {
     let want = match compressed {

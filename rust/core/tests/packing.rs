@@ -1,6 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
-use lastwords_core::packing::next_text_len;
+use lastwords_core::packing::{first_text_len, next_text_len};
+
+#[test]
+fn first_try_follows_the_last_fit() {
+    assert_eq!(first_text_len(0, 3008), 3008, "first part: the most");
+    assert_eq!(
+        first_text_len(2400, 3008),
+        2475,
+        "then 1/32 more than the last fit"
+    );
+    assert_eq!(first_text_len(3000, 3008), 3008, "never beyond the most");
+    assert_eq!(first_text_len(usize::MAX, 3008), 3008);
+}
 
 #[test]
 fn scales_by_the_miss() {
