@@ -22,23 +22,28 @@ nvram_remaining() {
 	dmesg | sed -n 's/.*lw_bench: nvram [0-9]* \([0-9]*\)$/\1/p' | tail -1
 }
 
-run() { # backend-name load unload
-	local name=$1 i t0 t1 parts bytes n0 n1
+# one BACKEND LOAD UNLOAD: loads the backend, times one oops dump, prints
+# its sample, erases its records and unloads it.
+one() {
+	local name=$1 t0 t1 parts bytes n0 n1
 	eval "$2" || exit 12
-	for i in $(seq "$rounds"); do
-		n0=$(nvram_remaining)
-		t0=$(date +%s%N)
-		sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
-		t1=$(date +%s%N)
-		n1=$(nvram_remaining)
-		umount /sys/fs/pstore && mount -t pstore pstore /sys/fs/pstore
-		parts=$(ls /sys/fs/pstore | grep -c '^dmesg-')
-		bytes=$(cat /sys/fs/pstore/dmesg-* 2>/dev/null | grep -v '^Oops#' | wc -c)
-		rm -f /sys/fs/pstore/dmesg-*
-		echo "sample $name $((t1 - t0)) $parts $bytes $((n0 - n1))"
-	done
+	n0=$(nvram_remaining)
+	t0=$(date +%s%N)
+	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	t1=$(date +%s%N)
+	n1=$(nvram_remaining)
+	umount /sys/fs/pstore && mount -t pstore pstore /sys/fs/pstore
+	parts=$(ls /sys/fs/pstore | grep -c '^dmesg-')
+	bytes=$(cat /sys/fs/pstore/dmesg-* 2>/dev/null | grep -v '^Oops#' | wc -c)
+	rm -f /sys/fs/pstore/dmesg-*
+	echo "sample $name $((t1 - t0)) $parts $bytes $((n0 - n1))"
 	eval "$3"
 }
-run none true true
-run c 'modprobe efi_pstore' 'rmmod efi_pstore'
-run rust 'insmod ./lw_efi_pstore.ko' 'rmmod lw_efi_pstore'
+# Rounds interleave the backends, so that a slow drift (the firmware's
+# store filling with deleted variables, reclaimed only at boot; the host's
+# load) weighs on each alike.
+for i in $(seq "$rounds"); do
+	one none true true
+	one c 'modprobe efi_pstore' 'rmmod efi_pstore'
+	one rust 'insmod ./lw_efi_pstore.ko' 'rmmod lw_efi_pstore'
+done
