@@ -65,19 +65,21 @@ for k in ("c", "rust"):
     t, parts, nbytes, nvram = (med(k, i) for i in range(4))
     us = (t - base) / 1e3
     row[k] = (us / parts if parts else float("nan"), us, parts, nbytes, nvram,
-              nbytes / nvram if nvram > 0 else float("nan"))
+              nbytes / nvram if nvram > 0 else float("nan"),
+              us / (nbytes / 1024) if nbytes else float("nan"))
 print("\npstore write path: an oops dump (median of 5), same boot, same kmsg_bytes budget;")
 print("time = dump time with the backend - dump time with no backend; NVRAM = the")
 print("firmware's remaining variable store before - after the dump\n")
-print(f"| {'backend':<14} | {'us/part':>8} | {'us/dump':>8} | {'parts':>5} | {'log bytes back':>14} "
-      f"| {'NVRAM bytes':>11} | {'log bytes/NVRAM byte':>20} |")
-print(f"|{'-'*16}|{'-'*10}|{'-'*10}|{'-'*7}|{'-'*16}|{'-'*13}|{'-'*22}|")
+print(f"| {'backend':<14} | {'us/part':>8} | {'us/dump':>8} | {'us/log KiB':>10} | {'parts':>5} "
+      f"| {'log bytes back':>14} | {'NVRAM bytes':>11} | {'log bytes/NVRAM byte':>20} |")
+print(f"|{'-'*16}|{'-'*10}|{'-'*10}|{'-'*12}|{'-'*7}|{'-'*16}|{'-'*13}|{'-'*22}|")
 for k, label in (("c", "C efi_pstore"), ("rust", "lw_efi_pstore")):
-    per, us, parts, nbytes, nvram, dens = row[k]
-    print(f"| {label:<14} | {per:>8.0f} | {us:>8.0f} | {parts:>5.0f} | {nbytes:>14.0f} "
-          f"| {nvram:>11.0f} | {dens:>20.2f} |")
+    per, us, parts, nbytes, nvram, dens, perkib = row[k]
+    print(f"| {label:<14} | {per:>8.0f} | {us:>8.0f} | {perkib:>10.0f} | {parts:>5.0f} "
+          f"| {nbytes:>14.0f} | {nvram:>11.0f} | {dens:>20.2f} |")
 r, c = row["rust"], row["c"]
 print(f"\nratios lw_efi_pstore / C: time per part {r[0] / c[0]:.2f}x, time per dump {r[1] / c[1]:.2f}x, "
+      f"time per KiB of log {r[6] / c[6]:.2f}x, "
       f"log bytes recovered per dump {r[3] / c[3]:.2f}x, per NVRAM byte {r[5] / c[5]:.2f}x")
 print(f"raw samples: {sys.argv[1]}")
 PY
