@@ -14,10 +14,8 @@ use kernel::str::CStr;
 /// `data` is a `fn()` cast to a pointer, and the thread holds a reference on
 /// this module, as [`spawn`] arranges.
 unsafe extern "C" fn thread_holding_module(data: *mut kernel::ffi::c_void) -> kernel::ffi::c_int {
-    // SAFETY: `data` came from a `fn()` (function safety requirement);
-    // function pointers and data pointers have the same size here.
-    let f: fn() = unsafe { core::mem::transmute::<*mut kernel::ffi::c_void, fn()>(data) };
-    f();
+    // SAFETY: `data` came from a `fn()` (function safety requirement).
+    unsafe { call(data) };
     // SAFETY: The thread holds a module reference (function safety
     // requirement); this drops it and ends the thread without returning
     // into module code.
@@ -30,10 +28,21 @@ unsafe extern "C" fn thread_holding_module(data: *mut kernel::ffi::c_void) -> ke
 ///
 /// `data` is a `fn()` cast to a pointer.
 unsafe extern "C" fn thread_plain(data: *mut kernel::ffi::c_void) -> kernel::ffi::c_int {
-    // SAFETY: As in `thread_holding_module`.
+    // SAFETY: `data` came from a `fn()` (function safety requirement).
+    unsafe { call(data) };
+    0
+}
+
+/// Calls the `fn()` that [`spawn`] passed as the thread's data.
+///
+/// # Safety
+///
+/// `data` is a `fn()` cast to a pointer.
+unsafe fn call(data: *mut kernel::ffi::c_void) {
+    // SAFETY: `data` came from a `fn()` (function safety requirement);
+    // function pointers and data pointers have the same size here.
     let f: fn() = unsafe { core::mem::transmute::<*mut kernel::ffi::c_void, fn()>(data) };
     f();
-    0
 }
 
 fn run(

@@ -33,8 +33,8 @@
 //! logs `lw_crash_test: trigger CASE (CONTEXT context)` and then, where it
 //! fails, `CASE: in CONTEXT context`.
 //!
-//! Two more commands arm a lock state alone, in the writing task:
-//! `hold_efivars` (keeps the efivars lock for good) and `hold_efivars_3s`.
+//! Two more commands arm a lock state alone: `hold_efivars` (the `efivars`
+//! lock state, for good) and `hold_efivars_3s` (in the writing task, 3 s).
 
 use kernel::c_str;
 use kernel::prelude::*;
@@ -226,11 +226,11 @@ fn hold_efivars_forever() {
 
 /// Kernel thread: takes lw_efi_pstore's dump lock through its test hook.
 fn hold_backend_lock() {
+    let name = c_str!("lw_efi_pstore_hold_dump_lock");
     // SAFETY: A valid C string; the symbol is looked up among loaded
     // modules, and a reference on its module is taken (and kept: the lock
     // stays held until the kernel goes down).
-    let hook =
-        unsafe { bindings::__symbol_get(c_str!("lw_efi_pstore_hold_dump_lock").as_char_ptr()) };
+    let hook = unsafe { bindings::__symbol_get(name.as_char_ptr()) };
     if hook.is_null() {
         pr_err!("lock state backend: lw_efi_pstore is not loaded\n");
         return;
@@ -332,11 +332,12 @@ impl Cases {
         match case.ctx {
             Ctx::Task if case.action == Action::Oops => {
                 RAISED.store(false, Ordering::Release);
+                let name = c_str!("lw_oops");
                 // SAFETY: The thread dies in BUG() right away; this write
                 // waits until it has raised the oops (and a second more)
                 // before returning, and the module cannot be unloaded while
                 // a write runs.
-                unsafe { kthread::spawn_unreferenced(c_str!("lw_oops"), None, oops_thread)? };
+                unsafe { kthread::spawn_unreferenced(name, None, oops_thread) }?;
                 for _ in 0..500 {
                     if RAISED.load(Ordering::Acquire) {
                         break;
@@ -371,13 +372,7 @@ impl Cases {
 impl WriteHandler for Cases {
     fn write(&self, data: &[u8]) -> Result {
         match data {
-            b"hold_efivars" => {
-                let _held = EfivarsGuard::lock()?;
-                pr_info!("hold_efivars: holding the efivars lock for good\n");
-                loop {
-                    time::msleep(1000);
-                }
-            }
+            b"hold_efivars" => self.arm(LockState::Efivars),
             b"hold_efivars_3s" => {
                 let held = EfivarsGuard::lock()?;
                 pr_info!("hold_efivars_3s: holding the efivars lock\n");
