@@ -16,6 +16,7 @@ lw_say "bench: booting the lockdep kernel (TCG) with lw_bench, $iters iterations
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 	insmod ./lw_bench.ko || exit 10
 	echo $iters >/sys/kernel/debug/lw_bench/run || exit 11
+	echo profile >/sys/kernel/debug/lw_bench/run || exit 12
 	rmmod lw_bench
 " || { tail -30 "$log/console.log"; lw_die "bench VM failed (logs: $log)"; }
 
@@ -42,6 +43,36 @@ for case, label in labels.items():
     c = statistics.median(s[case]["c"]) / iters
     r = statistics.median(s[case]["rust"]) / iters
     print(f"| {label:<70} | {c:>8.1f} | {r:>10.1f} | {r / c:>5.2f}x |")
+
+p = {}
+records = None
+for line in open(path, errors="replace"):
+    m = re.search(r"lw_bench: profile (\S+) (\d+)(?: (\d+))?$", line.strip())
+    if m and m[1] == "log":
+        continue
+    if m:
+        p.setdefault(m[1], []).append((int(m[2]), int(m[3] or 0)))
+    m = re.search(r"lw_bench: profile log records (\d+)", line)
+    if m:
+        records = int(m[1])
+if not p:
+    sys.exit("bench: missing profile samples")
+print(f"\nwhere a dump part's time goes (median of {len(next(iter(p.values())))}; log of {records} records):\n")
+what = {
+    "fetch_all": "kmsg_dump_get_buffer() of {} bytes, whole log walked (pstore's core)",
+    "fetch_window": "kmsg_dump_get_buffer() of {} bytes, newest-128-record window (ours)",
+    "deflate": "deflate of {} bytes of log text",
+    "setvar": "SetVariable (non-blocking) of a {}-byte variable",
+}
+print(f"| {'step':<72} | {'us':>8} |")
+print(f"|{'-'*74}|{'-'*10}|")
+for case, xs in p.items():
+    kind, size = case.rsplit("_", 1)
+    us = statistics.median(x[0] for x in xs) / 1e3
+    label = what.get(kind, kind + " {}").format(size)
+    if kind == "deflate":
+        label += f" (to {xs[0][1]})"
+    print(f"| {label:<72} | {us:>8.0f} |")
 print(f"\nraw samples: {path}")
 PY
 

@@ -71,6 +71,10 @@ const TEXT_FACTOR: usize = 3;
 const TEXT_MARGIN: usize = 64;
 /// Compression attempts per part before storing it uncompressed.
 const PACK_TRIES: u32 = 4;
+/// Log records the first fetch of a dump looks at (the window widens as
+/// needed): about two full parts of lines. Fetching over the whole log, as
+/// pstore's core does, reads all of it for every part.
+const FETCH_WINDOW: u64 = 64;
 /// pstore decompresses records only with `CONFIG_PSTORE_COMPRESS`.
 const COMPRESS: bool = cfg!(CONFIG_PSTORE_COMPRESS);
 
@@ -397,7 +401,7 @@ impl Writer {
         let count = DUMP_COUNT.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let secs = time::real_fast_ns() / 1_000_000_000;
         let time = i64::try_from(secs).unwrap_or(0);
-        let mut iter = DumpIter::rewind();
+        let mut iter = DumpIter::newest(FETCH_WINDOW);
         bufs.fit = 0;
         let mut total = 0usize;
         let mut part = 1u32;

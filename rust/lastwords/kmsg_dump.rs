@@ -11,41 +11,103 @@ use kernel::types::Opaque;
 
 use crate::lastwords::bindings;
 
+#[path = "../core/src/log_window.rs"]
+pub mod log_window;
+
 /// Why the log is being dumped (`enum kmsg_dump_reason`).
 pub type Reason = u32;
 
 /// A position in the kernel log for a dump: the lines not yet fetched.
 /// It is a plain value, so a caller may save a copy and go back to it.
+///
+/// `kmsg_dump_get_buffer()` finds the newest lines that fit by reading every
+/// record from the oldest not yet fetched up to the newest, twice (lengths,
+/// line counts): each call costs the whole log. An iterator from
+/// [`DumpIter::newest`] shows the kernel only a window of the newest records
+/// and widens it as needed (the policy and its host tests:
+/// `rust/core/src/log_window.rs`). Callers see the same lines as over the
+/// whole log.
+///
+/// # Invariants
+///
+/// `floor <= raw.cur_seq` as set by this type (the kernel may move
+/// `cur_seq` further up past records the ring buffer dropped).
 #[derive(Clone, Copy)]
-pub struct DumpIter(bindings::kmsg_dump_iter);
+pub struct DumpIter {
+    raw: bindings::kmsg_dump_iter,
+    /// The start of the log when rewound: the window never goes below.
+    floor: u64,
+    /// Records exposed below `raw.next_seq` the last time the window moved.
+    window: u64,
+}
 
 impl DumpIter {
     /// An iterator over the whole log (`kmsg_dump_rewind()`).
     pub fn rewind() -> Self {
-        let mut it = bindings::kmsg_dump_iter::default();
-        // SAFETY: `it` is a valid iterator to initialise; the function takes
+        let mut raw = bindings::kmsg_dump_iter::default();
+        // SAFETY: `raw` is a valid iterator to initialise; the function takes
         // the ring buffer's lockless reader path, allowed in any context.
-        unsafe { bindings::kmsg_dump_rewind(&mut it) };
-        Self(it)
+        unsafe { bindings::kmsg_dump_rewind(&mut raw) };
+        // INVARIANT: the floor is where the kernel put the start.
+        Self {
+            raw,
+            floor: raw.cur_seq,
+            window: u64::MAX,
+        }
+    }
+
+    /// An iterator over the whole log that shows the kernel only the newest
+    /// `records` records at first (at least one), and more as needed.
+    pub fn newest(records: u64) -> Self {
+        let mut it = Self::rewind();
+        it.window = records.max(1);
+        it.raw.cur_seq = it.window_start();
+        it
+    }
+
+    /// The sequence numbers bounding the records the kernel is shown: the
+    /// oldest and one past the newest not yet fetched.
+    pub fn bounds(&self) -> (u64, u64) {
+        (self.raw.cur_seq, self.raw.next_seq)
+    }
+
+    fn window_start(&self) -> u64 {
+        log_window::start(self.raw.next_seq, self.window, self.floor)
     }
 
     /// Fills `buf` with the newest whole lines not fetched yet, in syslog
     /// format (`<level>[time] text`), oldest first, and moves the iterator
     /// before them (`kmsg_dump_get_buffer()`). `None` when no line is left.
     pub fn get_buffer(&mut self, buf: &mut [u8]) -> Option<usize> {
-        let mut len = 0usize;
-        // SAFETY: `buf` is valid for `buf.len()` bytes of writes; `self.0`
-        // came from `kmsg_dump_rewind()`; lockless, any context.
-        let more = unsafe {
-            bindings::kmsg_dump_get_buffer(
-                &mut self.0,
-                true,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut len,
-            )
-        };
-        (more && len <= buf.len()).then_some(len)
+        loop {
+            let saved = self.raw;
+            let mut len = 0usize;
+            // SAFETY: `buf` is valid for `buf.len()` bytes of writes;
+            // `self.raw` came from `kmsg_dump_rewind()` and only had its
+            // start moved (any value is accepted: the kernel clamps it to
+            // the records it still holds); lockless, any context.
+            let more = unsafe {
+                bindings::kmsg_dump_get_buffer(
+                    &mut self.raw,
+                    true,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    &mut len,
+                )
+            };
+            // The window was empty, or all of it fit: older records might
+            // have fit too. Widen it and fetch again; each round lowers the
+            // start, down to the floor, so this ends.
+            let took_all = !more || self.raw.next_seq <= self.raw.cur_seq;
+            if let Some(w) = log_window::widen(saved.cur_seq, self.floor, took_all, self.window) {
+                self.raw = saved;
+                self.window = w;
+                // INVARIANT: `window_start()` is at least `floor`.
+                self.raw.cur_seq = self.window_start();
+                continue;
+            }
+            return (more && len <= buf.len()).then_some(len);
+        }
     }
 }
 

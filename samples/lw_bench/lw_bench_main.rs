@@ -6,7 +6,11 @@
 //! `lw_bench: sample CASE IMPL NS`. `scripts/bench.sh` turns them into a
 //! table of medians and ratios. `echo nvram > .../run` logs what the
 //! firmware reports of its variable store (`lw_bench: nvram STORAGE
-//! REMAINING`), for the pstore benchmark's NVRAM accounting.
+//! REMAINING`), for the pstore benchmark's NVRAM accounting. `echo profile >
+//! .../run` times the pieces of a dump part, [`PROFILE_REPS`] times each:
+//! fetching the newest log text (the whole log walked, or a window of the
+//! newest records), compressing it, and writing an EFI variable of a given
+//! size (`lw_bench: profile CASE NS`).
 
 use core::sync::atomic::AtomicI32;
 use kernel::c_str;
@@ -18,6 +22,9 @@ pub mod lastwords;
 use lastwords::bindings;
 use lastwords::crash_lock::CrashLock;
 use lastwords::debugfs::{TriggerDir, WriteHandler};
+use lastwords::deflate::Deflate;
+use lastwords::efivar::{EfivarsGuard, Guid, ATTR_NV_BS_RT};
+use lastwords::kmsg_dump::DumpIter;
 use lastwords::spinlock_irq::SpinLockIrq;
 use lastwords::time;
 
@@ -30,6 +37,22 @@ module! {
 }
 
 const ROUNDS: usize = 5;
+/// Samples of each profile case.
+const PROFILE_REPS: usize = 7;
+/// Log text sizes profiled: what the C pstore fetches per part with a
+/// 1024-byte record (`1024 * 100 / 60`), and lw_efi_pstore's most.
+const PROFILE_TEXT: [usize; 2] = [1706, 3008];
+/// Variable sizes profiled: a typical C part, a full lw_efi_pstore part.
+const PROFILE_VAR: [usize; 2] = [768, 1024];
+/// Records in the windowed fetch.
+const PROFILE_WINDOW: u64 = 128;
+/// The profile's variables, deleted when it ends: a GUID of their own.
+const BENCH_GUID: Guid = Guid::new(
+    0x6c77_6265,
+    0x6e63,
+    0x4800,
+    [0x9a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x71],
+);
 
 static CRASH: CrashLock<()> = CrashLock::new(());
 /// The C anchor's kexec-style lock word (`atomic_t` has the layout of `i32`).
@@ -84,6 +107,103 @@ impl Runner {
     }
 }
 
+/// `lw-bench-SIZE-I` as a NUL-terminated UCS-2 name.
+fn bench_name(size: usize, i: usize) -> [u16; 32] {
+    let mut name = [0u16; 32];
+    let mut w = 0;
+    let mut put = |c: u8| {
+        if let Some(d) = name.get_mut(w) {
+            *d = u16::from(c);
+        }
+        w += 1;
+    };
+    for &c in b"lw-bench-" {
+        put(c);
+    }
+    for v in [size, i] {
+        let mut digits = [0u8; 20];
+        let mut n = 0;
+        let mut v = v;
+        loop {
+            if let Some(d) = digits.get_mut(n) {
+                *d = b'0' + (v % 10) as u8;
+            }
+            n += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        for k in (0..n).rev() {
+            put(digits.get(k).copied().unwrap_or(b'0'));
+        }
+        put(b'-');
+    }
+    // Replace the last '-' with the terminator.
+    if let Some(d) = name.get_mut(w.saturating_sub(1)) {
+        *d = 0;
+    }
+    name
+}
+
+fn profile() -> Result {
+    let max = PROFILE_TEXT.iter().copied().max().unwrap_or(0);
+    let mut text = KVec::from_elem(0u8, max, GFP_KERNEL)?;
+    let mut out = KVec::from_elem(0u8, max * 2, GFP_KERNEL)?;
+    let mut deflate = Deflate::new()?;
+    let (start, end) = DumpIter::rewind().bounds();
+    pr_info!("profile log records {}\n", end.saturating_sub(start));
+    for size in PROFILE_TEXT {
+        let buf = text.get_mut(..size).ok_or(EINVAL)?;
+        let mut n = 0;
+        for _ in 0..PROFILE_REPS {
+            let mut it = DumpIter::rewind();
+            let t0 = time::now_ns();
+            n = it.get_buffer(buf).unwrap_or(0);
+            pr_info!(
+                "profile fetch_all_{} {}\n",
+                size,
+                time::now_ns().wrapping_sub(t0)
+            );
+        }
+        for _ in 0..PROFILE_REPS {
+            let mut it = DumpIter::newest(PROFILE_WINDOW);
+            let t0 = time::now_ns();
+            let _ = it.get_buffer(buf);
+            pr_info!(
+                "profile fetch_window_{} {}\n",
+                size,
+                time::now_ns().wrapping_sub(t0)
+            );
+        }
+        let src = text.get(..n).ok_or(EINVAL)?;
+        for _ in 0..PROFILE_REPS {
+            let t0 = time::now_ns();
+            let c = deflate.compress(src, &mut out).unwrap_or(0);
+            let dt = time::now_ns().wrapping_sub(t0);
+            pr_info!("profile deflate_{} {} {}\n", size, dt, c);
+        }
+    }
+    let g = EfivarsGuard::lock()?;
+    for size in PROFILE_VAR {
+        let data = text.get(..size).ok_or(EINVAL)?;
+        for i in 0..PROFILE_REPS {
+            let name = bench_name(size, i);
+            let t0 = time::now_ns();
+            let res = g.set_variable(&name, &BENCH_GUID, ATTR_NV_BS_RT, data, true);
+            let dt = time::now_ns().wrapping_sub(t0);
+            res.map_err(|(_, e)| e)?;
+            pr_info!("profile setvar_{} {}\n", size, dt);
+        }
+    }
+    for size in PROFILE_VAR {
+        for i in 0..PROFILE_REPS {
+            let _ = g.set_variable(&bench_name(size, i), &BENCH_GUID, ATTR_NV_BS_RT, &[], false);
+        }
+    }
+    Ok(())
+}
+
 fn parse_u64(data: &[u8]) -> Option<u64> {
     let mut v: u64 = 0;
     if data.is_empty() {
@@ -103,6 +223,9 @@ impl WriteHandler for Runner {
                 .map_err(|(_, e)| e)?;
             pr_info!("nvram {} {}\n", info.storage, info.remaining);
             return Ok(());
+        }
+        if data == b"profile" {
+            return profile();
         }
         let iters = parse_u64(data).filter(|n| *n > 0).ok_or(EINVAL)?;
         pr_info!("start {} iterations x {} rounds\n", iters, ROUNDS);

@@ -12,6 +12,7 @@ lw_expect_splat 'Kernel panic - not syncing: sysrq triggered crash'
 lw_boot boot1-crash --nvram "$nv" -- "
 	insmod ./lw_efi_pstore.ko || exit 10
 	echo '$marker' >/dev/kmsg
+	for i in \$(seq 1 400); do echo \"lw-seq \$i\" >/dev/kmsg; done
 	echo 1 >/proc/sys/kernel/sysrq
 	echo c >/proc/sysrq-trigger
 "
@@ -35,6 +36,13 @@ lw_assert_eq "$rc" 0 "boot 2 read and erased the records"
 r=$LW_TEST_LOG/boot2-read/records.txt
 lw_assert_grep "$r" "$marker" "record holds boot 1's marker"
 lw_assert_grep "$r" 'Kernel panic - not syncing: sysrq triggered crash' "record holds the panic message"
+# 400 numbered lines (about 12 KiB of log, several parts, far more records
+# than the dumper's first fetch window) come back each once, none missing:
+# no line lost or repeated between parts.
+seqs=$(grep -o 'lw-seq [0-9]*' "$r" | awk '{print $2}' | sort -n)
+lw_assert_eq "$(echo "$seqs" | wc -l)" 400 "numbered lines recovered"
+lw_assert_eq "$(echo "$seqs" | uniq | wc -l)" 400 "numbered lines, none repeated"
+lw_assert_eq "$(echo "$seqs" | sed -n '1p;$p' | tr '\n' ' ')" "1 400 " "numbered lines, first and last"
 n=$(lw_counter "$out" vars_before_rm)
 [ "${n:-0}" -gt 0 ] || lw_fail "no dump-type variables before rm"
 lw_assert_eq "$(lw_counter "$out" read)" "$n" "one record read per EFI variable"
