@@ -48,8 +48,6 @@ p = {}
 records = None
 for line in open(path, errors="replace"):
     m = re.search(r"lw_bench: profile (\S+) (\d+)(?: (\d+))?$", line.strip())
-    if m and m[1] == "log":
-        continue
     if m:
         p.setdefault(m[1], []).append((int(m[2]), int(m[3] or 0)))
     m = re.search(r"lw_bench: profile log records (\d+)", line)
