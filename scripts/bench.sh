@@ -4,7 +4,11 @@
 # `make bench`: in-VM microbenchmarks of the lastwords primitives against
 # their C anchors, measured in the same boot (samples/lw_bench), printed as a
 # table of medians of 5 rounds and Rust/C ratios. ITERATIONS (default 10^6)
-# per round. Benchmarks, not tests: no pass/fail threshold.
+# per round. Then the pstore write path, lw_efi_pstore against the C
+# efi_pstore (scripts/bench-pstore-guest.sh), with the log of a fresh boot and
+# with the log ring full, each with a profile of a dump part's steps; then
+# the APEI helpers (scripts/bench-apei.sh). Benchmarks, not tests: no
+# pass/fail threshold.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
@@ -16,7 +20,6 @@ lw_say "bench: booting the lockdep kernel (TCG) with lw_bench, $iters iterations
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 	insmod ./lw_bench.ko || exit 10
 	echo $iters >/sys/kernel/debug/lw_bench/run || exit 11
-	echo profile >/sys/kernel/debug/lw_bench/run || exit 12
 	rmmod lw_bench
 " || { tail -30 "$log/console.log"; lw_die "bench VM failed (logs: $log)"; }
 
@@ -44,18 +47,39 @@ for case, label in labels.items():
     r = statistics.median(s[case]["rust"]) / iters
     print(f"| {label:<70} | {c:>8.1f} | {r:>10.1f} | {r / c:>5.2f}x |")
 
-p = {}
-records = None
+print(f"\nraw samples: {path}")
+PY
+
+# The pstore write path in two VMs, each with a fresh NVRAM: the log of a
+# fresh boot, then the log ring full as on a machine up for a while.
+for scenario in boot full; do
+	lw_say "bench: pstore write path, C efi_pstore vs lw_efi_pstore, same boot, $scenario log"
+	plog=$log-pstore-$scenario
+	"$here/scripts/vm.sh" --log "$plog" --timeout 1800 -- "bash scripts/bench-pstore-guest.sh 5 $scenario" ||
+		{ tail -30 "$plog/console.log"; lw_die "bench VM failed (logs: $plog)"; }
+	python3 - "$plog/out.log" "$scenario" <<'PY'
+import re, statistics, sys
+path, scenario = sys.argv[1], sys.argv[2]
+s, p, log = {}, {}, "?"
 for line in open(path, errors="replace"):
-    m = re.search(r"lw_bench: profile (\S+) (\d+)(?: (\d+))?$", line.strip())
+    line = line.strip()
+    m = re.match(r"sample (\S+) (\d+) (\d+) (\d+) (-?\d+)$", line)
+    if m:
+        s.setdefault(m[1], []).append(tuple(int(m[i]) for i in range(2, 6)))
+    m = re.match(r"profile (\S+) (\d+)(?: (\d+))?$", line)
     if m:
         p.setdefault(m[1], []).append((int(m[2]), int(m[3] or 0)))
-    m = re.search(r"lw_bench: profile log records (\d+)", line)
+    m = re.match(r"log (\d+) lines, (\d+) bytes$", line)
     if m:
-        records = int(m[1])
+        log = f"{m[1]} lines, {int(m[2]) // 1024} KiB"
+for k in ("none", "c", "rust"):
+    if len(s.get(k, [])) < 5:
+        sys.exit(f"bench: missing pstore samples for {k}")
 if not p:
     sys.exit("bench: missing profile samples")
-print(f"\nwhere a dump part's time goes (median of {len(next(iter(p.values())))}; log of {records} records):\n")
+title = {"boot": "the log of a fresh boot", "full": "the log ring full"}[scenario]
+print(f"\n=== {title}: dmesg shows {log} ===")
+print(f"\nwhere a dump part's time goes (median of {len(next(iter(p.values())))}):\n")
 what = {
     "fetch_all": "kmsg_dump_get_buffer() of {} bytes, whole log walked (pstore's core)",
     "fetch_window": "kmsg_dump_get_buffer() of {} bytes, newest-128-record window (ours)",
@@ -71,22 +95,6 @@ for case, xs in p.items():
     if kind == "deflate":
         label += f" (to {xs[0][1]})"
     print(f"| {label:<72} | {us:>8.0f} |")
-print(f"\nraw samples: {path}")
-PY
-
-lw_say "bench: pstore write path, C efi_pstore vs lw_efi_pstore, same boot"
-"$here/scripts/vm.sh" --log "$log-pstore" --timeout 1800 -- "bash scripts/bench-pstore-guest.sh 5" ||
-	{ tail -30 "$log-pstore/console.log"; lw_die "bench VM failed (logs: $log-pstore)"; }
-python3 - "$log-pstore/out.log" <<'PY'
-import re, statistics, sys
-s = {}
-for line in open(sys.argv[1], errors="replace"):
-    m = re.match(r"sample (\S+) (\d+) (\d+) (\d+) (-?\d+)", line)
-    if m:
-        s.setdefault(m[1], []).append(tuple(int(m[i]) for i in range(2, 6)))
-for k in ("none", "c", "rust"):
-    if len(s.get(k, [])) < 5:
-        sys.exit(f"bench: missing pstore samples for {k}")
 med = lambda k, i: statistics.median(x[i] for x in s[k])
 base = med("none", 0)
 row = {}
@@ -107,10 +115,11 @@ for k, label in (("c", "C efi_pstore"), ("rust", "lw_efi_pstore")):
     print(f"| {label:<14} | {per:>8.0f} | {us:>8.0f} | {perkib:>10.0f} | {parts:>5.0f} "
           f"| {nbytes:>14.0f} | {nvram:>11.0f} | {dens:>20.2f} |")
 r, c = row["rust"], row["c"]
-print(f"\nratios lw_efi_pstore / C: time per part {r[0] / c[0]:.2f}x, time per dump {r[1] / c[1]:.2f}x, "
-      f"time per KiB of log {r[6] / c[6]:.2f}x, "
+print(f"\nratios lw_efi_pstore / C ({scenario} log): time per part {r[0] / c[0]:.2f}x, "
+      f"time per dump {r[1] / c[1]:.2f}x, time per KiB of log {r[6] / c[6]:.2f}x, "
       f"log bytes recovered per dump {r[3] / c[3]:.2f}x, per NVRAM byte {r[5] / c[5]:.2f}x")
-print(f"raw samples: {sys.argv[1]}")
+print(f"raw samples: {path}")
 PY
+done
 
 "$here/scripts/bench-apei.sh"
