@@ -13,7 +13,11 @@ fn start_is_window_below_next_not_below_floor() {
 #[test]
 fn widens_only_when_all_was_taken_and_older_records_exist() {
     assert_eq!(widen(936, 0, true, 64), Some(128));
-    assert_eq!(widen(936, 0, false, 64), None, "the fetch stopped inside the window");
+    assert_eq!(
+        widen(936, 0, false, 64),
+        None,
+        "the fetch stopped inside the window"
+    );
     assert_eq!(widen(0, 0, true, 64), None, "already the whole log");
     assert_eq!(widen(5, 0, true, u64::MAX), Some(u64::MAX));
 }
@@ -120,7 +124,11 @@ fn windowed_dump_fetches_what_a_whole_log_dump_does() {
                 k => 20 + (k as usize * 7) % 180,
             })
             .collect();
-        let first = if n > 0 { rng.next() % (n as u64 / 4 + 1) } else { 0 };
+        let first = if n > 0 {
+            rng.next() % (n as u64 / 4 + 1)
+        } else {
+            0
+        };
         let log = Log { len, first };
         // The floor is where the dump's rewind put the start: at or below
         // the first record still held.
@@ -140,6 +148,9 @@ fn windowed_dump_fetches_what_a_whole_log_dump_does() {
 
 #[test]
 fn an_empty_log_ends_at_once() {
-    let log = Log { len: vec![], first: 0 };
+    let log = Log {
+        len: vec![],
+        first: 0,
+    };
     assert!(dump(&log, 0, Some(64), &[1000]).is_empty());
 }
