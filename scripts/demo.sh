@@ -42,8 +42,11 @@ echo "------------------------------------------------------------------------"
 # Parts are numbered from the end of the log: print them oldest first.
 awk '/^Panic#1 Part[0-9]+$/ {part = substr($2, 5) + 0; next} {print part "\t" NR "\t" $0}' \
 	"$log/boot2/records.txt" | sort -k1,1nr -k2,2n | cut -f3- |
-	grep -E "$marker|lw_crash_test: panic: in|Kernel panic - not syncing|CPU: [0-9]+ UID|<IRQ>|irq_work_run|sysvec_irq_work|</IRQ>"
+	grep -E "$marker|lw_crash_test: panic_hardirq: in|Kernel panic - not syncing|CPU: [0-9]+ UID|<IRQ>|irq_work_run|sysvec_irq_work|</IRQ>"
 echo "------------------------------------------------------------------------"
 grep -q "$marker" "$log/boot2/records.txt" || lw_die "the marker was not recovered"
-grep -q 'lw_crash_test: hardirq panic' "$log/boot2/records.txt" || lw_die "the panic was not recovered"
+grep -q 'Kernel panic - not syncing: lw_crash_test: panic_hardirq' "$log/boot2/records.txt" ||
+	lw_die "the panic was not recovered"
+grep -q 'lw_crash_test: panic_hardirq: in hardirq context' "$log/boot2/records.txt" ||
+	lw_die "the record does not show the hard-interrupt context"
 echo "Recovered: the marker and the hard-interrupt panic survived the crash. Logs: $log"
