@@ -82,10 +82,10 @@ impl DumpIter {
         loop {
             let saved = self.raw;
             let mut len = 0usize;
-            // SAFETY: `buf` is valid for `buf.len()` bytes of writes;
-            // `self.raw` came from `kmsg_dump_rewind()` and only had its
-            // start moved (any value is accepted: the kernel clamps it to
-            // the records it still holds); lockless, any context.
+            // A moved start is fine: the kernel clamps it to the records it
+            // still holds.
+            // SAFETY: `buf` is writable for its length; `self.raw` came from
+            // `kmsg_dump_rewind()`; lockless, any context.
             let more = unsafe {
                 bindings::kmsg_dump_get_buffer(
                     &mut self.raw,

@@ -13,8 +13,9 @@
 //! size (`lw_bench: profile CASE NS`).
 
 use core::sync::atomic::AtomicI32;
-use kernel::c_str;
 use kernel::prelude::*;
+use kernel::str::CString;
+use kernel::{c_str, fmt};
 
 #[path = "../../rust/lastwords/mod.rs"]
 pub mod lastwords;
@@ -108,42 +109,13 @@ impl Runner {
 }
 
 /// `lw-bench-SIZE-I` as a NUL-terminated UCS-2 name.
-fn bench_name(size: usize, i: usize) -> [u16; 32] {
-    let mut name = [0u16; 32];
-    let mut w = 0;
-    let mut put = |c: u8| {
-        if let Some(d) = name.get_mut(w) {
-            *d = u16::from(c);
-        }
-        w += 1;
-    };
-    for &c in b"lw-bench-" {
-        put(c);
+fn bench_name(size: usize, i: usize) -> Result<KVec<u16>> {
+    let ascii = CString::try_from_fmt(fmt!("lw-bench-{}-{}", size, i))?;
+    let mut name = KVec::new();
+    for &c in ascii.as_bytes_with_nul() {
+        name.push(u16::from(c), GFP_KERNEL)?;
     }
-    for v in [size, i] {
-        let mut digits = [0u8; 20];
-        let mut n = 0;
-        let mut v = v;
-        loop {
-            if let Some(d) = digits.get_mut(n) {
-                *d = b'0' + (v % 10) as u8;
-            }
-            n += 1;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        for k in (0..n).rev() {
-            put(digits.get(k).copied().unwrap_or(b'0'));
-        }
-        put(b'-');
-    }
-    // Replace the last '-' with the terminator.
-    if let Some(d) = name.get_mut(w.saturating_sub(1)) {
-        *d = 0;
-    }
-    name
+    Ok(name)
 }
 
 fn profile() -> Result {
@@ -188,7 +160,7 @@ fn profile() -> Result {
     for size in PROFILE_VAR {
         let data = text.get(..size).ok_or(EINVAL)?;
         for i in 0..PROFILE_REPS {
-            let name = bench_name(size, i);
+            let name = bench_name(size, i)?;
             let t0 = time::now_ns();
             let res = g.set_variable(&name, &BENCH_GUID, ATTR_NV_BS_RT, data, true);
             let dt = time::now_ns().wrapping_sub(t0);
@@ -198,7 +170,9 @@ fn profile() -> Result {
     }
     for size in PROFILE_VAR {
         for i in 0..PROFILE_REPS {
-            let _ = g.set_variable(&bench_name(size, i), &BENCH_GUID, ATTR_NV_BS_RT, &[], false);
+            if let Ok(name) = bench_name(size, i) {
+                let _ = g.set_variable(&name, &BENCH_GUID, ATTR_NV_BS_RT, &[], false);
+            }
         }
     }
     Ok(())
