@@ -23,7 +23,7 @@ allow=(
 	--allowlist-function 'efivar_(lock|trylock|unlock|supports_writes|get_variable|get_next_variable|set_variable|set_variable_locked|query_variable_info)'
 	--allowlist-function 'efi_status_to_err|efi_query_variable_store|lw_.*|ktime_get_real_seconds|ktime_get_real_fast_ns'
 	--allowlist-function 'kmsg_dump_(register|unregister|rewind|get_buffer|reason_str)'
-	--allowlist-function 'zlib_deflate(_workspacesize|Init2|End)?'
+	--allowlist-function 'zlib_(deflate|inflate)(_workspacesize|Init2|End)?'
 	--allowlist-function 'tasklet_(setup|kill)|__symbol_(get|put)'
 	--allowlist-type 'tasklet_struct'
 	--allowlist-type 'kmsg_dumper|kmsg_dump_detail|kmsg_dump_iter|z_stream_s'

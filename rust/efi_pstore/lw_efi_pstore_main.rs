@@ -12,9 +12,14 @@
 //! `record_size` bytes and throws the rest of the part's text away. pstore
 //! reads, erases and writes pmsg records through the backend as usual.
 //!
+//! What it reads back from NVRAM is untrusted: every name and payload is
+//! checked, and what fails is skipped (counted, one rate-limited line),
+//! never handed to pstore, never erased or evicted.
+//!
 //! Parameters (validated at load): `record_size` (1024..32768), `max_reason`
 //! (1..5), `enabled` (run-time switch), `kmsg_bytes`, `quota_bytes`,
-//! `quota_records`. Counters in `/sys/kernel/debug/lw_efi_pstore/`.
+//! `quota_records`, `test_hooks` (crash tests only). Counters in
+//! `/sys/kernel/debug/lw_efi_pstore/` (when debugfs is available).
 
 use core::fmt::Write as _;
 use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
@@ -32,17 +37,20 @@ pub mod efi_name;
 #[path = "../core/src/packing.rs"]
 pub mod packing;
 
-use efi_name::{DumpName, DUMP_NAME_LEN};
+use efi_name::{DumpName, DUMP_NAME_LEN, PART_MAX};
 use lastwords::bindings;
 use lastwords::context::{self, Context};
 use lastwords::crash_lock::{CrashGuard, CrashLock};
 use lastwords::debugfs::bump;
 use lastwords::debugfs::Dir;
-use lastwords::deflate::Deflate;
-use lastwords::efivar::{self, EfiStatus, EfivarsGuard, Guid, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
+use lastwords::deflate::{Deflate, Inflate};
+use lastwords::efivar::{
+    self, EfiStatus, EfivarsGuard, VarNames, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID,
+};
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::kmsg_dump::{self, DumpHandler, DumpIter, Dumper};
 use lastwords::pstore::{self, Backend, EraseRecord, ReadRecord, Registration, WriteRecord};
+use lastwords::ratelimit::RateLimit;
 use lastwords::slot_pool::SlotPool;
 use lastwords::time;
 
@@ -57,10 +65,10 @@ module! {
 /// Record sizes accepted for `record_size`.
 const RECORD_SIZE_MIN: u32 = 1024;
 const RECORD_SIZE_MAX: u32 = 32768;
-/// UCS-2 characters of the name buffer for enumeration (512 bytes, as the C
-/// backend uses, the smallest limit seen in firmware).
+/// UCS-2 characters of the name buffer an enumeration starts with (512
+/// bytes, as the C backend uses); it grows for a longer name.
 const ENUM_NAME_LEN: usize = 256;
-/// Largest variable read back.
+/// Largest variable read back; a larger one is skipped.
 const READ_MAX: usize = 65536;
 /// Most bytes one dump may use, for `kmsg_bytes`.
 const KMSG_BYTES_MAX: u32 = 1 << 20;
@@ -98,8 +106,83 @@ lastwords::debugfs::debugfs_counters!(
     EVICTED => "evicted",
     READ => "read",
     READ_ERRORS => "read_errors",
+    READ_SKIPPED => "read_skipped",
     ERASED => "erased",
+    PMSG_TOO_BIG => "pmsg_too_big",
 );
+
+/// Lines about skipped variables: untrusted input must not flood the log.
+static SKIP_LOG: RateLimit = RateLimit::new();
+
+/// A UCS-2 variable name for a log line: printable ASCII as is, anything
+/// else as `?`, at most 80 characters.
+struct Ucs2Name<'a>(&'a [u16]);
+
+impl core::fmt::Display for Ucs2Name<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        const SHOWN: usize = 80;
+        let len = self.0.iter().position(|&c| c == 0).unwrap_or(self.0.len());
+        for &c in self.0.iter().take(len.min(SHOWN)) {
+            let ch = u8::try_from(c)
+                .ok()
+                .filter(|b| b.is_ascii_graphic() || *b == b' ')
+                .map_or('?', char::from);
+            f.write_fmt(format_args!("{}", ch))?;
+        }
+        if len > SHOWN {
+            f.write_str("...")?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts a variable under the crash GUID that the reader did not accept,
+/// with one rate-limited line naming it and why.
+fn skip(name: &[u16], why: &str) {
+    bump(&READ_SKIPPED);
+    if SKIP_LOG.allow() {
+        pr_warn!("skipped variable '{}': {}\n", Ucs2Name(name), why);
+    }
+}
+
+/// One of our records, as the firmware's enumeration finds it: the name
+/// passed every check, so it is exactly as the firmware holds it.
+struct Found {
+    dn: DumpName,
+    name: [u16; DUMP_NAME_LEN],
+}
+
+/// The next variable of `vars` under the crash GUID whose name is a valid
+/// record name; invalid ones are skipped (see [`skip`]), foreign GUIDs
+/// passed over. `None` at the end; an enumeration the firmware breaks (a
+/// repeated or unterminated name, too many variables) ends with one line.
+fn next_record(vars: &mut VarNames, g: &EfivarsGuard) -> Option<Found> {
+    loop {
+        match vars.next(g) {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => {
+                pr_warn!("variable enumeration stopped: {:?}\n", e);
+                return None;
+            }
+        }
+        if *vars.guid() != LINUX_EFI_CRASH_GUID {
+            continue;
+        }
+        let name = vars.name();
+        match DumpName::parse_ucs2_checked(name) {
+            Ok((dn, _form)) => {
+                let mut n = [0u16; DUMP_NAME_LEN];
+                // Checked: at most DUMP_NAME_LEN characters, NUL included.
+                for (d, s) in n.iter_mut().zip(name.iter()) {
+                    *d = *s;
+                }
+                return Some(Found { dn, name: n });
+            }
+            Err(why) => skip(name, why.as_str()),
+        }
+    }
+}
 
 fn enabled() -> bool {
     // SAFETY: Reads a module parameter with READ_ONCE(); callable anywhere.
@@ -190,23 +273,21 @@ impl Flusher {
 
     /// Deletes our oldest variables (oldest dump first, and in a dump the
     /// oldest part, the highest number, first) until the quota holds.
+    /// Only records whose names pass the reader's checks count and are
+    /// evicted: what the backend cannot parse, it never deletes.
     fn enforce_quota(&self, g: &EfivarsGuard) -> Result {
-        let mut name = KBox::new([0u16; ENUM_NAME_LEN], GFP_KERNEL)?;
-        let mut guid = Guid::zero();
+        let mut vars = VarNames::new(ENUM_NAME_LEN)?;
         let mut stored = KVec::new();
-        while g.next_variable(&mut name[..], &mut guid)? {
-            if guid != LINUX_EFI_CRASH_GUID {
-                continue;
-            }
-            let Some((dn, _)) = DumpName::parse_ucs2(&name[..]) else {
-                continue;
-            };
-            let size = g.variable_size(&name[..], &guid)?;
-            let mut n = [0u16; DUMP_NAME_LEN];
-            for (d, s) in n.iter_mut().zip(name.iter()).take(DUMP_NAME_LEN - 1) {
-                *d = *s;
-            }
-            stored.push(Stored { name: n, dn, size }, GFP_KERNEL)?;
+        while let Some(f) = next_record(&mut vars, g) {
+            let size = g.variable_size(&f.name, &LINUX_EFI_CRASH_GUID)?;
+            stored.push(
+                Stored {
+                    name: f.name,
+                    dn: f.dn,
+                    size,
+                },
+                GFP_KERNEL,
+            )?;
         }
         stored.sort_unstable_by(|a, b| {
             (a.dn.time, a.dn.count, b.dn.part).cmp(&(b.dn.time, b.dn.count, a.dn.part))
@@ -263,11 +344,65 @@ impl Drop for FlushOwner {
 /// it (on close, or on any error building it) releases the lock.
 struct Session {
     lock: EfivarsGuard,
-    /// Name and GUID of the previous variable: `GetNextVariableName` needs
-    /// both to go on.
-    name: KBox<[u16; ENUM_NAME_LEN]>,
-    guid: Guid,
+    vars: VarNames,
+    /// A variable's data.
     scratch: KVec<u8>,
+    /// A compressed record is inflated here first, into as much as pstore
+    /// inflates it into (`3 * record_size`): what pstore cannot decompress
+    /// is not handed to it.
+    inflate: Inflate,
+    inflated: KVec<u8>,
+    /// Type and id of every record handed out: pstore makes one file per
+    /// id, a second record with the same one is skipped.
+    ids: KVec<(u32, u64)>,
+}
+
+impl Session {
+    /// The data of the record `f` if it is one pstore can take, else
+    /// `None` (skipped, with a line).
+    fn payload(&mut self, f: &Found) -> Option<usize> {
+        let size = match self.lock.variable_size(&f.name, &LINUX_EFI_CRASH_GUID) {
+            Ok(n) => n,
+            Err(e) => {
+                bump(&READ_ERRORS);
+                skip(&f.name, "size query failed");
+                pr_debug!("size query: {:?}\n", e);
+                return None;
+            }
+        };
+        if size == 0 {
+            skip(&f.name, "empty");
+            return None;
+        }
+        if size > self.scratch.len() {
+            skip(&f.name, "larger than any record");
+            return None;
+        }
+        let n = match self
+            .lock
+            .get_variable(&f.name, &LINUX_EFI_CRASH_GUID, &mut self.scratch)
+        {
+            Ok(n) if n == size => n,
+            Ok(_) => {
+                skip(&f.name, "size changed while read");
+                return None;
+            }
+            Err(e) => {
+                bump(&READ_ERRORS);
+                skip(&f.name, "read failed");
+                pr_debug!("read: {:?}\n", e);
+                return None;
+            }
+        };
+        if f.dn.compressed {
+            let data = self.scratch.get(..n)?;
+            if self.inflate.decompress(data, &mut self.inflated).is_none() {
+                skip(&f.name, "compressed data does not inflate within 3 * record_size");
+                return None;
+            }
+        }
+        Some(n)
+    }
 }
 
 /// The buffers of one dump, allocated at load: the log text of a part
@@ -398,6 +533,12 @@ impl Writer {
         if panic && Context::current() == Context::Nmi && context::debug_locks_off() {
             pr_emerg!("panic in NMI context: lock debugging off before entering the EFI variable services (semaphores, not NMI-safe)\n");
         }
+        if panic {
+            // Parts of earlier dumps still waiting for the flush work (an
+            // oops in NMI context defers all of its parts, and x86 panics
+            // right after it): nothing else will write them now.
+            self.write_deferred_in_panic();
+        }
         let count = DUMP_COUNT.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let secs = time::real_fast_ns() / 1_000_000_000;
         let time = i64::try_from(secs).unwrap_or(0);
@@ -407,7 +548,8 @@ impl Writer {
         let mut part = 1u32;
         // Only the first error of a dump is logged (as pstore does).
         let mut error_logged = false;
-        while total < self.kmsg_bytes {
+        // The reader takes no part above PART_MAX.
+        while total < self.kmsg_bytes && part <= PART_MAX {
             let Some(packed) = self.pack(&mut bufs, &mut iter, reason, count, part) else {
                 break;
             };
@@ -487,9 +629,13 @@ impl Writer {
                 bump(&PACK_RETRIES);
             }
             let mut it = *iter;
-            // No whole line fits (the iterator would not move): end the
-            // dump rather than store empty parts.
-            let n = it.get_buffer(text.get_mut(hdr..want)?).filter(|&n| n > 0)?;
+            // `None`: the log is exhausted. 0: no whole record fits in
+            // `want` (the iterator would not move): the raw path below
+            // stores what it can of the newest record.
+            let n = it.get_buffer(text.get_mut(hdr..want)?)?;
+            if n == 0 {
+                break;
+            }
             let len = hdr + n;
             match deflate.compress(text.get(..len)?, &mut out[..]) {
                 Some(c) if c <= rs => {
@@ -506,17 +652,59 @@ impl Writer {
             }
         }
         let n = match iter.get_buffer(text.get_mut(hdr..rs)?)? {
-            // The newest record left is longer than a raw part: store its
-            // beginning, so that the dump goes on past it.
-            0 => iter
-                .get_buffer(text.get_mut(hdr..)?)
-                .filter(|&n| n > 0)?
-                .min(rs.saturating_sub(hdr)),
+            0 => Self::long_record(iter, text.get_mut(hdr..rs)?, out)?,
             n => n,
         };
         bump(&PARTS_RAW);
         LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
         Some(Packed::Raw(hdr + n))
+    }
+
+    /// The newest record left is longer than a raw part (`dst`): moves
+    /// `iter` past that record alone and puts its beginning in `dst`, so
+    /// that the dump goes on with the older records, none skipped. Returns
+    /// the length stored, or `None` if even `scratch` cannot hold the record.
+    ///
+    /// `kmsg_dump_get_buffer()` returns only whole records, newest last, so
+    /// a fetch into the larger `scratch` returns the long record at its end,
+    /// behind older records. The long record starts at a line start of that
+    /// text: a fetch with room for exactly the text from a line start on
+    /// returns records only from the first line start (from the end) where
+    /// the long record begins. One fetch per line of the long record.
+    fn long_record(iter: &mut DumpIter, dst: &mut [u8], scratch: &mut [u8]) -> Option<usize> {
+        let mut all = *iter;
+        let n = all.get_buffer(scratch).filter(|&n| n > dst.len())?;
+        let text = scratch.get(..n)?;
+        // Line starts, newest first: after each newline before the end.
+        let mut starts = [0usize; 64];
+        let mut count = 0usize;
+        for i in (0..n.saturating_sub(1)).rev() {
+            if text.get(i) == Some(&b'\n') {
+                if let Some(slot) = starts.get_mut(count) {
+                    *slot = i + 1;
+                    count += 1;
+                }
+            }
+        }
+        let tail = starts.get(..count)?.iter().copied().chain(core::iter::once(0));
+        for start in tail {
+            let want = n - start;
+            if want <= dst.len() {
+                continue;
+            }
+            let mut it = *iter;
+            let room = scratch.get_mut(..want.checked_add(1)?)?;
+            match it.get_buffer(room)? {
+                0 => continue,
+                got => {
+                    let keep = got.min(dst.len());
+                    dst.get_mut(..keep)?.copy_from_slice(scratch.get(..keep)?);
+                    *iter = it;
+                    return Some(keep);
+                }
+            }
+        }
+        None
     }
 
     /// The panic/NMI-safe store: trylock only, non-blocking firmware call;
@@ -532,6 +720,14 @@ impl Writer {
         // An empty SetVariable would delete the variable.
         if data.is_empty() {
             return Err(Failed::Error(EINVAL));
+        }
+        // Outside a panic, NMI context never enters the efivars lock or the
+        // firmware: the lock is a semaphore whose release may wake a waiter
+        // (not NMI-safe), and the interrupted CPU or a live one may be in
+        // the middle of either. The part waits for the flush work (or for
+        // the panic dump that usually follows an oops in NMI context).
+        if reason != pstore::reason::PANIC && Context::current() == Context::Nmi {
+            return self.defer(name, data).map_err(|()| Failed::Error(EBUSY));
         }
         let res = match EfivarsGuard::try_lock() {
             Ok(g) => g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, data, true),
@@ -584,6 +780,23 @@ impl Writer {
         }
     }
 
+    /// In a panic: writes the parts that earlier dumps deferred, oldest
+    /// first, through the panic-safe store. What fails is counted and lost
+    /// (the panic's own dump follows; nothing else would write them).
+    fn write_deferred_in_panic(&self) {
+        while let Some(d) = self.flusher.0.pool.take() {
+            let data = d.buf.get(..d.len).unwrap_or(&[]);
+            match self.store_atomic(&d.name, data, pstore::reason::PANIC, 0) {
+                Ok(()) => bump(&DEFERRED_WRITTEN),
+                Err(Failed::FirmwareBusy) => {
+                    bump(&DEFERRED_ERRORS);
+                    return;
+                }
+                Err(Failed::Error(_)) => bump(&DEFERRED_ERRORS),
+            }
+        }
+    }
+
     /// The efivars lock is held by a live holder: copy the part into a
     /// preallocated slot for the flush work. `Err` if every slot is in use.
     fn defer(&self, name: &[u16], data: &[u8]) -> core::result::Result<(), ()> {
@@ -611,7 +824,15 @@ impl Writer {
     /// `record_size` bytes, one variable each, numbered by a per-boot
     /// sequence in the name's count field so that writes within the same
     /// second do not overwrite each other and read back in order.
+    ///
+    /// Bounded like a dump: a write of more than `kmsg_bytes` fails with
+    /// `EFBIG` and stores nothing, and the quota is enforced after every
+    /// write, so that a `/dev/pmsg0` writer cannot fill the variable store.
     fn store_pmsg(&self, r: &WriteRecord<'_>) -> Result<u64> {
+        if r.data.len() > self.kmsg_bytes {
+            bump(&PMSG_TOO_BIG);
+            return Err(EFBIG);
+        }
         let g = EfivarsGuard::lock()?;
         let mut first = None;
         for chunk in r.data.chunks(self.record_size) {
@@ -630,27 +851,36 @@ impl Writer {
             bump(&WRITTEN);
             first.get_or_insert(dn.generic_id());
         }
+        let quota = &self.flusher.0.quota;
+        if quota.enabled() {
+            if let Err(e) = self.flusher.0.enforce_quota(&g) {
+                pr_warn!("quota not enforced: {:?}\n", e);
+            }
+        }
         first.ok_or(EINVAL)
     }
 }
 
-/// Test hook (exported by the C side for lw_crash_test): takes the dump
-/// buffers' lock and never gives it back, as an oops dump would leave it on
-/// a CPU that a panic stopped. Returns at once if the lock is taken.
+/// Test hook (exported by the C side for lw_crash_test, which calls it only
+/// after the C side checked that the module was loaded with `test_hooks=1`):
+/// takes the dump buffers' lock and never gives it back, as an oops dump
+/// would leave it on a CPU that a panic stopped. 0, or `-EBUSY` if the lock
+/// is taken, `-ENODEV` while the module is not set up.
 #[no_mangle]
-pub extern "C" fn lw_efi_pstore_rust_hold_dump_lock() {
+pub extern "C" fn lw_efi_pstore_rust_hold_dump_lock() -> kernel::ffi::c_int {
     let w = WRITER.load(Ordering::Acquire);
     if w.is_null() {
-        return;
+        return ENODEV.to_errno();
     }
     // SAFETY: `WRITER` points at the writer while the module is loaded, and
     // the caller holds a reference on the module (symbol_get()).
     let w = unsafe { &*w };
     let Some(held) = w.bufs.try_lock_here() else {
-        return;
+        return EBUSY.to_errno();
     };
-    pr_info!("test hook: holding the dump lock for good\n");
+    pr_warn!("test hook: holding the dump lock for good (oops dumps are off from now on)\n");
     core::mem::forget(held);
+    0
 }
 
 /// The log dumper.
@@ -674,14 +904,18 @@ impl Backend for EfiPstore {
 
     fn open(&self) -> Result {
         // Allocate first: nothing is held if this fails.
-        let name = KBox::new([0u16; ENUM_NAME_LEN], GFP_KERNEL)?;
+        let vars = VarNames::new(ENUM_NAME_LEN)?;
         let scratch = KVec::from_elem(0u8, READ_MAX, GFP_KERNEL)?;
+        let inflate = Inflate::new()?;
+        let inflated = KVec::from_elem(0u8, self.writer.record_size * TEXT_FACTOR, GFP_KERNEL)?;
         let lock = EfivarsGuard::lock()?;
         *self.session.lock() = Some(Session {
             lock,
-            name,
-            guid: Guid::zero(),
+            vars,
             scratch,
+            inflate,
+            inflated,
+            ids: KVec::new(),
         });
         Ok(())
     }
@@ -694,38 +928,24 @@ impl Backend for EfiPstore {
         let mut guard = self.session.lock();
         let s = guard.as_mut().ok_or(EINVAL)?;
         loop {
-            if !s.lock.next_variable(&mut s.name[..], &mut s.guid)? {
+            // Unlike the C backend, a foreign or malformed name under the
+            // crash GUID is skipped instead of ending the enumeration.
+            let Some(f) = next_record(&mut s.vars, &s.lock) else {
                 return Ok(None);
-            }
-            if s.guid != LINUX_EFI_CRASH_GUID {
+            };
+            let dn = f.dn;
+            let key = (dn.record_type, dn.generic_id());
+            if s.ids.contains(&key) {
+                skip(&f.name, "same record id as an earlier variable");
                 continue;
             }
-            // Unlike the C backend, a foreign name under the crash GUID is
-            // skipped instead of ending the enumeration.
-            let Some((dn, _form)) = DumpName::parse_ucs2(&s.name[..]) else {
+            let Some(size) = s.payload(&f) else {
                 continue;
             };
-            let size = match s.lock.get_variable(&s.name[..], &s.guid, &mut s.scratch) {
-                Ok(n) => n,
-                Err(e) => {
-                    bump(&READ_ERRORS);
-                    pr_warn!("reading a record failed: {:?}; skipped\n", e);
-                    continue;
-                }
-            };
-            let Some(bytes) = s.scratch.get(..size).filter(|b| !b.is_empty()) else {
-                continue;
-            };
+            let bytes = s.scratch.get(..size).ok_or(EINVAL)?;
             let mut data = KVec::with_capacity(size, GFP_KERNEL)?;
             data.extend_from_slice(bytes, GFP_KERNEL)?;
-            let mut private = [0u16; DUMP_NAME_LEN];
-            for (p, n) in private
-                .iter_mut()
-                .zip(s.name.iter())
-                .take(DUMP_NAME_LEN - 1)
-            {
-                *p = *n;
-            }
+            s.ids.push(key, GFP_KERNEL)?;
             bump(&READ);
             return Ok(Some(ReadRecord {
                 record_type: dn.record_type,
@@ -735,7 +955,7 @@ impl Backend for EfiPstore {
                 part: dn.part,
                 compressed: dn.compressed,
                 data,
-                private: Some(KBox::new(private, GFP_KERNEL)?),
+                private: Some(KBox::new(f.name, GFP_KERNEL)?),
             }));
         }
     }
@@ -773,7 +993,9 @@ struct LwEfiPstore {
     // (no more reads or pmsg writes); the writer goes with the last of them.
     _dumper: Pin<KBox<Dumper<LogDump>>>,
     _reg: Pin<KBox<Registration<EfiPstore>>>,
-    _dir: Dir,
+    /// The counters, when debugfs is available (`debugfs=off` is not a
+    /// reason to go without a backend).
+    _dir: Option<Dir>,
 }
 
 impl Drop for LwEfiPstore {
@@ -840,6 +1062,10 @@ impl kernel::Module for LwEfiPstore {
             pr_err!("EFI variables are not writable here (no UEFI runtime services?)\n");
             return Err(ENODEV);
         }
+        if !efivar::nonblocking_supported() {
+            pr_err!("the firmware has no non-blocking variable services: a panic could not be stored\n");
+            return Err(ENODEV);
+        }
         let record_size = record_size as usize;
         // Built in place: the pool is too big to pass through the stack.
         let mut pool = KBox::<SlotPool<Deferred, DEFER_SLOTS>>::new_uninit(GFP_KERNEL)?;
@@ -897,8 +1123,16 @@ impl kernel::Module for LwEfiPstore {
                 );
             }
         })?;
-        let dir = Dir::new(c_str!("lw_efi_pstore"))?;
-        counter_files(&dir);
+        let dir = match Dir::new(c_str!("lw_efi_pstore")) {
+            Ok(dir) => {
+                counter_files(&dir);
+                Some(dir)
+            }
+            Err(e) => {
+                pr_info!("no counters: debugfs unavailable ({:?})\n", e);
+                None
+            }
+        };
         let hook = core::ptr::from_ref::<Writer>(&writer).cast_mut();
         let dumper = KBox::pin_init(Dumper::new(LogDump(writer), max_reason), GFP_KERNEL)?;
         dumper.as_ref().register()?;

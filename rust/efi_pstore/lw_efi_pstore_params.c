@@ -29,6 +29,11 @@ module_param(kmsg_bytes, uint, 0444);
 MODULE_PARM_DESC(kmsg_bytes,
 		 "NVRAM bytes one dump may use, as pstore's kmsg_bytes (default the kernel's, 10240)");
 
+static bool test_hooks;
+module_param(test_hooks, bool, 0444);
+MODULE_PARM_DESC(test_hooks,
+		 "allow lw_crash_test to hold the dump lock for good (crash tests only; default N)");
+
 static unsigned int quota_bytes;
 module_param(quota_bytes, uint, 0444);
 MODULE_PARM_DESC(quota_bytes,
@@ -56,11 +61,15 @@ unsigned int lw_efi_pstore_kmsg_bytes(void)
 
 /*
  * Test hook for the crash matrix (lw_crash_test finds it with symbol_get()):
- * takes the dump lock and never gives it back. Process context.
+ * takes the dump lock and never gives it back, so that oopses are no longer
+ * dumped. Refused (-EPERM) unless the module was loaded with test_hooks=1.
+ * Process context.
  */
-void lw_efi_pstore_hold_dump_lock(void)
+int lw_efi_pstore_hold_dump_lock(void)
 {
-	lw_efi_pstore_rust_hold_dump_lock();
+	if (!test_hooks)
+		return -EPERM;
+	return lw_efi_pstore_rust_hold_dump_lock();
 }
 EXPORT_SYMBOL_GPL(lw_efi_pstore_hold_dump_lock);
 

@@ -15,8 +15,8 @@ bool lw_efi_pstore_enabled(void);
 unsigned int lw_efi_pstore_quota_bytes(void);
 unsigned int lw_efi_pstore_quota_records(void);
 unsigned int lw_efi_pstore_kmsg_bytes(void);
-void lw_efi_pstore_hold_dump_lock(void);
+int lw_efi_pstore_hold_dump_lock(void);
 /* Implemented in Rust. */
-void lw_efi_pstore_rust_hold_dump_lock(void);
+int lw_efi_pstore_rust_hold_dump_lock(void);
 
 #endif /* LW_EFI_PSTORE_PARAMS_H */

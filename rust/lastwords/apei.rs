@@ -36,11 +36,12 @@ use super::context::Context;
 use super::crash_lock::CrashLock;
 use super::debugfs::{bump, Dir};
 use super::irq_work::{IrqWork, IrqWorkHandler};
+use super::ratelimit::RateLimit;
 use super::slot_pool::{Draining, SlotPool};
 use super::spinlock_irq::SpinLockIrq;
 use super::{fault, time};
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -72,12 +73,6 @@ pub const DUP_CACHE_ENTRIES: usize = 16;
 
 /// A record seen again less than this long ago is a duplicate (10 s).
 pub const DUP_WINDOW_NS: u64 = 10_000_000_000;
-
-/// Reports per [`RATELIMIT_INTERVAL_NS`], like `DEFAULT_RATELIMIT_BURST`.
-pub const RATELIMIT_BURST: u32 = 10;
-
-/// The rate-limit interval (5 s, like `DEFAULT_RATELIMIT_INTERVAL`).
-pub const RATELIMIT_INTERVAL_NS: i64 = 5_000_000_000;
 
 /// How an error source notifies the kernel of a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,34 +268,6 @@ impl<const N: usize> ErrorQueue<N> {
     /// How many records are queued (a hint).
     pub fn ready(&self) -> usize {
         self.pool.ready()
-    }
-}
-
-/// A simple rate limit: [`RATELIMIT_BURST`] per [`RATELIMIT_INTERVAL_NS`].
-/// Process context only (the work item, [`Apei::flush`], teardown). Two
-/// concurrent callers may both start a new interval or both pass the last
-/// allowance: at worst a report or two more than the burst, never a fault.
-struct RateLimit {
-    begin: AtomicI64,
-    count: AtomicU32,
-}
-
-impl RateLimit {
-    const fn new() -> Self {
-        Self {
-            begin: AtomicI64::new(0),
-            count: AtomicU32::new(0),
-        }
-    }
-
-    fn allow(&self) -> bool {
-        let now = time::now_ns();
-        let begin = self.begin.load(Ordering::Relaxed);
-        if begin == 0 || now.wrapping_sub(begin) >= RATELIMIT_INTERVAL_NS {
-            self.begin.store(now, Ordering::Relaxed);
-            self.count.store(0, Ordering::Relaxed);
-        }
-        self.count.fetch_add(1, Ordering::Relaxed) < RATELIMIT_BURST
     }
 }
 

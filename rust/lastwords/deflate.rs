@@ -72,3 +72,56 @@ impl Deflate {
         Some(z.total_out).filter(|&n| n <= dst.len())
     }
 }
+
+/// A raw-deflate decompressor, to check records before pstore inflates them.
+///
+/// # Invariants
+///
+/// `workspace` holds `zlib_inflate_workspacesize()` bytes.
+pub struct Inflate {
+    workspace: VVec<u8>,
+}
+
+impl Inflate {
+    /// Allocates the workspace (about 40 KiB, from vmalloc).
+    pub fn new() -> Result<Self> {
+        // SAFETY: Pure computation.
+        let size = unsafe { bindings::zlib_inflate_workspacesize() };
+        let size = usize::try_from(size).map_err(|_| EINVAL)?;
+        // INVARIANT: allocated with the size zlib asked for.
+        Ok(Self {
+            workspace: VVec::from_elem(0u8, size, GFP_KERNEL)?,
+        })
+    }
+
+    /// Decompresses all of `src`, a raw deflate stream, into `dst`, as
+    /// pstore's `decompress_record()` does (`Z_FINISH`, the stream must end
+    /// within `dst`). Returns the decompressed length, or `None` for data
+    /// that is not such a stream or does not fit. Never allocates or sleeps.
+    pub fn decompress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
+        let mut z = bindings::z_stream_s {
+            next_in: src.as_ptr(),
+            avail_in: src.len(),
+            next_out: dst.as_mut_ptr(),
+            avail_out: dst.len(),
+            workspace: self.workspace.as_mut_ptr().cast(),
+            ..Default::default()
+        };
+        // SAFETY: `z` points at `src` (readable) and `dst` (writable) for
+        // their lengths, and at a workspace of the size zlib asked for (type
+        // invariant), all borrowed for this call; zlib allocates nothing.
+        unsafe {
+            if bindings::zlib_inflateInit2(&mut z, -(bindings::MAX_WBITS as i32))
+                != bindings::Z_OK as i32
+            {
+                return None;
+            }
+            let done = bindings::zlib_inflate(&mut z, bindings::Z_FINISH as i32);
+            bindings::zlib_inflateEnd(&mut z);
+            if done != bindings::Z_STREAM_END as i32 {
+                return None;
+            }
+        }
+        Some(z.total_out).filter(|&n| n <= dst.len())
+    }
+}

@@ -123,18 +123,25 @@ impl EfivarsGuard {
 
     /// `GetNextVariableName`: advances `name` (UCS-2, NUL terminated, empty
     /// to start) and `guid` to the next variable. `Ok(false)` at the end.
+    /// For a walk that trusts the firmware less, see [`VarNames`].
     pub fn next_variable(&self, name: &mut [u16], guid: &mut Guid) -> Result<bool> {
+        match self.next_variable_raw(name, guid).0 {
+            Ok(()) => Ok(true),
+            Err((EfiStatus::NotFound, _)) => Ok(false),
+            Err((_, e)) => Err(e),
+        }
+    }
+
+    /// `GetNextVariableName` as the firmware answers it: the status, and the
+    /// size in bytes it reports (the name's, or the one it needs).
+    fn next_variable_raw(&self, name: &mut [u16], guid: &mut Guid) -> (EfiResult, usize) {
         let mut size = (name.len() * 2) as kernel::ffi::c_ulong;
         // SAFETY: The lock is held (type invariant); `name` is valid for
         // `size` bytes and `guid` for an `efi_guid_t`.
         let raw = unsafe {
             bindings::efivar_get_next_variable(&mut size, name.as_mut_ptr(), guid.as_mut_ptr())
         };
-        match check(raw) {
-            Ok(()) => Ok(true),
-            Err((EfiStatus::NotFound, _)) => Ok(false),
-            Err((_, e)) => Err(e),
-        }
+        (check(raw), size as usize)
     }
 
     /// `GetVariable` into `buf` (possibly empty, to ask for the size).
@@ -206,6 +213,104 @@ impl EfivarsGuard {
     }
 }
 
+/// Longest variable name an enumeration takes, in UCS-2 characters with the
+/// NUL (efivarfs' `EFI_VAR_NAME_LEN`).
+pub const NAME_CHARS_MAX: usize = 1024;
+/// Most variables one enumeration visits. Firmware that hands names back in a
+/// cycle would otherwise keep a caller, who holds the efivars lock, forever.
+pub const ENUM_MAX: usize = 4096;
+
+/// A bounded walk over the firmware's variables (`GetNextVariableName`) that
+/// trusts nothing it is handed: the name buffer grows to what a name needs,
+/// up to [`NAME_CHARS_MAX`]; a name without its NUL, a name handed out twice
+/// in a row, or more than [`ENUM_MAX`] variables end the walk with an error
+/// (`EIO`, `ELOOP`, `E2BIG`); so does a longer name (`ENAMETOOLONG`), as in
+/// efivarfs. Process context (allocates when a name needs more room).
+///
+/// # Invariants
+///
+/// `name` and `prev` have the same length, at least one; `name` holds the
+/// NUL-terminated name of the current variable (empty before the first).
+pub struct VarNames {
+    name: KVec<u16>,
+    prev: KVec<u16>,
+    guid: Guid,
+    prev_guid: Guid,
+    visited: usize,
+}
+
+impl VarNames {
+    /// A walk from the first variable, with room for names of `chars`
+    /// characters (NUL included) to start with.
+    pub fn new(chars: usize) -> Result<Self> {
+        let chars = chars.clamp(1, NAME_CHARS_MAX);
+        // INVARIANT: same length, at least one; all NUL (the empty name).
+        Ok(Self {
+            name: KVec::from_elem(0u16, chars, GFP_KERNEL)?,
+            prev: KVec::from_elem(0u16, chars, GFP_KERNEL)?,
+            guid: Guid::zero(),
+            prev_guid: Guid::zero(),
+            visited: 0,
+        })
+    }
+
+    /// Moves to the next variable; `Ok(false)` at the end.
+    pub fn next(&mut self, g: &EfivarsGuard) -> Result<bool> {
+        if self.visited >= ENUM_MAX {
+            return Err(E2BIG);
+        }
+        self.prev.copy_from_slice(&self.name);
+        self.prev_guid = self.guid;
+        loop {
+            match g.next_variable_raw(&mut self.name, &mut self.guid) {
+                (Ok(()), bytes) => {
+                    // The firmware says how long the name is: its NUL must
+                    // be inside that and inside the buffer.
+                    let chars = (bytes / 2).min(self.name.len());
+                    if !self.name.get(..chars).is_some_and(|n| n.contains(&0)) {
+                        return Err(EIO);
+                    }
+                    break;
+                }
+                (Err((EfiStatus::NotFound, _)), _) => return Ok(false),
+                (Err((EfiStatus::BufferTooSmall, _)), bytes) => {
+                    let want = bytes.div_ceil(2);
+                    if want <= self.name.len() || want > NAME_CHARS_MAX {
+                        return Err(ENAMETOOLONG);
+                    }
+                    // The call needs the previous name again: keep it.
+                    self.name.resize(want, 0, GFP_KERNEL)?;
+                    self.prev.resize(want, 0, GFP_KERNEL)?;
+                }
+                (Err((_, e)), _) => return Err(e),
+            }
+        }
+        self.visited += 1;
+        if self.guid == self.prev_guid && self.name() == until_nul(&self.prev) {
+            return Err(ELOOP);
+        }
+        Ok(true)
+    }
+
+    /// The current variable's name, NUL included.
+    pub fn name(&self) -> &[u16] {
+        until_nul(&self.name)
+    }
+
+    /// The current variable's vendor GUID.
+    pub fn guid(&self) -> &Guid {
+        &self.guid
+    }
+}
+
+/// `name` up to and including its first NUL (all of it if it has none).
+fn until_nul(name: &[u16]) -> &[u16] {
+    match name.iter().position(|&c| c == 0) {
+        Some(i) => name.get(..=i).unwrap_or(name),
+        None => name,
+    }
+}
+
 impl Drop for EfivarsGuard {
     fn drop(&mut self) {
         // SAFETY: Taken once for this guard (type invariant).
@@ -221,17 +326,39 @@ fn nul_terminated(name: &[u16]) -> Result {
     }
 }
 
-/// `SetVariable` through the firmware's non-blocking runtime wrapper WITHOUT
-/// the efivars lock. Only for the panicking CPU after the other CPUs were
-/// stopped (`KMSG_DUMP_PANIC`), when the efivars lock was found held: its
-/// holder will never release it. The wrapper's trylock of the runtime lock
-/// fails with [`EfiStatus::NotReady`] (`EBUSY`) if the firmware is mid-call,
-/// and the firmware is then not entered.
+/// Whether the firmware has the non-blocking variable services that the
+/// panic path needs (`SetVariable` and `QueryVariableInfo`). The kernel's
+/// generic efivars operations copy these pointers from `efi`, and
+/// [`EfivarsGuard::set_variable`] with `nonblocking` and
+/// [`set_variable_bypassing_lock`] call through those operations: without
+/// them the kernel would fall back to the blocking call (or, for the store
+/// query, call a null pointer).
+pub fn nonblocking_supported() -> bool {
+    // SAFETY: `efi` is the kernel's EFI state, set up at boot; reading two
+    // function pointers is a plain load.
+    let (set, query) = unsafe {
+        (
+            core::ptr::addr_of!(bindings::efi.set_variable_nonblocking).read(),
+            core::ptr::addr_of!(bindings::efi.query_variable_info_nonblocking).read(),
+        )
+    };
+    set.is_some() && query.is_some()
+}
+
+/// `SetVariable` through the kernel's non-blocking path WITHOUT the efivars
+/// lock. Only for the panicking CPU after the other CPUs were stopped
+/// (`KMSG_DUMP_PANIC`), when the efivars lock was found held: its holder will
+/// never release it.
 ///
-/// Like the locked path, it first asks the firmware (non-blocking) whether
-/// the write would leave less than the kernel's minimum reserve of free
-/// variable store (`efi_query_variable_store()`), and refuses with
-/// [`EfiStatus::OutOfResources`] (`ENOSPC`) if so.
+/// It is the same call as the locked path's
+/// (`efivar_set_variable_locked(..., nonblocking)`: the same registered
+/// operations, the same check that the write leaves the kernel's minimum
+/// reserve of free variable store), made without the lock, whose only job is
+/// to serialise callers that can no longer run. The non-blocking runtime
+/// wrappers take the runtime lock with a trylock and return
+/// [`EfiStatus::NotReady`] (`EBUSY`) if the firmware is mid-call on some CPU,
+/// in which case it is not entered. Returns [`EfiStatus::Unsupported`]
+/// (`ENODEV`) without entering anything if [`nonblocking_supported`] is false.
 pub fn set_variable_bypassing_lock(
     name: &[u16],
     guid: &Guid,
@@ -239,32 +366,22 @@ pub fn set_variable_bypassing_lock(
     data: &[u8],
 ) -> EfiResult {
     nul_terminated(name).map_err(|e| (EfiStatus::InvalidParameter, e))?;
-    let name_bytes = name.iter().position(|&c| c == 0).unwrap_or(name.len()) * 2 + 2;
-    // SAFETY: The non-blocking query only trylocks the runtime lock; it does
-    // not sleep or allocate.
-    check(unsafe {
-        bindings::efi_query_variable_store(
-            attrs,
-            (data.len() + name_bytes) as kernel::ffi::c_ulong,
-            true,
-        )
-    })?;
-    // SAFETY: `efi` is the kernel's EFI state, set up at boot; reading its
-    // function pointer is a plain load.
-    let setvar = unsafe { core::ptr::addr_of!(bindings::efi.set_variable_nonblocking).read() };
-    let Some(setvar) = setvar else {
+    if !nonblocking_supported() {
         return Err((EfiStatus::Unsupported, ENODEV));
-    };
-    // SAFETY: The non-blocking runtime wrapper never sleeps and enters the
-    // firmware only after taking the runtime lock with a trylock; `name` is
-    // NUL terminated and `data` valid for its length.
+    }
+    // SAFETY: `name` is NUL terminated and `data` valid for its length; the
+    // firmware only reads them. With `nonblocking` the call neither sleeps nor
+    // allocates (the services it needs exist, checked above). The efivars
+    // lock is not held: the caller is the panicking CPU and its holder is
+    // stopped (function documentation), so nothing runs concurrently.
     let raw = unsafe {
-        setvar(
+        bindings::efivar_set_variable_locked(
             name.as_ptr().cast_mut(),
             guid.as_ptr(),
             attrs,
             data.len() as kernel::ffi::c_ulong,
             data.as_ptr().cast_mut().cast(),
+            true,
         )
     };
     check(raw)

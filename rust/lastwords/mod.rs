@@ -21,8 +21,9 @@
 //! | [`pstore`]        | pstore backend registration                              |
 //! | [`debugfs`]       | directories, counter files, write-to-trigger files       |
 //! | [`kmsg_dump`]     | kernel log dumpers (panic, oops) and the log iterator    |
-//! | [`deflate`]       | raw deflate with a preallocated workspace                |
+//! | [`deflate`]       | raw deflate and inflate, preallocated workspaces        |
 //! | [`time`]          | msleep, monotonic and wall clocks                        |
+//! | [`ratelimit`]     | rate limit for log lines about untrusted input          |
 //! | [`tasklet`]       | tasklets (softirq context)                               |
 //! | [`kthread`]       | kernel threads running a function                        |
 //! | [`fault`]         | panic, BUG and WARN on purpose (crash tests)             |
@@ -41,6 +42,7 @@ pub mod kmsg_dump;
 pub mod kthread;
 pub mod nmi;
 pub mod pstore;
+pub mod ratelimit;
 pub mod slot_pool;
 pub mod spinlock_irq;
 pub mod tasklet;

@@ -102,7 +102,7 @@ chain() {
 	done
 }
 
-chain ours "$LW_LOAD_OURS" 'dmesg-lw_efi_pstore-*' "${matrix[@]}" "${extra[@]}"
+chain ours "$LW_LOAD_OURS test_hooks=1" 'dmesg-lw_efi_pstore-*' "${matrix[@]}" "${extra[@]}"
 # The C backend has no dump lock of its own to hold: the *_backend cells are n/a.
 c_cells=()
 for cell in "${matrix[@]}"; do

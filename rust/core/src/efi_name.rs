@@ -14,6 +14,12 @@
 //! Unlike `sscanf()`, a form must match the whole name and a number that
 //! overflows its field is rejected, so a malformed current-form name is never
 //! misread as an older form with other values.
+//!
+//! What the firmware hands back is untrusted: [`DumpName::parse_ucs2_checked`]
+//! is the reader's entry point. It takes the name exactly as long as the
+//! firmware returned it (no truncation: a name the backend could not give
+//! back whole to erase it is not one of ours), and checks every field against
+//! what a pstore writer produces ([`Invalid`] says which one failed).
 
 /// Length, in characters including the terminating NUL, of a dump name buffer.
 pub const DUMP_NAME_LEN: usize = 66;
@@ -42,6 +48,57 @@ pub struct DumpName {
     pub time: i64,
     /// Whether the payload is compressed.
     pub compressed: bool,
+}
+
+/// Record types below this are known to pstore (`PSTORE_TYPE_MAX`); pstore
+/// WARNs on any other (`pstore_type_to_name()`).
+pub const TYPE_MAX: u32 = 9;
+/// `PSTORE_TYPE_DMESG`, the only type pstore decompresses.
+pub const TYPE_DMESG: u32 = 0;
+/// Largest part number accepted: a dump of at most 1 MiB in parts of at
+/// least 1 KiB has at most 1024 parts; pmsg chunks are part 1.
+pub const PART_MAX: u32 = 1024;
+/// Latest time accepted: 9999-12-31T23:59:59Z, in seconds since the epoch.
+pub const TIME_MAX: i64 = 253_402_300_799;
+
+/// Why a variable name under the crash GUID was not accepted as a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invalid {
+    /// Not NUL terminated within [`DUMP_NAME_LEN`] characters.
+    TooLong,
+    /// Has a character outside printable ASCII.
+    NotAscii,
+    /// Matches none of the three forms.
+    Malformed,
+    /// The compression flag is neither `C` nor `D`.
+    Flag,
+    /// The record type is not below [`TYPE_MAX`].
+    Type,
+    /// The part is 0 or above [`PART_MAX`].
+    Part,
+    /// The count is negative.
+    Count,
+    /// The time is negative or after [`TIME_MAX`].
+    Time,
+    /// Compressed, but not a dmesg record (pstore decompresses only those).
+    CompressedType,
+}
+
+impl Invalid {
+    /// A few words for a log line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Invalid::TooLong => "name too long",
+            Invalid::NotAscii => "name not ASCII",
+            Invalid::Malformed => "not a dump-type name",
+            Invalid::Flag => "compression flag not C or D",
+            Invalid::Type => "record type out of range",
+            Invalid::Part => "part out of range",
+            Invalid::Count => "negative count",
+            Invalid::Time => "time out of range",
+            Invalid::CompressedType => "compressed record not of dmesg type",
+        }
+    }
 }
 
 /// A cursor that writes ASCII into a fixed buffer, truncating silently (like
@@ -247,6 +304,52 @@ impl DumpName {
             *last = 0;
         }
         Self::parse(&ascii)
+    }
+
+    /// The reader's parse: `name` as the firmware returned it (UCS-2, NUL
+    /// terminated), taken whole, every field checked. A name that is longer
+    /// than any writer produces, not ASCII, in none of the forms or with a
+    /// field out of range is [`Invalid`].
+    pub fn parse_ucs2_checked(name: &[u16]) -> Result<(DumpName, NameForm), Invalid> {
+        let len = name
+            .iter()
+            .position(|&w| w == 0)
+            .filter(|&l| l < DUMP_NAME_LEN)
+            .ok_or(Invalid::TooLong)?;
+        let mut ascii = [0u8; DUMP_NAME_LEN];
+        for (a, &w) in ascii.iter_mut().zip(name.iter().take(len)) {
+            *a = u8::try_from(w)
+                .ok()
+                .filter(|c| c.is_ascii_graphic())
+                .ok_or(Invalid::NotAscii)?;
+        }
+        let text = ascii.get(..len).ok_or(Invalid::TooLong)?;
+        let (dn, form) = Self::parse(text).ok_or(Invalid::Malformed)?;
+        if form == NameForm::Current && !matches!(text.last(), Some(b'C' | b'D')) {
+            return Err(Invalid::Flag);
+        }
+        dn.check()?;
+        Ok((dn, form))
+    }
+
+    /// Checks the fields against what pstore writers produce.
+    pub fn check(&self) -> Result<(), Invalid> {
+        if self.record_type >= TYPE_MAX {
+            return Err(Invalid::Type);
+        }
+        if self.part == 0 || self.part > PART_MAX {
+            return Err(Invalid::Part);
+        }
+        if self.count < 0 {
+            return Err(Invalid::Count);
+        }
+        if !(0..=TIME_MAX).contains(&self.time) {
+            return Err(Invalid::Time);
+        }
+        if self.compressed && self.record_type != TYPE_DMESG {
+            return Err(Invalid::CompressedType);
+        }
+        Ok(())
     }
 
     fn parse_current(name: &[u8], with_flag: bool) -> Option<DumpName> {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Host tests of the EFI pstore variable names.
 
-use lastwords_core::efi_name::{DumpName, NameForm, DUMP_NAME_LEN};
+use lastwords_core::efi_name::{DumpName, Invalid, NameForm, DUMP_NAME_LEN, PART_MAX, TIME_MAX, TYPE_MAX};
 
 fn name(record_type: u32, part: u32, count: i32, time: i64, compressed: bool) -> DumpName {
     DumpName {
@@ -139,4 +139,96 @@ fn generic_id_matches_the_c_formula() {
         .wrapping_mul(1000)
         .wrapping_add(-1i64 as u64);
     assert_eq!(n.generic_id(), want);
+}
+
+fn ucs2(s: &str, buf_len: usize) -> Vec<u16> {
+    let mut w: Vec<u16> = s.encode_utf16().collect();
+    w.resize(buf_len.max(w.len() + 1), 0);
+    w
+}
+
+#[test]
+fn checked_parse_accepts_what_writers_write() {
+    for n in [
+        name(0, 1, 0, 0, false),
+        name(0, 1, 1, 1763779200, true),
+        name(0, PART_MAX, i32::MAX, TIME_MAX, true),
+        name(7, 1, 999, 1763779200, false),
+        name(TYPE_MAX - 1, 1, 0, 1, false),
+    ] {
+        let mut w = [0u16; DUMP_NAME_LEN];
+        n.encode_ucs2(&mut w);
+        assert_eq!(
+            DumpName::parse_ucs2_checked(&w),
+            Ok((n, NameForm::Current)),
+            "{n:?}"
+        );
+        // The enumeration buffer is larger than a name: same answer.
+        let mut big = w.to_vec();
+        big.resize(256, 0);
+        assert_eq!(DumpName::parse_ucs2_checked(&big), Ok((n, NameForm::Current)));
+    }
+    assert_eq!(
+        DumpName::parse_ucs2_checked(&ucs2("dump-type0-2-1700000000", 256)),
+        Ok((name(0, 2, 0, 1700000000, false), NameForm::Old))
+    );
+    assert_eq!(
+        DumpName::parse_ucs2_checked(&ucs2("dump-type0-2-3-1700000000", 256)),
+        Ok((name(0, 2, 3, 1700000000, false), NameForm::NoFlag))
+    );
+}
+
+#[test]
+fn checked_parse_names_each_bad_field() {
+    let cases: &[(&str, Invalid)] = &[
+        ("dump-type9-1-0-10-D", Invalid::Type),
+        ("dump-type4294967295-1-0-10-D", Invalid::Type),
+        ("dump-type-1-1-0-10-D", Invalid::Type),
+        ("dump-type0-0-0-10-D", Invalid::Part),
+        ("dump-type0-1025-0-10-D", Invalid::Part),
+        ("dump-type0-1--1-10-D", Invalid::Count),
+        ("dump-type0-1-0--1927000000-D", Invalid::Time),
+        ("dump-type0-1-0-253402300800-D", Invalid::Time),
+        ("dump-type0-1-0-10-X", Invalid::Flag),
+        ("dump-type0-1-0-10-c", Invalid::Flag),
+        ("dump-type7-1-0-10-C", Invalid::CompressedType),
+        ("dump-type0-1-0-10-", Invalid::Malformed),
+        ("Boot0001", Invalid::Malformed),
+        ("", Invalid::Malformed),
+        ("dump-type0-1-0-10 D", Invalid::NotAscii),
+    ];
+    for &(s, want) in cases {
+        assert_eq!(DumpName::parse_ucs2_checked(&ucs2(s, 256)), Err(want), "{s}");
+    }
+    let mut w = ucs2("dump-type0-1-0-10-D", 256);
+    w[4] = 0x2010; // HYPHEN
+    assert_eq!(DumpName::parse_ucs2_checked(&w), Err(Invalid::NotAscii));
+}
+
+#[test]
+fn checked_parse_never_truncates() {
+    // 65 characters: the longest name a writer produces.
+    let longest = format!("dump-type0-1-0-{}-D", "0".repeat(65 - 17));
+    assert_eq!(longest.len(), DUMP_NAME_LEN - 1);
+    assert!(DumpName::parse_ucs2_checked(&ucs2(&longest, 256)).is_ok());
+    // One more character: the old reader parsed the first 65 and would have
+    // erased a name that does not exist; now it is not a record at all.
+    let over = format!("dump-type0-1-0-{}-D", "0".repeat(66 - 17));
+    assert_eq!(
+        DumpName::parse_ucs2_checked(&ucs2(&over, 256)),
+        Err(Invalid::TooLong)
+    );
+    let long_tail = format!("dump-type0-1-0-10-D{}", "x".repeat(100));
+    assert_eq!(
+        DumpName::parse_ucs2_checked(&ucs2(&long_tail, 256)),
+        Err(Invalid::TooLong)
+    );
+    // No NUL at all in the buffer.
+    let full = vec![u16::from(b'd'); DUMP_NAME_LEN];
+    assert_eq!(DumpName::parse_ucs2_checked(&full), Err(Invalid::TooLong));
+    let short = ucs2("dump-type0-1-0-10-D", 0);
+    assert_eq!(
+        DumpName::parse_ucs2_checked(&short[..short.len() - 1]),
+        Err(Invalid::TooLong)
+    );
 }

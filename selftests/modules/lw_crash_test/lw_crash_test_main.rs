@@ -22,8 +22,9 @@
 //! | (none)     | nothing                                               |
 //! | `efivars`  | a kernel thread takes the efivars lock and keeps it   |
 //! | `backend`  | a kernel thread takes lw_efi_pstore's dump lock and   |
-//! |            | keeps it (its exported test hook; `ENODEV` when   |
-//! |            | lw_efi_pstore is not loaded)                          |
+//! |            | keeps it (its exported test hook; `ENODEV` when       |
+//! |            | lw_efi_pstore is not loaded, `EPERM` when it was not  |
+//! |            | loaded with `test_hooks=1`)                           |
 //! | `fwloop`   | a kernel thread on another CPU loops over blocking    |
 //! |            | EFI variable calls (the firmware may be mid-call when |
 //! |            | the panic stops that CPU)                             |
@@ -43,7 +44,7 @@ use kernel::str::CStr;
 #[path = "../../../rust/lastwords/mod.rs"]
 pub mod lastwords;
 
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use lastwords::bindings;
 use lastwords::context::{self, Context};
 use lastwords::debugfs::{TriggerDir, WriteHandler};
@@ -158,6 +159,8 @@ const NO_CASE: usize = usize::MAX;
 static RAISED: AtomicBool = AtomicBool::new(false);
 /// Set by the kernel thread that armed a lock state.
 static LOCK_ARMED: AtomicBool = AtomicBool::new(false);
+/// Set (to a negative errno) by a kernel thread that could not arm it.
+static ARM_ERROR: AtomicI32 = AtomicI32::new(0);
 
 /// Raises the armed case's failure in the current context.
 fn act() {
@@ -235,12 +238,20 @@ fn hold_backend_lock() {
         pr_err!("lock state backend: lw_efi_pstore is not loaded\n");
         return;
     }
-    // SAFETY: The exported hook is `void lw_efi_pstore_hold_dump_lock(void)`
+    // SAFETY: The exported hook is `int lw_efi_pstore_hold_dump_lock(void)`
     // (rust/efi_pstore/lw_efi_pstore_params.h); its module cannot go away
     // (referenced above).
-    unsafe {
-        let f: unsafe extern "C" fn() = core::mem::transmute(hook);
-        f();
+    let ret = unsafe {
+        let f: unsafe extern "C" fn() -> kernel::ffi::c_int = core::mem::transmute(hook);
+        f()
+    };
+    if ret != 0 {
+        pr_err!(
+            "lock state backend: lw_efi_pstore refused ({:?}; load it with test_hooks=1)\n",
+            Error::from_errno(ret)
+        );
+        ARM_ERROR.store(ret, Ordering::Release);
+        return;
     }
     pr_info!("lock state backend: lw_efi_pstore's dump lock held for good\n");
     LOCK_ARMED.store(true, Ordering::Release);
@@ -299,10 +310,15 @@ impl Cases {
             LockState::FirmwareLoop => (c_str!("lw_fwloop"), firmware_loop),
         };
         LOCK_ARMED.store(false, Ordering::Release);
+        ARM_ERROR.store(0, Ordering::Release);
         kthread::spawn(name, other_cpu(), f)?;
         for _ in 0..500 {
             if LOCK_ARMED.load(Ordering::Acquire) {
                 return Ok(());
+            }
+            let err = ARM_ERROR.load(Ordering::Acquire);
+            if err != 0 {
+                return Err(Error::from_errno(err));
             }
             time::msleep(10);
         }
