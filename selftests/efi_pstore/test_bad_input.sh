@@ -6,7 +6,11 @@
 #  - another pstore backend registered: EBUSY, nothing half-registered, and
 #    the load works once that backend is gone;
 #  - the run-time switch: with enabled=N an oops dump is skipped (counted),
-#    with enabled=Y the next one is written.
+#    with enabled=Y the next one is written;
+#  - the crash tests' hook (hold the dump lock for good) is refused with
+#    EPERM unless the module was loaded with test_hooks=1: oopses are still
+#    dumped after a refused request.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'
@@ -39,6 +43,10 @@ lw_boot bad -- "
 	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
 	echo enabled_written=\$(cat /sys/kernel/debug/lw_efi_pstore/written)
 	echo enabled_skipped=\$(cat /sys/kernel/debug/lw_efi_pstore/skipped_disabled)
+	insmod ./lw_crash_test.ko || exit 13
+	echo hook: \$(echo panic_task_backend 2>&1 >/sys/kernel/debug/lw_crash/run && echo armed)
+	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	echo after_hook_written=\$(cat /sys/kernel/debug/lw_efi_pstore/written)
 	true
 "
 rc=$?
@@ -69,3 +77,8 @@ w=$(lw_counter "$out" enabled_written)
 [ "${w:-0}" -gt 0 ] || lw_fail "enabled=Y: nothing written"
 lw_assert_eq "$(lw_counter "$out" enabled_skipped)" "$s" "enabled=Y: nothing more skipped"
 echo "ok: enabled=Y: $w parts written"
+lw_assert_grep "$out" '^hook: .*Operation not permitted' "test hook refused without test_hooks=1"
+lw_assert_grep "$con" 'lock state backend: lw_efi_pstore refused .*test_hooks=1' "with a message"
+a=$(lw_counter "$out" after_hook_written)
+[ "${a:-0}" -gt "$w" ] || lw_fail "no oops dump after the refused hook ($a parts, $w before)"
+echo "ok: oopses still dumped after the refused hook ($((a - w)) parts)"

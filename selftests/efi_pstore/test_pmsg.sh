@@ -3,6 +3,9 @@
 # PMSG: what user space writes to /dev/pmsg0 is persisted in EFI variables
 # and read back after a (clean) reboot, in order; a write larger than
 # record_size is split into chunks and comes back whole.
+# Bounded like dumps: a write larger than kmsg_bytes fails with EFBIG and
+# stores nothing; the quota holds after every write (the oldest chunks go).
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 nv=$LW_TEST_LOG/nvram.fd
@@ -32,3 +35,30 @@ lw_assert_eq "$(lw_counter "$out" files)" 5 "1 + 3 chunks + 1 records"
 printf 'first %s\n%s\nlast %s\n' "$marker" "$big" "$marker" >"$LW_TEST_LOG/want.txt"
 cmp -s "$p" "$LW_TEST_LOG/want.txt" || { diff <(head -c 300 "$p") <(head -c 300 "$LW_TEST_LOG/want.txt"); lw_fail "pmsg contents differ"; }
 echo "ok: all $(wc -c <"$p") bytes back, in order"
+
+nv3=$LW_TEST_LOG/nvram-bounds.fd
+huge=$(head -c 5000 /dev/zero | tr '\0' H)
+lw_boot bounds --nvram "$nv3" -- "
+	$LW_GUEST_DEBUGFS
+	insmod ./lw_efi_pstore.ko kmsg_bytes=4096 quota_records=4 || exit 10
+	echo huge: \$(echo '$huge' 2>&1 >/dev/pmsg0 && echo stored)
+	for i in \$(seq 1 10); do echo \"lw-pmsg-bound \$i\" >/dev/pmsg0 || exit 11; done
+	d=/sys/kernel/debug/lw_efi_pstore
+	echo too_big=\$(cat \$d/pmsg_too_big) evicted=\$(cat \$d/evicted)
+	mountpoint -q /sys/firmware/efi/efivars || mount -t efivarfs none /sys/firmware/efi/efivars
+	echo vars=\$(ls /sys/firmware/efi/efivars | grep -c '^dump-type7-')
+	$LW_GUEST_PSTORE || exit 12
+	cat /sys/fs/pstore/pmsg-lw_efi_pstore-* >\"\$LW_LOG/pmsg.txt\"
+"
+lw_assert_eq "$?" 0 "boot 3 wrote within bounds"
+out=$LW_TEST_LOG/bounds/out.log
+cat "$out"
+lw_assert_grep "$out" '^huge: .*File too large' "a write over kmsg_bytes fails with EFBIG"
+lw_assert_eq "$(lw_counter "$out" too_big)" 1 "counted"
+lw_assert_eq "$(lw_counter "$out" vars)" 4 "quota_records=4 holds after every write"
+lw_assert_eq "$(lw_counter "$out" evicted)" 6 "the six oldest chunks evicted"
+p3=$LW_TEST_LOG/bounds/pmsg.txt
+! grep -q H "$p3" || lw_fail "part of the EFBIG write was stored"
+for i in 7 8 9 10; do
+	lw_assert_grep "$p3" "^lw-pmsg-bound $i\$" "newest chunk $i kept"
+done

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# A power cut in the middle of a panic dump: boot 1 fills the log with 1500
+# numbered lines and panics with lw_efi_pstore loaded (kmsg_bytes at its
+# largest, so the dump is long); the host watches the NVRAM file and, once
+# the dump's third part has started (its name is in the flash), stops QEMU
+# through its monitor (`quit`). Boot 2, same NVRAM: every complete part is
+# read back (parts 1..k, k >= 2, each whole and decompressed), the dump was
+# cut (the oldest lines are not there), and the kernel logs no splat and no
+# decompression failure.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+nv=$LW_TEST_LOG/nvram.fd
+sock=$LW_TEST_LOG/mon.sock
+cp /usr/share/OVMF/OVMF_VARS_4M.fd "$nv" || lw_fail "no OVMF variable store template"
+lw_expect_splat 'Kernel panic - not syncing: sysrq triggered crash'
+
+lw_boot cut --nvram "$nv" --monitor "$sock" -- "
+	insmod ./lw_efi_pstore.ko kmsg_bytes=1048576 || exit 10
+	for i in \$(seq 1 1500); do echo \"lw-cut \$i of the power cut test\" >/dev/kmsg; done
+	dmesg | grep -q 'lw-cut 1 of the' && echo 'lw-cut: the ring holds the oldest line' >/dev/kmsg
+	echo 1 >/proc/sys/kernel/sysrq
+	echo c >/proc/sysrq-trigger
+" &
+vm=$!
+
+# Poll the flash file for the UCS-2 name of part 3; then cut the power.
+python3 - "$nv" <<'PY' >"$LW_TEST_LOG/watch.out"
+import sys, time
+path = sys.argv[1]
+needle = "dump-type0-3-".encode("utf-16-le")
+deadline = time.time() + 400
+while time.time() < deadline:
+    with open(path, "rb") as f:
+        if needle in f.read():
+            print("part3_started")
+            sys.exit(0)
+    time.sleep(0.005)
+print("timeout")
+sys.exit(1)
+PY
+watch_rc=$?
+[ $watch_rc = 0 ] && "$lw_repo/scripts/vm-monitor.sh" "$sock" quit >/dev/null
+wait $vm
+cat "$LW_TEST_LOG/watch.out"
+lw_assert_eq "$watch_rc" 0 "the dump's third part started before the cut"
+lw_assert_eq "$(lw_result cut)" panic "boot 1 panicked and was cut off"
+parts_in_flash=$(python3 - "$nv" <<'PY'
+import re, sys
+data = open(sys.argv[1], "rb").read().decode("utf-16-le", errors="replace")
+print(max([int(p) for p in re.findall(r"dump-type0-(\d+)-", data)] or [0]))
+PY
+)
+echo "highest part name in the flash at the cut: $parts_in_flash"
+
+lw_boot_read read "$nv"
+lw_assert_eq "$?" 0 "boot 2 read the records"
+out=$LW_TEST_LOG/read/out.log
+r=$LW_TEST_LOG/read/records.txt
+k=$(lw_counter "$out" files)
+echo "parts read: $k"
+[ "$k" -ge 2 ] || lw_fail "fewer than two parts read back ($k)"
+[ "$k" -le "$parts_in_flash" ] || lw_fail "more parts read ($k) than names in the flash ($parts_in_flash)"
+for ((p = 1; p <= k; p++)); do
+	[ "$(grep -c "^Panic#1 Part$p\$" "$r")" = 1 ] || lw_fail "part $p not read exactly once"
+done
+echo "ok: parts 1..$k read, each once"
+lw_assert_grep "$LW_TEST_LOG/cut/console.log" 'lw-cut: the ring holds the oldest line' "boot 1's log held all lines"
+lw_assert_grep "$r" '^<[0-9]+>\[ *[0-9.]+\] lw-cut 1500 of the power cut test' "the newest lines are in part 1"
+! grep -q 'lw-cut 1 of the' "$r" || lw_fail "the oldest line was stored: the dump was not cut"
+echo "ok: the dump was cut before the oldest lines"
+con=$LW_TEST_LOG/read/console.log
+! grep -qE 'zlib_inflate\(\) failed|decompression failed|pstore: failed to' "$con" ||
+	lw_fail "boot 2 logged a failure: $(grep -E 'zlib_inflate|decompression|pstore: failed' "$con" | head -2)"
+echo "ok: no decompression or pstore failure logged"
