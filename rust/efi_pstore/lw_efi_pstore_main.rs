@@ -630,10 +630,15 @@ impl Writer {
             }
             let mut it = *iter;
             // `None`: the log is exhausted. 0: no whole record fits in
-            // `want` (the iterator would not move): the raw path below
-            // stores what it can of the newest record.
+            // `want` (the iterator would not move): try once with all the
+            // room there is, then the raw path below stores what it can of
+            // the newest record.
             let n = it.get_buffer(text.get_mut(hdr..want)?)?;
             if n == 0 {
+                if want < text.len() {
+                    want = text.len();
+                    continue;
+                }
                 break;
             }
             let len = hdr + n;
@@ -652,7 +657,7 @@ impl Writer {
             }
         }
         let n = match iter.get_buffer(text.get_mut(hdr..rs)?)? {
-            0 => Self::long_record(iter, text.get_mut(hdr..rs)?, out)?,
+            0 => Self::long_record(iter, text.get_mut(hdr..)?, rs.checked_sub(hdr)?, out)?,
             n => n,
         };
         bump(&PARTS_RAW);
@@ -660,51 +665,42 @@ impl Writer {
         Some(Packed::Raw(hdr + n))
     }
 
-    /// The newest record left is longer than a raw part (`dst`): moves
-    /// `iter` past that record alone and puts its beginning in `dst`, so
-    /// that the dump goes on with the older records, none skipped. Returns
-    /// the length stored, or `None` if even `scratch` cannot hold the record.
+    /// The newest record left is longer than a raw part (`raw` bytes):
+    /// moves `iter` past that record alone and puts its beginning at the
+    /// start of `text`, so that the dump goes on with the older records,
+    /// none skipped. Returns the length stored (`raw`), or `None` if even
+    /// `text` cannot hold the record.
     ///
-    /// `kmsg_dump_get_buffer()` returns only whole records, newest last, so
-    /// a fetch into the larger `scratch` returns the long record at its end,
-    /// behind older records. The long record starts at a line start of that
-    /// text: a fetch with room for exactly the text from a line start on
-    /// returns records only from the first line start (from the end) where
-    /// the long record begins. One fetch per line of the long record.
-    fn long_record(iter: &mut DumpIter, dst: &mut [u8], scratch: &mut [u8]) -> Option<usize> {
+    /// `kmsg_dump_get_buffer()` returns only whole records, newest last: a
+    /// fetch into all of `text` returns the long record at the end, behind
+    /// older records. Fetches into `probe` with the sizes of
+    /// [`packing::long_record_rooms`] then find where it starts: the first
+    /// that returns anything returns the long record alone (one fetch per
+    /// line of it, usually one).
+    fn long_record(
+        iter: &mut DumpIter,
+        text: &mut [u8],
+        raw: usize,
+        probe: &mut [u8],
+    ) -> Option<usize> {
         let mut all = *iter;
-        let n = all.get_buffer(scratch).filter(|&n| n > dst.len())?;
-        let text = scratch.get(..n)?;
-        // Line starts, newest first: after each newline before the end.
-        let mut starts = [0usize; 64];
-        let mut count = 0usize;
-        for i in (0..n.saturating_sub(1)).rev() {
-            if text.get(i) == Some(&b'\n') {
-                if let Some(slot) = starts.get_mut(count) {
-                    *slot = i + 1;
-                    count += 1;
-                }
-            }
-        }
-        let tail = starts.get(..count)?.iter().copied().chain(core::iter::once(0));
-        for start in tail {
-            let want = n - start;
-            if want <= dst.len() {
-                continue;
-            }
+        let n = all.get_buffer(text).filter(|&n| n > raw)?;
+        let mut found = None;
+        for room in packing::long_record_rooms(text.get(..n)?, raw) {
             let mut it = *iter;
-            let room = scratch.get_mut(..want.checked_add(1)?)?;
-            match it.get_buffer(room)? {
+            match it.get_buffer(probe.get_mut(..room)?)? {
                 0 => continue,
                 got => {
-                    let keep = got.min(dst.len());
-                    dst.get_mut(..keep)?.copy_from_slice(scratch.get(..keep)?);
-                    *iter = it;
-                    return Some(keep);
+                    found = Some((it, got));
+                    break;
                 }
             }
         }
-        None
+        let (it, got) = found?;
+        let keep = got.min(raw);
+        text.get_mut(..keep)?.copy_from_slice(probe.get(..keep)?);
+        *iter = it;
+        Some(keep)
     }
 
     /// The panic/NMI-safe store: trylock only, non-blocking firmware call;

@@ -31,3 +31,55 @@ pub fn next_text_len(len: usize, compressed: Option<usize>, target: usize) -> Op
     let want = want.min(len.saturating_sub(1));
     (want > target).then_some(want)
 }
+
+/// The buffer sizes to fetch with, in order, to find where the newest record
+/// of `text` starts, when that record is longer than `min` bytes.
+///
+/// `text` is what `kmsg_dump_get_buffer()` returned: whole records, oldest
+/// first, each line ending in a newline; its newest record is longer than
+/// `min` (a fetch into `min + 1` bytes returned nothing). The newest record
+/// starts at a line start; a fetch with room for exactly the text from some
+/// line start on (`len + 1` bytes) returns records only if a record starts
+/// there, so fetching with these sizes, from the newest line start to the
+/// oldest (those that leave more than `min` bytes), the first fetch that
+/// returns anything returns the newest record alone. The last size covers
+/// all of `text`.
+pub fn long_record_rooms(text: &[u8], min: usize) -> LongRecordRooms<'_> {
+    LongRecordRooms {
+        text,
+        min,
+        pos: text.len().saturating_sub(1),
+        done: false,
+    }
+}
+
+/// The iterator of [`long_record_rooms`].
+pub struct LongRecordRooms<'a> {
+    text: &'a [u8],
+    min: usize,
+    /// Newlines before this index are still to be looked at.
+    pos: usize,
+    done: bool,
+}
+
+impl Iterator for LongRecordRooms<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let n = self.text.len();
+        while self.pos > 0 {
+            self.pos -= 1;
+            if self.text.get(self.pos) == Some(&b'\n') {
+                let len = n - (self.pos + 1);
+                if len > self.min {
+                    return Some(len + 1);
+                }
+            }
+        }
+        if self.done {
+            return None;
+        }
+        self.done = true;
+        Some(n + 1)
+    }
+}

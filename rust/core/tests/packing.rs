@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-use lastwords_core::packing::{first_text_len, next_text_len};
+use lastwords_core::packing::{first_text_len, long_record_rooms, next_text_len};
 
 #[test]
 fn first_try_follows_the_last_fit() {
@@ -83,4 +83,80 @@ fn converges_within_four_tries() {
         }
         assert!(tries <= 4, "ratio {ratio10}: {tries} tries");
     }
+}
+
+/// A model of `kmsg_dump_get_buffer()` over records printed as `texts`:
+/// the newest whole records below `next` whose total is below `size`,
+/// oldest first, and the new `next`.
+fn fetch(texts: &[String], next: usize, size: usize) -> (String, usize) {
+    let mut first = next;
+    let mut total = 0;
+    while first > 0 && total + texts[first - 1].len() < size {
+        total += texts[first - 1].len();
+        first -= 1;
+    }
+    (texts[first..next].concat(), first)
+}
+
+/// A record of `lines` lines of about `width` characters, with the prefix
+/// the kernel prints on every line.
+fn record(seq: usize, lines: usize, width: usize) -> String {
+    (0..lines)
+        .map(|l| format!("<6>[{seq:6}.{l:06}] {}\n", "x".repeat(width + (seq * 7 + l) % 13)))
+        .collect()
+}
+
+#[test]
+fn long_record_rooms_find_the_newest_record_alone() {
+    let mut state = 0x2545_f491_u64;
+    let mut rnd = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for case in 0..3000 {
+        let count = 1 + rnd(20);
+        let texts: Vec<String> = (0..count)
+            .map(|seq| record(seq, 1 + rnd(6), rnd(400)))
+            .collect();
+        let newest = texts.last().unwrap();
+        if newest.len() < 10 {
+            continue;
+        }
+        // A raw part smaller than the newest record; a scratch buffer that
+        // holds it and maybe older ones.
+        let raw = rnd(newest.len());
+        let scratch = newest.len() + 1 + rnd(2000);
+        let (text, _) = fetch(&texts, count, raw + 1);
+        assert_eq!(text, "", "case {case}: the raw part's fetch returns nothing");
+        let (text, _) = fetch(&texts, count, scratch);
+        assert!(text.ends_with(newest.as_str()));
+        let mut found = None;
+        let mut probes = 0;
+        for room in long_record_rooms(text.as_bytes(), raw) {
+            probes += 1;
+            assert!(room <= text.len() + 1, "case {case}: room within the text");
+            let (got, next) = fetch(&texts, count, room);
+            if !got.is_empty() {
+                found = Some((got, next));
+                break;
+            }
+        }
+        let (got, next) = found.unwrap_or_else(|| panic!("case {case}: not found"));
+        assert_eq!(&got, newest, "case {case}: the newest record alone");
+        assert_eq!(next, count - 1, "case {case}: the iterator moves past it only");
+        let lines = newest.matches('\n').count();
+        assert!(probes <= lines, "case {case}: {probes} fetches for {lines} lines");
+    }
+}
+
+#[test]
+fn long_record_rooms_end_with_the_whole_text() {
+    let rooms: Vec<usize> = long_record_rooms(b"ab\ncd\nefgh\n", 3).collect();
+    // Line starts from the end: "efgh\n" (5 > 3), "cd\nefgh\n" (8), then all.
+    assert_eq!(rooms, vec![6, 9, 12]);
+    let rooms: Vec<usize> = long_record_rooms(b"ab\ncd\nefgh\n", 100).collect();
+    assert_eq!(rooms, vec![12]);
+    assert_eq!(long_record_rooms(b"", 0).collect::<Vec<_>>(), vec![1]);
 }
