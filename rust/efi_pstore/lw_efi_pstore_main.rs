@@ -622,6 +622,7 @@ impl Writer {
         .ok()?;
         let hdr = w.len;
         let mut want = packing::first_text_len(*fit, text.len());
+        let mut widened = false;
         // Without pstore's compression, readers would not inflate a part.
         let tries = if COMPRESS { PACK_TRIES } else { 0 };
         for attempt in 0..tries {
@@ -635,7 +636,8 @@ impl Writer {
             // the newest record.
             let n = it.get_buffer(text.get_mut(hdr..want)?)?;
             if n == 0 {
-                if want < text.len() {
+                if !widened && want < text.len() {
+                    widened = true;
                     want = text.len();
                     continue;
                 }
