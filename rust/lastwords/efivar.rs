@@ -276,18 +276,20 @@ impl VarNames {
                 (Err((EfiStatus::BufferTooSmall, _)), bytes) => {
                     let want = bytes.div_ceil(2);
                     if want <= self.name.len() || want > NAME_CHARS_MAX {
-                        return Err(ENAMETOOLONG);
+                        return Err(errno(kernel::bindings::ENAMETOOLONG));
                     }
-                    // The call needs the previous name again: keep it.
-                    self.name.resize(want, 0, GFP_KERNEL)?;
-                    self.prev.resize(want, 0, GFP_KERNEL)?;
+                    // The call needs the previous name again: it stays,
+                    // and the buffers grow behind it.
+                    let more = want - self.name.len();
+                    self.name.extend_with(more, 0, GFP_KERNEL)?;
+                    self.prev.extend_with(more, 0, GFP_KERNEL)?;
                 }
                 (Err((_, e)), _) => return Err(e),
             }
         }
         self.visited += 1;
         if self.guid == self.prev_guid && self.name() == until_nul(&self.prev) {
-            return Err(ELOOP);
+            return Err(errno(kernel::bindings::ELOOP));
         }
         Ok(true)
     }
@@ -301,6 +303,11 @@ impl VarNames {
     pub fn guid(&self) -> &Guid {
         &self.guid
     }
+}
+
+/// An errno that the kernel crate has no constant for.
+fn errno(e: u32) -> Error {
+    Error::from_errno(-(e as kernel::ffi::c_int))
 }
 
 /// `name` up to and including its first NUL (all of it if it has none).
