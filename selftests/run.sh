@@ -2,22 +2,39 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # kselftest-style runner: runs each selftests/**/test_*.sh (or the tests named
-# on the command line, by path or by name), prints KTAP, scans each test's
-# guest console logs for unexpected splats, and closes with the line
-# "N passed, N failed". Exit status 1 if any test failed.
+# on the command line, by path or by name), up to -jN at once (default: the
+# number of CPUs, or LW_JOBS), prints KTAP in the tests' order, scans each
+# test's guest console logs for unexpected splats, lists the tests' times,
+# slowest first, and closes with the line "N passed, N failed, N skipped".
+# Exit status 1 if any test failed.
 #
+# Usage: run.sh [-jN] [TEST...]
+#
+# Each test has its own log directory (its VMs' NVRAM files, monitor sockets
+# and consoles live there), so tests share nothing and may run side by side.
 # Logs: $LW_LOGS/<run>/<test>/ (LW_LOGS defaults to ~/.cache/lastwords/logs);
 # LW_RUN_DIR overrides the run's directory.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
 
+jobs=${LW_JOBS:-$(nproc)}
+args=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-j) jobs=$2; shift 2 ;;
+	-j*) jobs=${1#-j}; shift ;;
+	*) args+=("$1"); shift ;;
+	esac
+done
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || lw_die "run.sh: -j takes a positive number (got '$jobs')"
+
 tests=()
-if [ $# -eq 0 ]; then
+if [ ${#args[@]} -eq 0 ]; then
 	while IFS= read -r t; do tests+=("$t"); done < <(
 		find "$here/selftests" -name 'test_*.sh' -not -path '*/fixtures/*' | sort)
 else
-	for a in "$@"; do
+	for a in "${args[@]}"; do
 		if [ -f "$a" ]; then
 			tests+=("$(cd "$(dirname "$a")" && pwd)/$(basename "$a")")
 		else
@@ -31,48 +48,100 @@ fi
 run_dir=${LW_RUN_DIR:-$LW_LOGS/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$run_dir"
 
-echo "KTAP version 1"
-echo "# logs: $run_dir"
-echo "1..${#tests[@]}"
-pass=0 fail=0 skip=0 n=0
-for t in "${tests[@]}"; do
-	n=$((n + 1))
+# run_one N TEST TLOG: runs one test and its splat scan; leaves in TLOG the
+# KTAP lines to print (ktap), its verdict (pass, fail or skip) and its time.
+run_one() {
+	local n=$1 t=$2 tlog=$3 name start rc secs scan_rc=0
 	name=$(basename "$(dirname "$t")")/$(basename "$t" .sh)
-	tlog=$run_dir/${name//\//.}
-	rm -rf "$tlog"
-	mkdir -p "$tlog"
 	start=$(date +%s)
 	LW_TEST_LOG=$tlog bash "$t" >"$tlog/test.out" 2>&1 </dev/null
 	rc=$?
 	secs=$(( $(date +%s) - start ))
-	sed 's/^/# /' "$tlog/test.out"
+	{
+		sed 's/^/# /' "$tlog/test.out"
+		local allow=() consoles=() re
+		if [ -f "$tlog/expected_splats" ]; then
+			while IFS= read -r re; do allow+=(--allow "$re"); done <"$tlog/expected_splats"
+		fi
+		if [ -f "$tlog/expected_after_panic" ]; then
+			while IFS= read -r re; do allow+=(--allow-after-panic "$re"); done <"$tlog/expected_after_panic"
+		fi
+		mapfile -t consoles < <(find "$tlog" -name console.log | sort)
+		if [ ${#consoles[@]} -gt 0 ]; then
+			"$here/scripts/splat-scan" "${allow[@]}" "${consoles[@]}" >"$tlog/splats" || scan_rc=$?
+			sed "s|$tlog/||; s/^/# splat /" "$tlog/splats"
+		fi
+		if [ "$rc" = "$LW_KSFT_SKIP" ] && [ $scan_rc = 0 ]; then
+			echo "ok $n $name # SKIP (${secs}s)"
+			echo skip >"$tlog/verdict"
+		elif [ "$rc" = 0 ] && [ $scan_rc = 0 ]; then
+			echo "ok $n $name # ${secs}s"
+			echo pass >"$tlog/verdict"
+		else
+			[ $scan_rc = 0 ] || echo "# unexpected splat in the guest log"
+			echo "not ok $n $name # exit $rc, ${secs}s, logs: $tlog"
+			echo fail >"$tlog/verdict"
+		fi
+	} >"$tlog/ktap.tmp"
+	echo "$secs $name" >"$tlog/time"
+	mv "$tlog/ktap.tmp" "$tlog/ktap"
+}
 
-	allow=()
-	if [ -f "$tlog/expected_splats" ]; then
-		while IFS= read -r re; do allow+=(--allow "$re"); done <"$tlog/expected_splats"
-	fi
-	if [ -f "$tlog/expected_after_panic" ]; then
-		while IFS= read -r re; do allow+=(--allow-after-panic "$re"); done <"$tlog/expected_after_panic"
-	fi
-	mapfile -t consoles < <(find "$tlog" -name console.log | sort)
-	scan_rc=0
-	if [ ${#consoles[@]} -gt 0 ]; then
-		"$here/scripts/splat-scan" "${allow[@]}" "${consoles[@]}" >"$tlog/splats" || scan_rc=$?
-		sed "s|$tlog/||; s/^/# splat /" "$tlog/splats"
-	fi
+# A killed run takes its tests (and their VMs) with it.
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		[ -n "$p" ] && kill -TERM -- "-$p" 2>/dev/null
+	done
+}
+trap 'cleanup; exit 130' INT TERM HUP
 
-	if [ $rc = "$LW_KSFT_SKIP" ] && [ $scan_rc = 0 ]; then
-		echo "ok $n $name # SKIP (${secs}s)"
-		skip=$((skip + 1))
-	elif [ $rc = 0 ] && [ $scan_rc = 0 ]; then
-		echo "ok $n $name # ${secs}s"
-		pass=$((pass + 1))
-	else
-		[ $scan_rc = 0 ] || echo "# unexpected splat in the guest log"
-		echo "not ok $n $name # exit $rc, ${secs}s, logs: $tlog"
-		fail=$((fail + 1))
-	fi
+echo "KTAP version 1"
+echo "# logs: $run_dir, $jobs at a time"
+echo "1..${#tests[@]}"
+tlogs=()
+for ((i = 0; i < ${#tests[@]}; i++)); do
+	t=${tests[i]}
+	name=$(basename "$(dirname "$t")")/$(basename "$t" .sh)
+	tlog=$run_dir/${name//\//.}
+	rm -rf "$tlog"
+	mkdir -p "$tlog"
+	tlogs+=("$tlog")
 done
+
+pass=0 fail=0 skip=0 started=0 printed=0 running=0
+# Each test runs in its own process group (set -m), so that a killed run
+# can stop it and everything it started.
+set -m
+while [ $printed -lt ${#tests[@]} ]; do
+	while [ $running -lt "$jobs" ] && [ $started -lt ${#tests[@]} ]; do
+		run_one $((started + 1)) "${tests[started]}" "${tlogs[started]}" &
+		pids[started]=$!
+		started=$((started + 1))
+		running=$((running + 1))
+	done
+	wait -n 2>/dev/null
+	running=0
+	for ((i = printed; i < started; i++)); do
+		[ -f "${tlogs[i]}/ktap" ] || running=$((running + 1))
+	done
+	# Print, in order, every test that has finished.
+	while [ $printed -lt $started ] && [ -f "${tlogs[printed]}/ktap" ]; do
+		cat "${tlogs[printed]}/ktap"
+		case $(cat "${tlogs[printed]}/verdict") in
+		pass) pass=$((pass + 1)) ;;
+		skip) skip=$((skip + 1)) ;;
+		*) fail=$((fail + 1)) ;;
+		esac
+		pids[printed]=
+		printed=$((printed + 1))
+	done
+done
+set +m
+
+echo "# Times, slowest first:"
+cat "${tlogs[@]/%//time}" 2>/dev/null | sort -rn | awk '{ printf "#   %5ss  %s\n", $1, $2 }'
 echo "# Totals: pass:$pass fail:$fail skip:$skip"
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail = 0 ]
