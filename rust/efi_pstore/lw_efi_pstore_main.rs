@@ -397,7 +397,10 @@ impl Session {
         if f.dn.compressed {
             let data = self.scratch.get(..n)?;
             if self.inflate.decompress(data, &mut self.inflated).is_none() {
-                skip(&f.name, "compressed data does not inflate within 3 * record_size");
+                skip(
+                    &f.name,
+                    "compressed data does not inflate within 3 * record_size",
+                );
                 return None;
             }
         }
@@ -1061,7 +1064,9 @@ impl kernel::Module for LwEfiPstore {
             return Err(ENODEV);
         }
         if !efivar::nonblocking_supported() {
-            pr_err!("the firmware has no non-blocking variable services: a panic could not be stored\n");
+            pr_err!(
+                "the firmware has no non-blocking variable services: a panic could not be stored\n"
+            );
             return Err(ENODEV);
         }
         let record_size = record_size as usize;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Host tests of the EFI pstore variable names.
 
-use lastwords_core::efi_name::{DumpName, Invalid, NameForm, DUMP_NAME_LEN, PART_MAX, TIME_MAX, TYPE_MAX};
+use lastwords_core::efi_name::{
+    DumpName, Invalid, NameForm, DUMP_NAME_LEN, PART_MAX, TIME_MAX, TYPE_MAX,
+};
 
 fn name(record_type: u32, part: u32, count: i32, time: i64, compressed: bool) -> DumpName {
     DumpName {
@@ -166,7 +168,10 @@ fn checked_parse_accepts_what_writers_write() {
         // The enumeration buffer is larger than a name: same answer.
         let mut big = w.to_vec();
         big.resize(256, 0);
-        assert_eq!(DumpName::parse_ucs2_checked(&big), Ok((n, NameForm::Current)));
+        assert_eq!(
+            DumpName::parse_ucs2_checked(&big),
+            Ok((n, NameForm::Current))
+        );
     }
     assert_eq!(
         DumpName::parse_ucs2_checked(&ucs2("dump-type0-2-1700000000", 256)),
@@ -198,7 +203,11 @@ fn checked_parse_names_each_bad_field() {
         ("dump-type0-1-0-10 D", Invalid::NotAscii),
     ];
     for &(s, want) in cases {
-        assert_eq!(DumpName::parse_ucs2_checked(&ucs2(s, 256)), Err(want), "{s}");
+        assert_eq!(
+            DumpName::parse_ucs2_checked(&ucs2(s, 256)),
+            Err(want),
+            "{s}"
+        );
     }
     let mut w = ucs2("dump-type0-1-0-10-D", 256);
     w[4] = 0x2010; // HYPHEN

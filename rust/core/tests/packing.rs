@@ -102,7 +102,12 @@ fn fetch(texts: &[String], next: usize, size: usize) -> (String, usize) {
 /// the kernel prints on every line.
 fn record(seq: usize, lines: usize, width: usize) -> String {
     (0..lines)
-        .map(|l| format!("<6>[{seq:6}.{l:06}] {}\n", "x".repeat(width + (seq * 7 + l) % 13)))
+        .map(|l| {
+            format!(
+                "<6>[{seq:6}.{l:06}] {}\n",
+                "x".repeat(width + (seq * 7 + l) % 13)
+            )
+        })
         .collect()
 }
 
@@ -129,7 +134,10 @@ fn long_record_rooms_find_the_newest_record_alone() {
         let raw = rnd(newest.len());
         let scratch = newest.len() + 1 + rnd(2000);
         let (text, _) = fetch(&texts, count, raw + 1);
-        assert_eq!(text, "", "case {case}: the raw part's fetch returns nothing");
+        assert_eq!(
+            text, "",
+            "case {case}: the raw part's fetch returns nothing"
+        );
         let (text, _) = fetch(&texts, count, scratch);
         assert!(text.ends_with(newest.as_str()));
         let mut found = None;
@@ -145,9 +153,16 @@ fn long_record_rooms_find_the_newest_record_alone() {
         }
         let (got, next) = found.unwrap_or_else(|| panic!("case {case}: not found"));
         assert_eq!(&got, newest, "case {case}: the newest record alone");
-        assert_eq!(next, count - 1, "case {case}: the iterator moves past it only");
+        assert_eq!(
+            next,
+            count - 1,
+            "case {case}: the iterator moves past it only"
+        );
         let lines = newest.matches('\n').count();
-        assert!(probes <= lines, "case {case}: {probes} fetches for {lines} lines");
+        assert!(
+            probes <= lines,
+            "case {case}: {probes} fetches for {lines} lines"
+        );
     }
 }
 
