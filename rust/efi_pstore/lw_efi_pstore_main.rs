@@ -236,6 +236,7 @@ struct Flusher {
     work: Work<Flusher>,
     pool: KBox<SlotPool<Deferred, DEFER_SLOTS>>,
     quota: Quota,
+    record_size: usize,
 }
 
 impl_has_work! {
@@ -273,13 +274,16 @@ impl Flusher {
 
     /// Deletes our oldest variables (oldest dump first, and in a dump the
     /// oldest part, the highest number, first) until the quota holds.
-    /// Only records whose names pass the reader's checks count and are
-    /// evicted: what the backend cannot parse, it never deletes.
+    /// Only records that pass the reader's checks (name and data) count
+    /// and are evicted: what the backend cannot parse, it never deletes.
     fn enforce_quota(&self, g: &EfivarsGuard) -> Result {
         let mut vars = VarNames::new(ENUM_NAME_LEN)?;
+        let mut check = PayloadCheck::new(self.record_size)?;
         let mut stored = KVec::new();
         while let Some(f) = next_record(&mut vars, g) {
-            let size = g.variable_size(&f.name, &LINUX_EFI_CRASH_GUID)?;
+            let Some(size) = check.read(g, &f) else {
+                continue;
+            };
             stored.push(
                 Stored {
                     name: f.name,
@@ -345,23 +349,38 @@ impl Drop for FlushOwner {
 struct Session {
     lock: EfivarsGuard,
     vars: VarNames,
-    /// A variable's data.
-    scratch: KVec<u8>,
-    /// A compressed record is inflated here first, into as much as pstore
-    /// inflates it into (`3 * record_size`): what pstore cannot decompress
-    /// is not handed to it.
-    inflate: Inflate,
-    inflated: KVec<u8>,
+    check: PayloadCheck,
     /// Type and id of every record handed out: pstore makes one file per
     /// id, a second record with the same one is skipped.
     ids: KVec<(u32, u64)>,
 }
 
-impl Session {
-    /// The data of the record `f` if it is one pstore can take, else
-    /// `None` (skipped, with a line).
-    fn payload(&mut self, f: &Found) -> Option<usize> {
-        let size = match self.lock.variable_size(&f.name, &LINUX_EFI_CRASH_GUID) {
+/// Reads a record's data and checks it, for the reader and the quota's
+/// walk alike (process context; allocated per walk).
+struct PayloadCheck {
+    /// A variable's data.
+    scratch: KVec<u8>,
+    /// A compressed record is inflated here first, into as much as pstore
+    /// inflates it into (`3 * record_size`): what pstore cannot decompress
+    /// is neither handed to it nor counted as a record.
+    inflate: Inflate,
+    inflated: KVec<u8>,
+}
+
+impl PayloadCheck {
+    fn new(record_size: usize) -> Result<Self> {
+        Ok(Self {
+            scratch: KVec::from_elem(0u8, READ_MAX, GFP_KERNEL)?,
+            inflate: Inflate::new()?,
+            inflated: KVec::from_elem(0u8, record_size * TEXT_FACTOR, GFP_KERNEL)?,
+        })
+    }
+
+    /// Reads the record `f` into [`PayloadCheck::data`] and returns its
+    /// length if it is one pstore can take; else `None` (skipped, with a
+    /// line).
+    fn read(&mut self, g: &EfivarsGuard, f: &Found) -> Option<usize> {
+        let size = match g.variable_size(&f.name, &LINUX_EFI_CRASH_GUID) {
             Ok(n) => n,
             Err(e) => {
                 bump(&READ_ERRORS);
@@ -378,10 +397,7 @@ impl Session {
             skip(&f.name, "larger than any record");
             return None;
         }
-        let n = match self
-            .lock
-            .get_variable(&f.name, &LINUX_EFI_CRASH_GUID, &mut self.scratch)
-        {
+        let n = match g.get_variable(&f.name, &LINUX_EFI_CRASH_GUID, &mut self.scratch) {
             Ok(n) if n == size => n,
             Ok(_) => {
                 skip(&f.name, "size changed while read");
@@ -405,6 +421,11 @@ impl Session {
             }
         }
         Some(n)
+    }
+
+    /// The data [`PayloadCheck::read`] returned the length of.
+    fn data(&self, n: usize) -> Option<&[u8]> {
+        self.scratch.get(..n)
     }
 }
 
@@ -906,16 +927,12 @@ impl Backend for EfiPstore {
     fn open(&self) -> Result {
         // Allocate first: nothing is held if this fails.
         let vars = VarNames::new(ENUM_NAME_LEN)?;
-        let scratch = KVec::from_elem(0u8, READ_MAX, GFP_KERNEL)?;
-        let inflate = Inflate::new()?;
-        let inflated = KVec::from_elem(0u8, self.writer.record_size * TEXT_FACTOR, GFP_KERNEL)?;
+        let check = PayloadCheck::new(self.writer.record_size)?;
         let lock = EfivarsGuard::lock()?;
         *self.session.lock() = Some(Session {
             lock,
             vars,
-            scratch,
-            inflate,
-            inflated,
+            check,
             ids: KVec::new(),
         });
         Ok(())
@@ -940,10 +957,10 @@ impl Backend for EfiPstore {
                 skip(&f.name, "same record id as an earlier variable");
                 continue;
             }
-            let Some(size) = s.payload(&f) else {
+            let Some(size) = s.check.read(&s.lock, &f) else {
                 continue;
             };
-            let bytes = s.scratch.get(..size).ok_or(EINVAL)?;
+            let bytes = s.check.data(size).ok_or(EINVAL)?;
             let mut data = KVec::with_capacity(size, GFP_KERNEL)?;
             data.extend_from_slice(bytes, GFP_KERNEL)?;
             s.ids.push(key, GFP_KERNEL)?;
@@ -1088,6 +1105,7 @@ impl kernel::Module for LwEfiPstore {
                 work <- new_work!("lw_efi_pstore::flush"),
                 pool,
                 quota,
+                record_size,
             }),
             GFP_KERNEL,
         )?;

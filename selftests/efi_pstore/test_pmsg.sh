@@ -37,11 +37,13 @@ cmp -s "$p" "$LW_TEST_LOG/want.txt" || { diff <(head -c 300 "$p") <(head -c 300 
 echo "ok: all $(wc -c <"$p") bytes back, in order"
 
 nv3=$LW_TEST_LOG/nvram-bounds.fd
-huge=$(head -c 5000 /dev/zero | tr '\0' H)
+mkdir -p "$LW_TEST_LOG/bounds"
+head -c 5000 /dev/zero | tr '\0' H >"$LW_TEST_LOG/bounds/huge"
 lw_boot bounds --nvram "$nv3" -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_efi_pstore.ko kmsg_bytes=4096 quota_records=4 || exit 10
-	echo huge: \$(echo '$huge' 2>&1 >/dev/pmsg0 && echo stored)
+	# One write(2) of 5000 bytes.
+	echo huge: \$(dd if=\$LW_LOG/huge of=/dev/pmsg0 bs=8192 count=1 2>&1 && echo stored)
 	for i in \$(seq 1 10); do echo \"lw-pmsg-bound \$i\" >/dev/pmsg0 || exit 11; done
 	d=/sys/kernel/debug/lw_efi_pstore
 	echo too_big=\$(cat \$d/pmsg_too_big) evicted=\$(cat \$d/evicted)
