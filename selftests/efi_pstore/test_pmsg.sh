@@ -46,8 +46,11 @@ lw_boot bounds --nvram "$nv3" -- "
 	echo huge: \$(dd if=\$LW_LOG/huge of=/dev/pmsg0 bs=8192 count=1 2>&1 && echo stored)
 	for i in \$(seq 1 10); do echo \"lw-pmsg-bound \$i\" >/dev/pmsg0 || exit 11; done
 	d=/sys/kernel/debug/lw_efi_pstore
-	echo too_big=\$(cat \$d/pmsg_too_big) evicted=\$(cat \$d/evicted)
-	mountpoint -q /sys/firmware/efi/efivars || mount -t efivarfs none /sys/firmware/efi/efivars
+	echo too_big=\$(cat \$d/pmsg_too_big)
+	echo evicted=\$(cat \$d/evicted)
+	# A fresh mount: efivarfs lists what it saw when mounted.
+	umount /sys/firmware/efi/efivars 2>/dev/null
+	mount -t efivarfs none /sys/firmware/efi/efivars || exit 13
 	echo vars=\$(ls /sys/firmware/efi/efivars | grep -c '^dump-type7-')
 	$LW_GUEST_PSTORE || exit 12
 	cat /sys/fs/pstore/pmsg-lw_efi_pstore-* >\"\$LW_LOG/pmsg.txt\"
