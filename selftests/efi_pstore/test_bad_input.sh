@@ -7,6 +7,7 @@
 #    the load works once that backend is gone;
 #  - the run-time switch: with enabled=N an oops dump is skipped (counted),
 #    with enabled=Y the next one is written.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'

@@ -6,6 +6,7 @@
 # lock held by a reader is not waited for but deferred to the flush work,
 # which writes it once the reader is done: nothing is lost; the final state
 # reads back consistently.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'

@@ -3,6 +3,7 @@
 # PMSG: what user space writes to /dev/pmsg0 is persisted in EFI variables
 # and read back after a (clean) reboot, in order; a write larger than
 # record_size is split into chunks and comes back whole.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 nv=$LW_TEST_LOG/nvram.fd

@@ -8,6 +8,7 @@
 #    update of the data it protects;
 #  - hybrid lock: process face succeeds when free, fails EBUSY (not blocks)
 #    when its crash face is held; an unknown case name fails EINVAL.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_boot prims -- "
