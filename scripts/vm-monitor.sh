@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Send one command to the QEMU monitor of a VM started by vm.sh --monitor SOCK,
-# waiting up to 60 s for the socket to appear. Usage: vm-monitor.sh SOCK 'nmi'
+# waiting up to 60 s for the socket to appear, and print the reply. Usage:
+# vm-monitor.sh SOCK 'nmi'. SOCK may be longer than a socket address allows
+# (108 bytes): vm.sh then makes it a symlink to a short path, followed here.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: vm-monitor.sh SOCK COMMAND" >&2; exit 2; }
 exec python3 - "$1" "$2" <<'PY'
@@ -13,8 +15,13 @@ while not os.path.exists(path):
     if time.time() > deadline:
         sys.exit(f"vm-monitor: no monitor socket at {path}")
     time.sleep(0.2)
+real = os.path.realpath(path)
+if len(os.fsencode(real)) >= 108:
+    # Still too long (not made by vm.sh): connect relative to its directory.
+    os.chdir(os.path.dirname(real))
+    real = os.path.basename(real)
 s = socket.socket(socket.AF_UNIX)
-s.connect(path)
+s.connect(real)
 s.settimeout(5)
 s.sendall(command.encode() + b"\n")
 time.sleep(0.5)

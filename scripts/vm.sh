@@ -9,7 +9,7 @@
 #   LOG/out.log       the guest command's stdout and stderr
 #   LOG/rc            the guest command's exit status (absent if it never ended)
 #   LOG/dmesg.log     the guest's dmesg after the command (absent after a crash)
-#   LOG/result        one of: "exit N", "panic", "timeout", "died"
+#   LOG/result        one of: "exit N", "panic", "timeout", "died", "killed"
 #
 # Usage: vm.sh --log DIR [--nvram FILE] [--timeout SEC] [--monitor SOCK]
 #              [--cpus N] [--append ARGS] [--kvm] -- 'guest shell command'
@@ -17,9 +17,13 @@
 # --nvram FILE is created from OVMF's template if missing; pass the same file to
 # consecutive boots so that EFI variables survive from one boot to the next.
 # --monitor SOCK exposes the QEMU monitor on a UNIX socket (see vm-monitor.sh),
-# e.g. to inject an NMI. The guest command sees LW_REPO (the repository) and
-# LW_LOG (the log directory, writable, at /tmp/lw-log in the guest). Exit status: the guest command's, 124
-# for a timeout, 125 for a VM that died or panicked without finishing it.
+# e.g. to inject an NMI; a path too long for a socket address (108 bytes) is
+# made a symlink to a socket in a short directory under /tmp, removed on exit.
+# The guest command sees LW_REPO (the repository) and LW_LOG (the log
+# directory, writable, at /tmp/lw-log in the guest). Exit status: the guest
+# command's, 124 for a timeout, 125 for a VM that died or panicked without
+# finishing it, 128+N if vm.sh got signal N (SIGTERM, SIGINT, SIGHUP): then it
+# kills the VM at once (its whole process group) and the result is "killed".
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
@@ -77,9 +81,47 @@ qopts="-machine q35"
 [ -z "$kvm" ] || qopts+=" -accel tcg,thread=${LW_TCG_THREAD:-single}"
 qopts+=" -drive if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
 qopts+=" -drive if=pflash,format=raw,unit=1,file=$nvram"
+# The VM (timeout leads its own process group: QEMU, vng) and the short
+# monitor directory, cleaned up however vm.sh ends.
+vm_pid= mon_dir=
+vm_alive() {
+	ps -e -o pgid=,stat= | awk -v g="$vm_pid" '$1 == g && $2 !~ /^Z/ { a = 1 } END { exit !a }'
+}
+cleanup() {
+	if [ -n "$vm_pid" ]; then
+		kill -TERM -- "-$vm_pid" "$vm_pid" 2>/dev/null || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			vm_alive || break
+			sleep 0.2
+		done
+		kill -KILL -- "-$vm_pid" 2>/dev/null || true
+	fi
+	if [ -n "$mon_dir" ]; then
+		[ ! -L "$monitor" ] || rm -f "$monitor"
+		rm -rf "$mon_dir"
+	fi
+}
+killed() {
+	trap - EXIT
+	cleanup
+	echo killed >"$log/result"
+	exit "$1"
+}
+trap cleanup EXIT
+trap 'killed 129' HUP
+trap 'killed 130' INT
+trap 'killed 143' TERM
+
 if [ -n "$monitor" ]; then
 	rm -f "$monitor"
-	qopts+=" -monitor unix:$monitor,server,nowait"
+	qsock=$monitor
+	# sun_path holds 108 bytes with the terminating NUL.
+	if [ "$(printf %s "$monitor" | wc -c)" -ge 108 ]; then
+		mon_dir=$(mktemp -d /tmp/lw-mon.XXXXXX)
+		qsock=$mon_dir/monitor.sock
+		ln -s "$qsock" "$monitor"
+	fi
+	qopts+=" -monitor unix:$qsock,server,nowait"
 fi
 
 cmd=(vng --run "$kdir" $kvm --disable-microvm --cpus "$cpus" --memory 1G --verbose
@@ -88,10 +130,15 @@ cmd=(vng --run "$kdir" $kvm --disable-microvm --cpus "$cpus" --memory 1G --verbo
 printf '%q ' "${cmd[@]}" >"$log/vng.cmd"
 echo >>"$log/vng.cmd"
 
+# In the background, so that a signal to vm.sh runs its trap at once (bash
+# defers traps until a foreground command ends).
+timeout -k 10 "$timeout" "${cmd[@]}" </dev/null >"$log/console.log" 2>&1 &
+vm_pid=$!
 set +e
-timeout -k 10 "$timeout" "${cmd[@]}" </dev/null >"$log/console.log" 2>&1
+wait "$vm_pid"
 vrc=$?
 set -e
+vm_pid=
 
 if [ -f "$log/rc" ]; then
 	rc=$(cat "$log/rc")

@@ -4,6 +4,7 @@
 # 64 KiB maximum) go from NMI through the preallocated 64 KiB scratch buffer
 # and queue slot intact; a record above 64 KiB is refused by the firmware
 # command.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_boot big -- "

@@ -6,6 +6,7 @@
 # source has its own lock and scratch buffer: both records arrive intact
 # (checksum and payload verified in process context), nothing is busy or
 # dropped.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 n=5

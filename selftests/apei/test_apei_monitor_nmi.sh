@@ -4,6 +4,7 @@
 # service the NMI-like source whose status block holds a record, like a
 # firmware-raised NMI; the CPUs that find nothing claim the NMI while
 # `armed` is set. N records, N injections, N intact records.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 sock=$LW_TEST_LOG/monitor.sock

@@ -7,6 +7,7 @@
 # received == processed + dropped + duplicates. Duplicates are suppressed
 # at enqueue time (in NMI). Every processed record is intact (checksum and
 # payload verified in process context). The module unloads.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 burst=10 storm=200 irq=50 poll=20 dup=5

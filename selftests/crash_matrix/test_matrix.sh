@@ -13,6 +13,7 @@
 # cell and both oopses; the C backend's cells are reported as they are. The
 # unsafe case must go down (no hang); its record is a bonus, and when it is
 # lost the log must say that the firmware was busy. Results: matrix.md.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'Kernel panic - not syncing: (lw_crash_test: panic_|Fatal exception in interrupt)'

@@ -7,6 +7,7 @@
 # shutdown dump at power-off (max_reason=4). Boot 2 reads both back.
 # (An oops in softirq or hard interrupt context is fatal on x86, "Fatal
 # exception in interrupt": those cases are in test_matrix.)
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'kernel BUG at .*rust/helpers.c:[0-9]+!|Oops: invalid opcode'

@@ -5,6 +5,7 @@
 # pstore_post_reboot_tests in boot 2 (same NVRAM). They were written for
 # ramoops; the checks that apply to an EFI backend must pass, the others are
 # reported (see Documentation/efi_pstore.rst for why each does not apply).
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'Kernel panic - not syncing: sysrq triggered crash'

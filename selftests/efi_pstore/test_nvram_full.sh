@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # NVRAM full: a dump that does not fit fails cleanly (counted, no crash), the
 # records already stored stay intact and read back after reboot.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'

@@ -4,6 +4,7 @@
 # leave at most 20 of our variables; the evicted ones are the oldest (the
 # newest dump is whole); eviction runs in the flush work (process context).
 # A quota below record_size refuses the load.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'

@@ -3,6 +3,7 @@
 # lw_efi_pstore, task-context panic: boot 1 loads it and panics through sysrq;
 # boot 2, same NVRAM, finds the panic and a marker in its dmesg records; then
 # `rm` of every record erases the EFI variables (boot 3 finds none).
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 nv=$LW_TEST_LOG/nvram.fd

@@ -3,6 +3,7 @@
 # `make demo` works: scripts/demo.sh (boot 1 panics in hard-interrupt context
 # with lw_efi_pstore loaded, boot 2 reads the records back) exits 0 and says
 # what it recovered; its boots are logged under this test's directory.
+set -u
 . "$(dirname "$0")/../lib.sh"
 lw_expect_splat 'Kernel panic - not syncing: lw_crash_test: panic_hardirq'
 out=$LW_TEST_LOG/demo.out

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # A minimal module of ours (Rust crate + C shim object) loads, logs, unloads.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_boot hello -- '

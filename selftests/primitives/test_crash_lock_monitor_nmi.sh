@@ -4,6 +4,7 @@
 # QEMU monitor: the NMI handler's try is busy, nothing deadlocks; after
 # release, a second injection acquires it. (QEMU's `nmi` raises LINT1 on every
 # CPU, but Linux wires LINT1 as NMI on the boot CPU only: one NMI each.)
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 sock=$LW_TEST_LOG/monitor.sock

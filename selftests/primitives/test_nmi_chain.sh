@@ -3,6 +3,7 @@
 # samples/lw_nmi_chain: N NMIs injected through the QEMU monitor (one each,
 # on the boot CPU) reach process context through irq_work and a work item:
 # nmi_events == N == work_events + dropped; the module unloads.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 sock=$LW_TEST_LOG/monitor.sock

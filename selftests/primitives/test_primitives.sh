@@ -4,10 +4,12 @@
 #  - SpinLockIrq taken in task context and in a hard irq_work: lockdep silent;
 #  - crash lock held in task context, tried from a hard irq_work and from a
 #    self-NMI: busy; tried again after release: acquired;
-#  - two CPUs hammering the crash lock: every round accounted for, no lost
-#    update of the data it protects;
+#  - two CPUs hammering the crash lock at the same time: both win rounds,
+#    both find it busy, every round accounted for, no lost update of the data
+#    it protects;
 #  - hybrid lock: process face succeeds when free, fails EBUSY (not blocks)
 #    when its crash face is held; an unknown case name fails EINVAL.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_boot prims -- "
@@ -38,9 +40,13 @@ lw_assert_eq "$(c irq_acquired)" 1 "crash lock free: hard irq_work acquires"
 lw_assert_eq "$(c nmi_acquired)" 1 "crash lock free: NMI acquires"
 lw_assert_eq "$(c wrong_context)" 0 "callbacks ran in the context they claim"
 won=$(c hammer_won) busy=$(c hammer_busy)
+echo "hammer: won $won, busy $busy"
+grep -o 'hammer: won [0-9]* busy [0-9]*' "$LW_TEST_LOG/prims/dmesg.log" | sed 's/^/per CPU: /'
+lw_assert_eq "$(grep -c 'hammer: won [1-9][0-9]* busy [1-9]' "$LW_TEST_LOG/prims/dmesg.log")" 2 \
+	"hammer: each CPU won rounds and found the lock busy"
+[ "$won" -gt 0 ] && [ "$busy" -gt 0 ] || lw_fail "hammer: won $won, busy $busy: no contention"
 lw_assert_eq "$((won + busy))" 400000 "hammer: every round is won or busy"
 # crash_data counts every acquisition: 2 above (irq, NMI) plus the hammer's.
 lw_assert_eq "$(c crash_data)" "$((won + 2))" "no lost update under the crash lock"
-echo "hammer: won $won, busy $busy"
 lw_assert_grep "$out" '^hybrid_busy: .*Device or resource busy' "hybrid process face gets EBUSY"
 lw_assert_grep "$out" '^bad_case: .*Invalid argument' "unknown case gets EINVAL"

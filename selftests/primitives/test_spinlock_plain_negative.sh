@@ -4,6 +4,7 @@
 # kernel crate's plain SpinLock (interrupts left on) must make lockdep report
 # an inconsistent lock state. Its own boot: lockdep turns itself off after
 # its first report.
+set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'WARNING: inconsistent lock state'

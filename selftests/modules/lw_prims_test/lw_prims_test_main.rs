@@ -12,7 +12,9 @@
 //! | `crash_irq`      | crash lock held in task context, tried from a hard irq_work  |
 //! |                  | and a self-NMI (busy), then again after release (acquired)   |
 //! | `hold`           | holds the crash lock 10 s, for NMIs injected from the host   |
-//! | `hammer`         | 200000 try/increment/release rounds (run one per CPU)        |
+//! | `hammer`         | run two, one per CPU: each waits for the other, then 200000 |
+//! |                  | try/increment/release rounds, pausing in some critical       |
+//! |                  | sections and after each busy try                             |
 //! | `check`          | copies the data protected by the crash lock to `crash_data`  |
 //! | `hybrid_free`    | hybrid lock, process face, lock free: must succeed           |
 //! | `hybrid_busy`    | hybrid lock held by its crash face: the write fails `EBUSY`  |
@@ -67,6 +69,38 @@ const MODE_NONE: u32 = 0;
 const MODE_IRQ_LOCK: u32 = 1;
 const MODE_PLAIN_LOCK: u32 = 2;
 const MODE_CRASH: u32 = 3;
+
+/// Rounds of one `hammer`.
+const HAMMER_ROUNDS: u32 = 200_000;
+/// One round in this many holds the lock across a pause.
+const HAMMER_PAUSE_EVERY: u32 = 64;
+/// `hammer` writes that reached the start line. They start in pairs: each
+/// waits for its partner, so that the two run at the same time.
+static HAMMER_ARRIVED: AtomicU32 = AtomicU32::new(0);
+
+/// Waits until the other `hammer` of this one's pair arrived: spinning for
+/// up to a second (the partner is normally microseconds away), then sleeping
+/// between looks; `EAGAIN` after 10 s.
+fn hammer_start() -> Result {
+    let me = HAMMER_ARRIVED
+        .fetch_add(1, Ordering::AcqRel)
+        .wrapping_add(1);
+    let pair_full = me.wrapping_add(me % 2);
+    let start = time::now_ns();
+    while HAMMER_ARRIVED.load(Ordering::Acquire) < pair_full {
+        let waited = time::now_ns().saturating_sub(start);
+        if waited > 10_000_000_000 {
+            pr_err!("hammer: no partner within 10 s\n");
+            return Err(EAGAIN);
+        }
+        if waited < 1_000_000_000 {
+            core::hint::spin_loop();
+        } else {
+            time::msleep(1);
+        }
+    }
+    Ok(())
+}
 
 fn try_crash(busy: &AtomicU64, acquired: &AtomicU64) {
     match CRASH.try_lock_here() {
@@ -215,17 +249,31 @@ impl Tester {
                 pr_info!("hold: released the crash lock\n");
             }
             b"hammer" => {
+                hammer_start()?;
                 let (mut won, mut busy) = (0u64, 0u64);
-                for _ in 0..200_000u32 {
+                for round in 0..HAMMER_ROUNDS {
                     match CRASH.try_lock_here() {
                         Some(mut g) => {
                             // A non-atomic read-modify-write: lost updates
                             // would show as crash_data != hammer_won.
                             let v = *g;
+                            if round % HAMMER_PAUSE_EVERY == 0 {
+                                // Hold the lock across a PAUSE. Under
+                                // single-threaded TCG, vCPUs switch only
+                                // between translation blocks, which this
+                                // critical section may not span, and PAUSE
+                                // hands over to the other vCPU: it then
+                                // finds the lock busy, as it would on real
+                                // parallel CPUs.
+                                core::hint::spin_loop();
+                            }
                             *g = v.wrapping_add(1);
                             won += 1;
                         }
-                        None => busy += 1,
+                        None => {
+                            busy += 1;
+                            core::hint::spin_loop();
+                        }
                     }
                 }
                 HAMMER_WON.fetch_add(won, Ordering::Relaxed);

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# scripts/vm.sh itself:
+#  - a --monitor path longer than a socket address allows (108 bytes) works:
+#    vm-monitor.sh reaches the QEMU monitor through it, and the short socket
+#    directory vm.sh made for it is gone after the boot;
+#  - SIGTERM to vm.sh, and SIGHUP to its process group, kill its QEMU at once:
+#    vm.sh exits with 128+N and "killed", and no QEMU of that boot is left.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+# QEMU processes of a boot: its command line holds the boot's NVRAM path.
+qemus() {
+	pgrep -f -- "file=$1/nvram.fd" || true
+}
+
+long=$LW_TEST_LOG/a-monitor-socket-directory-whose-path-is-longer-than-sun-path/and-then-some
+mkdir -p "$long"
+sock=$long/monitor.sock
+[ "${#sock}" -gt 108 ] || lw_fail "socket path only ${#sock} bytes"
+echo "monitor path: ${#sock} bytes"
+lw_boot mon --monitor "$sock" -- 'sleep 5' &
+boot=$!
+reply=$("$lw_repo/scripts/vm-monitor.sh" "$sock" 'info status' 2>&1)
+echo "$reply" | grep -v '^\s*$' | sed 's/^/monitor: /'
+short=$(readlink "$sock" || true)
+wait "$boot"
+lw_assert_eq "$?" 0 "boot with the long monitor path"
+echo "$reply" | grep -q 'VM status: running' || lw_fail "no monitor reply through the long path"
+echo "ok: the monitor answered through the long path"
+case "$short" in
+/tmp/lw-mon.*/monitor.sock) echo "ok: socket made at $short" ;;
+*) lw_fail "no short socket behind the long path (readlink: '$short')" ;;
+esac
+[ ! -e "$(dirname "$short")" ] && [ ! -L "$sock" ] || lw_fail "short socket directory or symlink left"
+echo "ok: short socket directory and symlink removed"
+
+# kill_test NAME SIGNAL WANT_RC SETSID
+kill_test() {
+	local name=$1 sig=$2 want=$3 d=$LW_TEST_LOG/$1 pid i rc t0
+	mkdir -p "$d"
+	if [ "$4" = setsid ]; then
+		setsid "$LW_VM" --log "$d" -- 'sleep 600' &
+	else
+		"$LW_VM" --log "$d" -- 'sleep 600' &
+	fi
+	pid=$!
+	for ((i = 0; i < 300; i++)); do
+		[ -z "$(qemus "$d")" ] || break
+		sleep 0.2
+	done
+	[ -n "$(qemus "$d")" ] || lw_fail "$name: QEMU never started"
+	sleep 2
+	t0=$(date +%s)
+	if [ "$4" = setsid ]; then
+		kill -"$sig" -- "-$pid"
+	else
+		kill -"$sig" "$pid"
+	fi
+	wait "$pid"
+	rc=$?
+	echo "$name: vm.sh exited after $(($(date +%s) - t0)) s"
+	lw_assert_eq "$rc" "$want" "$name: vm.sh exit status"
+	lw_assert_eq "$(lw_result "$name")" killed "$name: result"
+	for ((i = 0; i < 10; i++)); do
+		[ -n "$(qemus "$d")" ] || break
+		sleep 0.2
+	done
+	lw_assert_eq "$(qemus "$d" | wc -l)" 0 "$name: no QEMU left"
+	[ "$(($(date +%s) - t0))" -le 5 ] || lw_fail "$name: took more than 5 s"
+}
+kill_test term TERM 143 -
+kill_test hup_group HUP 129 setsid
