@@ -136,9 +136,12 @@ impl core::fmt::Display for Ucs2Name<'_> {
     }
 }
 
-/// Counts a variable under the crash GUID that the reader did not accept,
-/// with one rate-limited line naming it and why.
-fn skip(name: &[u16], why: &str) {
+/// A variable under the crash GUID that a walk did not accept: with
+/// `report`, counted, with one rate-limited line naming it and why.
+fn skip(report: bool, name: &[u16], why: &str) {
+    if !report {
+        return;
+    }
     bump(&READ_SKIPPED);
     if SKIP_LOG.allow() {
         pr_warn!("skipped variable '{}': {}\n", Ucs2Name(name), why);
@@ -152,34 +155,57 @@ struct Found {
     name: [u16; DUMP_NAME_LEN],
 }
 
-/// The next variable of `vars` under the crash GUID whose name is a valid
-/// record name; invalid ones are skipped (see [`skip`]), foreign GUIDs
-/// passed over. `None` at the end; an enumeration the firmware breaks (a
-/// repeated or unterminated name, too many variables) ends with one line.
-fn next_record(vars: &mut VarNames, g: &EfivarsGuard) -> Option<Found> {
-    loop {
-        match vars.next(g) {
-            Ok(true) => {}
-            Ok(false) => return None,
-            Err(e) => {
-                pr_warn!("variable enumeration stopped: {:?}\n", e);
-                return None;
+/// A walk over our records in NVRAM that checks every name and payload:
+/// invalid ones are skipped (see [`skip`]), foreign GUIDs passed over.
+/// Process context; allocated per walk.
+struct Walk {
+    vars: VarNames,
+    check: PayloadCheck,
+    /// The reader reports what it skips; the quota's walks, which run after
+    /// every flush and pmsg write, stay quiet.
+    report: bool,
+}
+
+impl Walk {
+    fn new(report: bool) -> Result<Self> {
+        Ok(Self {
+            vars: VarNames::new(ENUM_NAME_LEN)?,
+            check: PayloadCheck::new()?,
+            report,
+        })
+    }
+
+    /// The next record that passes every check, and the length of its data
+    /// ([`PayloadCheck::data`]). `Ok(None)` at the end; an error if the
+    /// firmware broke the enumeration (a repeated or unterminated name, too
+    /// many variables): what was seen is then not all there is.
+    fn next(&mut self, g: &EfivarsGuard) -> Result<Option<(Found, usize)>> {
+        loop {
+            if !self.vars.next(g)? {
+                return Ok(None);
             }
-        }
-        if *vars.guid() != LINUX_EFI_CRASH_GUID {
-            continue;
-        }
-        let name = vars.name();
-        match DumpName::parse_ucs2_checked(name) {
-            Ok((dn, _form)) => {
-                let mut n = [0u16; DUMP_NAME_LEN];
-                // Checked: at most DUMP_NAME_LEN characters, NUL included.
-                for (d, s) in n.iter_mut().zip(name.iter()) {
-                    *d = *s;
+            if *self.vars.guid() != LINUX_EFI_CRASH_GUID {
+                continue;
+            }
+            let name = self.vars.name();
+            let f = match DumpName::parse_ucs2_checked(name) {
+                Ok((dn, _form)) => {
+                    let mut n = [0u16; DUMP_NAME_LEN];
+                    // Checked: at most DUMP_NAME_LEN characters, NUL
+                    // included.
+                    for (d, s) in n.iter_mut().zip(name.iter()) {
+                        *d = *s;
+                    }
+                    Found { dn, name: n }
                 }
-                return Some(Found { dn, name: n });
+                Err(why) => {
+                    skip(self.report, name, why.as_str());
+                    continue;
+                }
+            };
+            if let Some(n) = self.check.read(g, &f, self.report) {
+                return Ok(Some((f, n)));
             }
-            Err(why) => skip(name, why.as_str()),
         }
     }
 }
@@ -236,7 +262,6 @@ struct Flusher {
     work: Work<Flusher>,
     pool: KBox<SlotPool<Deferred, DEFER_SLOTS>>,
     quota: Quota,
-    record_size: usize,
 }
 
 impl_has_work! {
@@ -266,7 +291,14 @@ impl Flusher {
             }
         }
         if self.quota.enabled() {
-            if let Err(e) = self.enforce_quota(&g) {
+            self.enforce_quota_or_say(&g);
+        }
+    }
+
+    /// [`Flusher::enforce_quota`], with a rate-limited line if it fails.
+    fn enforce_quota_or_say(&self, g: &EfivarsGuard) {
+        if let Err(e) = self.enforce_quota(g) {
+            if SKIP_LOG.allow() {
                 pr_warn!("quota not enforced: {:?}\n", e);
             }
         }
@@ -276,14 +308,13 @@ impl Flusher {
     /// oldest part, the highest number, first) until the quota holds.
     /// Only records that pass the reader's checks (name and data) count
     /// and are evicted: what the backend cannot parse, it never deletes.
+    /// Eviction does not prefer pmsg over dmesg records: the oldest go.
     fn enforce_quota(&self, g: &EfivarsGuard) -> Result {
-        let mut vars = VarNames::new(ENUM_NAME_LEN)?;
-        let mut check = PayloadCheck::new(self.record_size)?;
+        let mut walk = Walk::new(false)?;
         let mut stored = KVec::new();
-        while let Some(f) = next_record(&mut vars, g) {
-            let Some(size) = check.read(g, &f) else {
-                continue;
-            };
+        // An enumeration the firmware broke evicts nothing: the records not
+        // reached may be older than those seen.
+        while let Some((f, size)) = walk.next(g)? {
             stored.push(
                 Stored {
                     name: f.name,
@@ -348,8 +379,7 @@ impl Drop for FlushOwner {
 /// it (on close, or on any error building it) releases the lock.
 struct Session {
     lock: EfivarsGuard,
-    vars: VarNames,
-    check: PayloadCheck,
+    walk: Walk,
     /// Type and id of every record handed out: pstore makes one file per
     /// id, a second record with the same one is skipped.
     ids: KVec<(u32, u64)>,
@@ -359,53 +389,56 @@ struct Session {
 /// walk alike (process context; allocated per walk).
 struct PayloadCheck {
     /// A variable's data.
-    scratch: KVec<u8>,
-    /// A compressed record is inflated here first, into as much as pstore
-    /// inflates it into (`3 * record_size`): what pstore cannot decompress
-    /// is neither handed to it nor counted as a record.
+    scratch: VVec<u8>,
+    /// A compressed record is inflated here first: data that is not a raw
+    /// deflate stream, or that inflates to more than any record size's
+    /// readers take (`3 * RECORD_SIZE_MAX`), is neither handed to pstore
+    /// nor counted as a record. A record written with a larger
+    /// `record_size` than this boot's inflates here, and pstore shows it
+    /// as it is (`.enc.z`), to be read or deleted.
     inflate: Inflate,
-    inflated: KVec<u8>,
+    inflated: VVec<u8>,
 }
 
 impl PayloadCheck {
-    fn new(record_size: usize) -> Result<Self> {
+    fn new() -> Result<Self> {
         Ok(Self {
-            scratch: KVec::from_elem(0u8, READ_MAX, GFP_KERNEL)?,
+            scratch: VVec::from_elem(0u8, READ_MAX, GFP_KERNEL)?,
             inflate: Inflate::new()?,
-            inflated: KVec::from_elem(0u8, record_size * TEXT_FACTOR, GFP_KERNEL)?,
+            inflated: VVec::from_elem(0u8, RECORD_SIZE_MAX as usize * TEXT_FACTOR, GFP_KERNEL)?,
         })
     }
 
     /// Reads the record `f` into [`PayloadCheck::data`] and returns its
     /// length if it is one pstore can take; else `None` (skipped, with a
-    /// line).
-    fn read(&mut self, g: &EfivarsGuard, f: &Found) -> Option<usize> {
+    /// line if `report`).
+    fn read(&mut self, g: &EfivarsGuard, f: &Found, report: bool) -> Option<usize> {
         let size = match g.variable_size(&f.name, &LINUX_EFI_CRASH_GUID) {
             Ok(n) => n,
             Err(e) => {
                 bump(&READ_ERRORS);
-                skip(&f.name, "size query failed");
+                skip(report, &f.name, "size query failed");
                 pr_debug!("size query: {:?}\n", e);
                 return None;
             }
         };
         if size == 0 {
-            skip(&f.name, "empty");
+            skip(report, &f.name, "empty");
             return None;
         }
         if size > self.scratch.len() {
-            skip(&f.name, "larger than any record");
+            skip(report, &f.name, "larger than any record");
             return None;
         }
         let n = match g.get_variable(&f.name, &LINUX_EFI_CRASH_GUID, &mut self.scratch) {
             Ok(n) if n == size => n,
             Ok(_) => {
-                skip(&f.name, "size changed while read");
+                skip(report, &f.name, "size changed while read");
                 return None;
             }
             Err(e) => {
                 bump(&READ_ERRORS);
-                skip(&f.name, "read failed");
+                skip(report, &f.name, "read failed");
                 pr_debug!("read: {:?}\n", e);
                 return None;
             }
@@ -413,10 +446,7 @@ impl PayloadCheck {
         if f.dn.compressed {
             let data = self.scratch.get(..n)?;
             if self.inflate.decompress(data, &mut self.inflated).is_none() {
-                skip(
-                    &f.name,
-                    "compressed data does not inflate within 3 * record_size",
-                );
+                skip(report, &f.name, "compressed data does not inflate");
                 return None;
             }
         }
@@ -557,12 +587,6 @@ impl Writer {
         if panic && Context::current() == Context::Nmi && context::debug_locks_off() {
             pr_emerg!("panic in NMI context: lock debugging off before entering the EFI variable services (semaphores, not NMI-safe)\n");
         }
-        if panic {
-            // Parts of earlier dumps still waiting for the flush work (an
-            // oops in NMI context defers all of its parts, and x86 panics
-            // right after it): nothing else will write them now.
-            self.write_deferred_in_panic();
-        }
         let count = DUMP_COUNT.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let secs = time::real_fast_ns() / 1_000_000_000;
         let time = i64::try_from(secs).unwrap_or(0);
@@ -606,6 +630,13 @@ impl Writer {
             }
             total = total.saturating_add(data.len());
             part = part.wrapping_add(1);
+        }
+        if panic {
+            // Parts of earlier dumps still waiting for the flush work (an
+            // oops in NMI context defers all of its parts, and x86 panics
+            // right after it): nothing else will write them now. After the
+            // panic's own parts, which come first.
+            self.write_deferred_in_panic();
         }
         bump(&DUMPS);
     }
@@ -709,10 +740,13 @@ impl Writer {
         raw: usize,
         probe: &mut [u8],
     ) -> Option<usize> {
+        // The fetch into `raw` bytes returned nothing: the newest record
+        // has at least `raw` bytes (a fetch fills at most `size - 1`).
+        let min = raw.checked_sub(1)?;
         let mut all = *iter;
-        let n = all.get_buffer(text).filter(|&n| n > raw)?;
+        let n = all.get_buffer(text).filter(|&n| n > min)?;
         let mut found = None;
-        for room in packing::long_record_rooms(text.get(..n)?, raw) {
+        for room in packing::long_record_rooms(text.get(..n)?, min) {
             let mut it = *iter;
             match it.get_buffer(probe.get_mut(..room)?)? {
                 0 => continue,
@@ -841,17 +875,32 @@ impl Writer {
         Ok(())
     }
 
+    /// The largest pmsg write stored: what one dump may use
+    /// (`kmsg_bytes`), at most the byte quota, and fewer chunks than the
+    /// name's count field keeps apart within a second.
+    fn pmsg_max(&self) -> usize {
+        let quota = self.flusher.0.quota.bytes;
+        let chunks = self.record_size.saturating_mul(PMSG_SEQ_WRAP as usize);
+        let max = self.kmsg_bytes.min(chunks);
+        if quota == 0 {
+            max
+        } else {
+            max.min(quota)
+        }
+    }
+
     /// pmsg: process context (pstore's pmsg mutex is held), so it may sleep
     /// for the lock and the firmware. A write is stored as chunks of at most
     /// `record_size` bytes, one variable each, numbered by a per-boot
     /// sequence in the name's count field so that writes within the same
     /// second do not overwrite each other and read back in order.
     ///
-    /// Bounded like a dump: a write of more than `kmsg_bytes` fails with
-    /// `EFBIG` and stores nothing, and the quota is enforced after every
-    /// write, so that a `/dev/pmsg0` writer cannot fill the variable store.
+    /// Bounded: a write larger than [`Writer::pmsg_max`] fails with `EFBIG`
+    /// and stores nothing, and with a quota set, the quota is enforced after
+    /// every write, so that a `/dev/pmsg0` writer cannot take more of the
+    /// variable store than the quota allows.
     fn store_pmsg(&self, r: &WriteRecord<'_>) -> Result<u64> {
-        if r.data.len() > self.kmsg_bytes {
+        if r.data.len() > self.pmsg_max() {
             bump(&PMSG_TOO_BIG);
             return Err(EFBIG);
         }
@@ -873,11 +922,8 @@ impl Writer {
             bump(&WRITTEN);
             first.get_or_insert(dn.generic_id());
         }
-        let quota = &self.flusher.0.quota;
-        if quota.enabled() {
-            if let Err(e) = self.flusher.0.enforce_quota(&g) {
-                pr_warn!("quota not enforced: {:?}\n", e);
-            }
+        if self.flusher.0.quota.enabled() {
+            self.flusher.0.enforce_quota_or_say(&g);
         }
         first.ok_or(EINVAL)
     }
@@ -926,13 +972,11 @@ impl Backend for EfiPstore {
 
     fn open(&self) -> Result {
         // Allocate first: nothing is held if this fails.
-        let vars = VarNames::new(ENUM_NAME_LEN)?;
-        let check = PayloadCheck::new(self.writer.record_size)?;
+        let walk = Walk::new(true)?;
         let lock = EfivarsGuard::lock()?;
         *self.session.lock() = Some(Session {
             lock,
-            vars,
-            check,
+            walk,
             ids: KVec::new(),
         });
         Ok(())
@@ -948,19 +992,23 @@ impl Backend for EfiPstore {
         loop {
             // Unlike the C backend, a foreign or malformed name under the
             // crash GUID is skipped instead of ending the enumeration.
-            let Some(f) = next_record(&mut s.vars, &s.lock) else {
-                return Ok(None);
+            let (f, size) = match s.walk.next(&s.lock) {
+                Ok(Some(r)) => r,
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    if SKIP_LOG.allow() {
+                        pr_warn!("variable enumeration stopped: {:?}\n", e);
+                    }
+                    return Ok(None);
+                }
             };
             let dn = f.dn;
             let key = (dn.record_type, dn.generic_id());
             if s.ids.contains(&key) {
-                skip(&f.name, "same record id as an earlier variable");
+                skip(true, &f.name, "same record id as an earlier variable");
                 continue;
             }
-            let Some(size) = s.check.read(&s.lock, &f) else {
-                continue;
-            };
-            let bytes = s.check.data(size).ok_or(EINVAL)?;
+            let bytes = s.walk.check.data(size).ok_or(EINVAL)?;
             let mut data = KVec::with_capacity(size, GFP_KERNEL)?;
             data.extend_from_slice(bytes, GFP_KERNEL)?;
             s.ids.push(key, GFP_KERNEL)?;
@@ -1105,7 +1153,6 @@ impl kernel::Module for LwEfiPstore {
                 work <- new_work!("lw_efi_pstore::flush"),
                 pool,
                 quota,
-                record_size,
             }),
             GFP_KERNEL,
         )?;

@@ -259,15 +259,17 @@ impl VarNames {
         if self.visited >= ENUM_MAX {
             return Err(E2BIG);
         }
-        self.prev.copy_from_slice(&self.name);
+        for (p, n) in self.prev.iter_mut().zip(self.name.iter()) {
+            *p = *n;
+        }
         self.prev_guid = self.guid;
         loop {
             match g.next_variable_raw(&mut self.name, &mut self.guid) {
-                (Ok(()), bytes) => {
-                    // The firmware says how long the name is: its NUL must
-                    // be inside that and inside the buffer.
-                    let chars = (bytes / 2).min(self.name.len());
-                    if !self.name.get(..chars).is_some_and(|n| n.contains(&0)) {
+                (Ok(()), _) => {
+                    // Like efivarfs, the size the firmware reports is not
+                    // trusted: the name is what is before its NUL, which
+                    // must be in the buffer.
+                    if !self.name.contains(&0) {
                         return Err(EIO);
                     }
                     break;
@@ -279,8 +281,11 @@ impl VarNames {
                         return Err(errno(kernel::bindings::ENAMETOOLONG));
                     }
                     // The call needs the previous name again: it stays,
-                    // and the buffers grow behind it.
+                    // and both buffers grow behind it, by the same length
+                    // (room for both first, so that neither grows alone).
                     let more = want - self.name.len();
+                    self.name.reserve(more, GFP_KERNEL)?;
+                    self.prev.reserve(more, GFP_KERNEL)?;
                     self.name.extend_with(more, 0, GFP_KERNEL)?;
                     self.prev.extend_with(more, 0, GFP_KERNEL)?;
                 }
@@ -335,7 +340,9 @@ fn nul_terminated(name: &[u16]) -> Result {
 
 /// Whether the firmware has the non-blocking variable services that the
 /// panic path needs (`SetVariable` and `QueryVariableInfo`). The kernel's
-/// generic efivars operations copy these pointers from `efi`, and
+/// generic efivars operations (the ones registered on UEFI machines; Google's
+/// SMI interface, `gsmi`, registers its own, which this does not see) copy
+/// these pointers from `efi`, and
 /// [`EfivarsGuard::set_variable`] with `nonblocking` and
 /// [`set_variable_bypassing_lock`] call through those operations: without
 /// them the kernel would fall back to the blocking call (or, for the store
