@@ -2,6 +2,8 @@
 #
 # lastwords: make           build every module (and, without KDIR=, the kernel)
 #            make check     install, build, lint, host tests and VM selftests
+#            make check-quick   the same, with only the VM tests that catch most
+#                           regressions (minutes, not a quarter hour)
 #            make demo      crash -> reboot -> recovered panic record, in a VM
 #            make bench     in-VM microbenchmarks against the C anchors
 #
@@ -10,7 +12,7 @@
 
 export KDIR
 
-.PHONY: all modules setup kernel check lint fmt hosttest selftest demo bench clean
+.PHONY: all modules setup kernel check check-quick lint fmt hosttest selftest demo bench clean
 
 all: modules
 
@@ -37,6 +39,9 @@ selftest: modules
 
 check: setup
 	@scripts/check.sh
+
+check-quick: setup
+	@scripts/check.sh --quick
 
 demo: modules
 	@scripts/demo.sh

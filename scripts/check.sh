@@ -4,6 +4,10 @@
 # `make check`: everything, in order, from a fresh Debian 12 machine: install,
 # build the kernel (cached) and the modules, lint, host tests, VM selftests.
 # One progress line per phase with its wall time.
+#
+# `make check-quick` (--quick): the same phases, but of the VM selftests only
+# the few that catch most regressions (QUICK_TESTS): the round trip, a panic
+# in each context, interop with the C backend both ways, malformed NVRAM.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 lw_t0=$(date +%s)
@@ -36,5 +40,12 @@ phase modules build_modules
 phase lint "$here/scripts/lint.sh"
 # The clippy pass rebuilt the objects with clippy-driver: rebuild them normally.
 phase modules-rebuild build_modules
+QUICK_TESTS=(efi_pstore/test_roundtrip crash_matrix/test_matrix_ours_none
+	efi_pstore/test_interop efi_pstore/test_malformed_nvram)
+
 phase hosttest "$here/scripts/hosttest.sh"
-phase selftests "$here/selftests/run.sh"
+if [ "${1:-}" = --quick ]; then
+	phase selftests-quick "$here/selftests/run.sh" "${QUICK_TESTS[@]}"
+else
+	phase selftests "$here/selftests/run.sh"
+fi
