@@ -12,7 +12,8 @@
 //! | context   | raised from                                            |
 //! |-----------|--------------------------------------------------------|
 //! | `task`    | the writing task (an oops: a kernel thread, so that    |
-//! |           | the writer survives and the module can be unloaded)    |
+//! |           | the writer survives and the module can be unloaded;    |
+//! |           | the next case and the unload wait until it has exited) |
 //! | `softirq` | a tasklet                                              |
 //! | `hardirq` | a hard irq_work (self-IPI)                             |
 //! | `nmi`     | an NMI handler, NMI sent to self                       |
@@ -37,8 +38,10 @@
 //! lock state, for good) and `hold_efivars_3s` (in the writing task, 3 s).
 
 use kernel::c_str;
+use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
+use kernel::sync::Mutex;
 
 #[path = "../../../rust/lastwords/mod.rs"]
 pub mod lastwords;
@@ -154,18 +157,20 @@ impl Ctx {
 /// [`CASES`]); `NO_CASE` when none is armed.
 static CURRENT: AtomicUsize = AtomicUsize::new(NO_CASE);
 const NO_CASE: usize = usize::MAX;
-/// Set just before a failure is raised.
-static RAISED: AtomicBool = AtomicBool::new(false);
 /// Set by the kernel thread that armed a lock state.
 static LOCK_ARMED: AtomicBool = AtomicBool::new(false);
 
 /// Raises the armed case's failure in the current context.
 fn act() {
-    let Some(case) = CASES.get(CURRENT.load(Ordering::Acquire)) else {
+    act_case(CURRENT.load(Ordering::Acquire));
+}
+
+/// Raises the failure of case `index` (none if out of range).
+fn act_case(index: usize) {
+    let Some(case) = CASES.get(index) else {
         return;
     };
     pr_emerg!("{}: in {} context\n", case.name, Context::current().name());
-    RAISED.store(true, Ordering::Release);
     match case.action {
         Action::Panic => fault::panic(case.msg),
         Action::Oops => fault::bug(),
@@ -272,9 +277,19 @@ fn firmware_loop() {
     }
 }
 
+/// The case `oops_thread` raises (index in [`CASES`]).
+static OOPS_CASE: AtomicUsize = AtomicUsize::new(NO_CASE);
+/// Set by the oops thread when it starts.
+static OOPS_STARTED: AtomicBool = AtomicBool::new(false);
+
 /// Kernel thread: raises an oops (the thread dies, the kernel goes on).
+/// It first sleeps half a second, in module code, after the write that
+/// started it has returned: an `rmmod` right after that write must wait
+/// until this thread has exited.
 fn oops_thread() {
-    act();
+    OOPS_STARTED.store(true, Ordering::Release);
+    time::msleep(500);
+    act_case(OOPS_CASE.load(Ordering::Acquire));
 }
 
 /// The CPU other than this one, on a 2+ CPU machine.
@@ -288,6 +303,9 @@ struct Cases {
     irq: IrqWork<HardirqAct>,
     #[pin]
     tasklet: Tasklet<SoftirqAct>,
+    /// The last oops thread, until it is known to have exited.
+    #[pin]
+    oops_thread: Mutex<Option<kthread::Thread>>,
 }
 
 impl Cases {
@@ -321,29 +339,48 @@ impl Cases {
         {
             return Err(EBUSY);
         }
-        let res = self.run_armed(case);
+        let res = self.run_armed(index, case);
         CURRENT.store(NO_CASE, Ordering::Release);
         res
     }
 
-    fn run_armed(&self, case: &Case) -> Result {
+    /// Waits until the last oops thread (if any) has exited, and forgets
+    /// it. Returns whether there was one that had not exited yet.
+    fn reap_oops_thread(&self) -> bool {
+        let Some(t) = self.oops_thread.lock().take() else {
+            return false;
+        };
+        let running = !t.has_exited();
+        // Dropping the handle waits until the thread has exited.
+        drop(t);
+        running
+    }
+
+    fn run_armed(&self, index: usize, case: &Case) -> Result {
+        // The previous oops thread is gone before anything else runs.
+        self.reap_oops_thread();
         self.arm(case.lock)?;
         pr_emerg!("trigger {} ({} context)\n", case.name, case.ctx.name());
         match case.ctx {
             Ctx::Task if case.action == Action::Oops => {
-                RAISED.store(false, Ordering::Release);
-                let name = c_str!("lw_oops");
-                // SAFETY: The thread dies in BUG() right away; this write
-                // waits until it has raised the oops (and a second more)
-                // before returning, and the module cannot be unloaded while
-                // a write runs.
-                unsafe { kthread::spawn_unreferenced(name, None, oops_thread) }?;
+                OOPS_CASE.store(index, Ordering::Release);
+                OOPS_STARTED.store(false, Ordering::Release);
+                let mut slot = self.oops_thread.lock();
+                *slot = Some(kthread::spawn_tracked(
+                    c_str!("lw_oops"),
+                    None,
+                    oops_thread,
+                )?);
+                drop(slot);
                 for _ in 0..500 {
-                    if RAISED.load(Ordering::Acquire) {
+                    if OOPS_STARTED.load(Ordering::Acquire) {
                         break;
                     }
                     time::msleep(10);
                 }
+                // The thread oopses half a second later: return while it
+                // still runs module code (see `oops_thread`).
+                return Ok(());
             }
             Ctx::Task => act(),
             Ctx::Softirq => self.tasklet.schedule(),
@@ -396,7 +433,27 @@ impl WriteHandler for Cases {
 struct CrashTest {
     // The NMI handler goes first: nothing raises the irq_work after that.
     _nmi: Pin<KBox<NmiRegistration<NmiAct>>>,
-    _trigger: Pin<KBox<TriggerDir<Cases>>>,
+    trigger: Pin<KBox<TriggerDir<Cases>>>,
+}
+
+impl Drop for CrashTest {
+    fn drop(&mut self) {
+        // The oops thread runs module code without a module reference: the
+        // module's code must stay until it has exited. (Dropping the
+        // handler would wait too; this says so in the log.)
+        let cases = self.trigger.handler();
+        let running = cases
+            .oops_thread
+            .lock()
+            .as_ref()
+            .is_some_and(|t| !t.has_exited());
+        if running {
+            pr_info!("unload: waiting for the oops thread to exit\n");
+        }
+        if cases.reap_oops_thread() || running {
+            pr_info!("unload: the oops thread has exited\n");
+        }
+    }
 }
 
 impl kernel::Module for CrashTest {
@@ -412,11 +469,9 @@ impl kernel::Module for CrashTest {
             try_pin_init!(Cases {
                 irq <- IrqWork::new(HardirqAct),
                 tasklet <- Tasklet::new(SoftirqAct),
+                oops_thread <- new_mutex!(None),
             }),
         )?;
-        Ok(CrashTest {
-            _nmi: nmi,
-            _trigger: trigger,
-        })
+        Ok(CrashTest { _nmi: nmi, trigger })
     }
 }
