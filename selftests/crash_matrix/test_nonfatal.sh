@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Non-fatal failures with panic_on_oops=0: warnings in task, softirq and hard
-# interrupt context, and an oops in a kernel thread. The kernel keeps
+# Non-fatal failures with panic_on_oops=0: warnings in task, softirq, hard
+# interrupt and NMI context, and an oops in a kernel thread. The kernel keeps
 # running, and lw_crash_test is unloaded right after the oops is triggered,
 # while the oops thread still runs module code: the unload must wait until
 # the thread has exited (it says so), and succeed. The records are persisted:
@@ -22,7 +22,7 @@ lw_boot boot1-failures --nvram "$nv" -- "
 	insmod ./lw_efi_pstore.ko max_reason=4 || exit 10
 	insmod ./lw_crash_test.ko || exit 11
 	echo '$marker' >/dev/kmsg
-	for c in warn_task warn_softirq warn_hardirq oops_task; do
+	for c in warn_task warn_softirq warn_hardirq warn_nmi oops_task; do
 		/bin/echo \$c >/sys/kernel/debug/lw_crash/run
 		echo \"\$c=\$?\"
 	done
@@ -37,11 +37,12 @@ lw_boot boot1-failures --nvram "$nv" -- "
 out=$LW_TEST_LOG/boot1-failures/out.log
 cat "$out"
 lw_assert_eq "$(lw_result boot1-failures)" "exit 0" "the kernel kept running to the end of the script"
-for c in warn_task warn_softirq warn_hardirq oops_task; do
+for c in warn_task warn_softirq warn_hardirq warn_nmi oops_task; do
 	lw_assert_eq "$(lw_counter "$out" "$c")" 0 "$c triggered"
 done
 lw_assert_grep "$LW_TEST_LOG/boot1-failures/console.log" 'lw_crash_test: warn_softirq: in softirq context' "warning raised in softirq context"
 lw_assert_grep "$LW_TEST_LOG/boot1-failures/console.log" 'lw_crash_test: warn_hardirq: in hardirq context' "warning raised in hardirq context"
+lw_assert_grep "$LW_TEST_LOG/boot1-failures/console.log" 'lw_crash_test: warn_nmi: in nmi context' "warning raised in NMI context"
 lw_assert_eq "$(lw_counter "$out" rmmod)" 0 "lw_crash_test unloaded right after the oops was triggered"
 lw_assert_eq "$(lw_counter "$out" loaded)" 0 "lw_crash_test is gone"
 con=$LW_TEST_LOG/boot1-failures/console.log
@@ -61,4 +62,5 @@ lw_assert_grep "$r" 'lw_crash_test: oops_task: in task context' "oops record hol
 lw_assert_grep "$r" '^Shutdown#2 Part1' "the shutdown record is there"
 lw_assert_grep "$r" 'at .*rust/helpers.c:[0-9]+ lw_warn' "a warning's report is recovered"
 lw_assert_grep "$r" 'lw_crash_test: warn_hardirq: in hardirq context' "the hardirq warning is recovered"
+lw_assert_grep "$r" 'lw_crash_test: warn_nmi: in nmi context' "the NMI warning is recovered"
 lw_assert_grep "$r" "$marker" "marker recovered"

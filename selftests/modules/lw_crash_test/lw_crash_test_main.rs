@@ -130,14 +130,17 @@ static CASES: &[Case] = &[
     case!("panic_hardirq_backend", Hardirq, Backend, Panic),
     case!("panic_nmi_backend", Nmi, Backend, Panic),
     // Oopses: non-fatal in a task (panic_on_oops=0); x86 panics on an oops
-    // in interrupt context ("Fatal exception in interrupt").
+    // in interrupt context, NMI included ("Fatal exception in interrupt"),
+    // after the oops dump.
     case!("oops_task", Task, None, Oops),
     case!("oops_softirq", Softirq, None, Oops),
     case!("oops_hardirq", Hardirq, None, Oops),
+    case!("oops_nmi", Nmi, None, Oops),
     // Warnings: non-fatal (panic_on_warn=0).
     case!("warn_task", Task, None, Warn),
     case!("warn_softirq", Softirq, None, Warn),
     case!("warn_hardirq", Hardirq, None, Warn),
+    case!("warn_nmi", Nmi, None, Warn),
     // The unsafe case: the firmware may be mid-call on a stopped CPU.
     case!("panic_task_fwloop", Task, FirmwareLoop, Panic),
 ];
