@@ -25,9 +25,12 @@
 //! | `backend`  | a kernel thread takes lw_efi_pstore's dump lock and   |
 //! |            | keeps it (its exported test hook; `ENODEV` when   |
 //! |            | lw_efi_pstore is not loaded)                          |
-//! | `fwloop`   | a kernel thread on another CPU loops over blocking    |
-//! |            | EFI variable calls (the firmware may be mid-call when |
-//! |            | the panic stops that CPU)                             |
+//! | `fwloop`   | a kernel thread on another CPU loops over slow        |
+//! |            | `SetVariable` calls (a 4000-byte scratch variable,    |
+//! |            | deleted after each), holding the efivars lock; the    |
+//! |            | failure is raised once the thread is inside a call    |
+//! |            | (flag set, and the firmware found busy), so the panic |
+//! |            | stops that CPU mid-call                               |
 //!
 //! Actions: `panic` (`panic()`), `oops` (`BUG()`), `warn` (`WARN()`).
 //! Panic messages are `lw_crash_test: CASE`. Before the failure the module
@@ -50,7 +53,7 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use lastwords::bindings;
 use lastwords::context::{self, Context};
 use lastwords::debugfs::{TriggerDir, WriteHandler};
-use lastwords::efivar::{EfivarsGuard, Guid};
+use lastwords::efivar::{EfiStatus, EfivarsGuard, Guid, ATTR_NV_BS_RT};
 use lastwords::fault;
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::kthread;
@@ -141,7 +144,7 @@ static CASES: &[Case] = &[
     case!("warn_softirq", Softirq, None, Warn),
     case!("warn_hardirq", Hardirq, None, Warn),
     case!("warn_nmi", Nmi, None, Warn),
-    // The unsafe case: the firmware may be mid-call on a stopped CPU.
+    // The unsafe case: the firmware is mid-call on a stopped CPU.
     case!("panic_task_fwloop", Task, FirmwareLoop, Panic),
 ];
 
@@ -173,7 +176,16 @@ fn act_case(index: usize) {
     let Some(case) = CASES.get(index) else {
         return;
     };
-    pr_emerg!("{}: in {} context\n", case.name, Context::current().name());
+    let fw = if MID_CALL.load(Ordering::Acquire) {
+        " (the fwloop thread is inside SetVariable)"
+    } else {
+        ""
+    };
+    pr_emerg!(
+        "{}: in {} context{fw}\n",
+        case.name,
+        Context::current().name()
+    );
     match case.action {
         Action::Panic => fault::panic(case.msg),
         Action::Oops => fault::bug(),
@@ -254,30 +266,111 @@ fn hold_backend_lock() {
     LOCK_ARMED.store(true, Ordering::Release);
 }
 
-/// Kernel thread: blocking EFI variable calls in a loop, for good.
+/// Set by the fwloop thread right before each slow firmware call, cleared
+/// right after it returns.
+static FW_IN_CALL: AtomicBool = AtomicBool::new(false);
+/// Set when the failure is raised with the fwloop thread inside a call.
+static MID_CALL: AtomicBool = AtomicBool::new(false);
+
+/// The fwloop thread's scratch variable: `LwFwloopScratch` under a GUID of
+/// this test's own, never a pstore GUID.
+const SCRATCH_GUID: Guid = Guid::new(
+    0x6c77_6677,
+    0x6c6f,
+    0x4f70,
+    [0x9a, 0x4e, 0x73, 0x63, 0x72, 0x61, 0x74, 0x63],
+);
+const SCRATCH_NAME: [u16; 16] = ucs2(b"LwFwloopScratch");
+/// Its size: OVMF writes flash at some 20-30 us per byte under TCG, so one
+/// `SetVariable` lasts about 100 ms.
+const SCRATCH_SIZE: usize = 4000;
+
+/// `s` as a NUL-terminated UCS-2 array (`N` is its length plus one).
+const fn ucs2<const N: usize>(s: &[u8]) -> [u16; N] {
+    let mut out = [0u16; N];
+    let mut i = 0;
+    while i < s.len() && i + 1 < N {
+        out[i] = s[i] as u16;
+        i += 1;
+    }
+    out
+}
+
+/// Kernel thread: slow `SetVariable` calls (write the scratch variable,
+/// delete it) in a loop, for good, under the efivars lock. The non-blocking
+/// variant runs the firmware on this CPU, holding the runtime lock for the
+/// whole call.
 fn firmware_loop() {
-    let mut name = [0u16; 256];
-    let mut guid = Guid::zero();
-    let mut calls: u64 = 0;
+    let Ok(mut data) = KVec::with_capacity(SCRATCH_SIZE, GFP_KERNEL) else {
+        pr_err!("lock state fwloop: no memory\n");
+        return;
+    };
+    for i in 0..SCRATCH_SIZE {
+        if data.push((i % 251) as u8, GFP_KERNEL).is_err() {
+            return;
+        }
+    }
+    let mut written: u64 = 0;
     loop {
         let Ok(g) = EfivarsGuard::lock() else {
             time::msleep(10);
             continue;
         };
-        match g.next_variable(&mut name[..], &mut guid) {
-            Ok(true) => {}
-            _ => {
-                name = [0u16; 256];
-                guid = Guid::zero();
+        let start = time::now_ns();
+        FW_IN_CALL.store(true, Ordering::Release);
+        let res = g.set_variable(&SCRATCH_NAME, &SCRATCH_GUID, ATTR_NV_BS_RT, &data, true);
+        FW_IN_CALL.store(false, Ordering::Release);
+        let took_us = (time::now_ns() - start) / 1000;
+        // Deleting is quick: no data to write.
+        let _ = g.set_variable(&SCRATCH_NAME, &SCRATCH_GUID, ATTR_NV_BS_RT, &[], true);
+        drop(g);
+        match res {
+            Ok(()) => {
+                written = written.wrapping_add(1);
+                if written == 1 {
+                    pr_info!(
+                        "lock state fwloop: looping over {SCRATCH_SIZE}-byte SetVariable calls (the first took {took_us} us)\n"
+                    );
+                    LOCK_ARMED.store(true, Ordering::Release);
+                }
+            }
+            // EBUSY: the trigger's probe was in the firmware; try again.
+            Err((_, e)) if e == EBUSY => {}
+            Err((st, e)) => {
+                pr_err!(
+                    "lock state fwloop: SetVariable failed: {:?} ({:?})\n",
+                    st,
+                    e
+                );
+                time::msleep(100);
             }
         }
-        drop(g);
-        calls = calls.wrapping_add(1);
-        if calls == 10 {
-            pr_info!("lock state fwloop: looping over GetNextVariableName\n");
-            LOCK_ARMED.store(true, Ordering::Release);
-        }
     }
+}
+
+/// Whether some CPU is inside the firmware: the non-blocking
+/// `QueryVariableInfo` only trylocks the runtime lock, and says
+/// `EFI_NOT_READY` when it is held.
+fn firmware_busy() -> bool {
+    // SAFETY: The non-blocking query never sleeps or waits: it trylocks the
+    // runtime lock, and calls the firmware only if it got it.
+    let raw = unsafe { bindings::efi_query_variable_store(ATTR_NV_BS_RT, 0, true) };
+    EfiStatus::from_raw(raw as u64) == EfiStatus::NotReady
+}
+
+/// Waits (up to 10 s) until the fwloop thread is inside a firmware call:
+/// its flag is set and the firmware is busy. Prints nothing: the failure
+/// must come while the call lasts, and console output is slow under TCG.
+fn wait_firmware_mid_call() -> Result {
+    for _ in 0..10_000 {
+        if FW_IN_CALL.load(Ordering::Acquire) && firmware_busy() {
+            MID_CALL.store(true, Ordering::Release);
+            return Ok(());
+        }
+        time::msleep(1);
+    }
+    pr_err!("lock state fwloop: never found the thread inside the firmware\n");
+    Err(EAGAIN)
 }
 
 /// The case `oops_thread` raises (index in [`CASES`]).
@@ -364,6 +457,10 @@ impl Cases {
         self.reap_oops_thread();
         self.arm(case.lock)?;
         pr_emerg!("trigger {} ({} context)\n", case.name, case.ctx.name());
+        MID_CALL.store(false, Ordering::Release);
+        if case.lock == LockState::FirmwareLoop {
+            wait_firmware_mid_call()?;
+        }
         match case.ctx {
             Ctx::Task if case.action == Action::Oops => {
                 OOPS_CASE.store(index, Ordering::Release);
