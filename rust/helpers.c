@@ -10,6 +10,7 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
+#include <linux/sched/task.h>
 #include <linux/smp.h>
 #include <asm/apic.h>
 
@@ -86,7 +87,7 @@ void lw_tasklet_schedule(struct tasklet_struct *t)
 }
 
 int lw_kthread_run(int (*fn)(void *data), void *data, const char *name, int cpu,
-		   bool hold_module)
+		   bool hold_module, struct task_struct **ref)
 {
 	struct task_struct *t;
 
@@ -98,10 +99,22 @@ int lw_kthread_run(int (*fn)(void *data), void *data, const char *name, int cpu,
 			module_put(THIS_MODULE);
 		return PTR_ERR(t);
 	}
+	if (ref)
+		*ref = get_task_struct(t);
 	if (cpu >= 0 && cpu < nr_cpu_ids && cpu_online(cpu))
 		kthread_bind(t, cpu);
 	wake_up_process(t);
 	return 0;
+}
+
+bool lw_task_exited(struct task_struct *t)
+{
+	return READ_ONCE(t->exit_state) != 0;
+}
+
+void lw_put_task_struct(struct task_struct *t)
+{
+	put_task_struct(t);
 }
 
 void lw_kthread_exit_put(void)

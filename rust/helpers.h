@@ -12,6 +12,8 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+struct task_struct;
+
 bool lw_irqs_disabled(void);
 unsigned int lw_smp_processor_id(void);
 bool lw_in_nmi(void);
@@ -30,7 +32,9 @@ void lw_send_nmi_self(void);
 
 void lw_tasklet_schedule(struct tasklet_struct *t);
 int lw_kthread_run(int (*fn)(void *data), void *data, const char *name, int cpu,
-		   bool hold_module);
+		   bool hold_module, struct task_struct **ref);
+bool lw_task_exited(struct task_struct *t);
+void lw_put_task_struct(struct task_struct *t);
 void __noreturn lw_kthread_exit_put(void);
 void __noreturn lw_bug(void);
 void lw_warn(const char *msg);

@@ -8,6 +8,14 @@
 //! owns the handler its write file calls and removes the directory before
 //! dropping the handler. debugfs's file proxy waits for running file
 //! operations when a file is removed, and fails later ones.
+//!
+//! The `file_operations` of trigger and text files live in this module's
+//! text and carry it as their `owner`: debugfs's proxy takes a reference on
+//! the owner when such a file is opened (`fops_get()`) and drops it when the
+//! file is released, after calling into the operations one last time
+//! (`full_proxy_release()`). So an open file keeps the module loaded, and
+//! `rmmod` fails (the module is in use) until it is closed. Counter files use
+//! the kernel's own operations and need no owner.
 
 use super::bindings;
 use core::ffi::c_void;
@@ -34,6 +42,20 @@ macro_rules! debugfs_counters {
     };
 }
 pub use debugfs_counters;
+
+extern "C" {
+    /// The `struct module` of the module this library is built into (every
+    /// user is a loadable module), defined by modpost; the declaration is
+    /// the one the `module!` macro makes for `THIS_MODULE`.
+    static __this_module: kernel::types::Opaque<kernel::bindings::module>;
+}
+
+/// `THIS_MODULE`: the module whose code the file operations of this library
+/// are, as a `file_operations::owner`.
+const fn this_module() -> *mut bindings::module {
+    // Taking the address of an extern static is safe: it is not read.
+    (&raw const __this_module).cast_mut().cast()
+}
 
 /// Adds one to a counter (relaxed: counters order nothing).
 pub fn bump(counter: &AtomicU64) {
@@ -78,6 +100,8 @@ struct WriteFops<H: WriteHandler>(core::marker::PhantomData<H>);
 
 impl<H: WriteHandler> WriteFops<H> {
     const FOPS: bindings::file_operations = bindings::file_operations {
+        // An open file holds a reference on this module (module doc).
+        owner: this_module(),
         open: Some(bindings::simple_open),
         write: Some(write_trampoline::<H>),
         llseek: Some(bindings::noop_llseek),
@@ -251,6 +275,8 @@ struct ReadFops<H: TextSource>(core::marker::PhantomData<H>);
 
 impl<H: TextSource> ReadFops<H> {
     const FOPS: bindings::file_operations = bindings::file_operations {
+        // An open file holds a reference on this module (module doc).
+        owner: this_module(),
         open: Some(bindings::simple_open),
         read: Some(read_trampoline::<H>),
         llseek: Some(bindings::noop_llseek),

@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Kernel threads running a plain function.
+//!
+//! A thread runs module code, so the module must stay loaded while it may.
+//! [`spawn`] gives the thread a reference on the module, dropped when the
+//! function returns. A thread that dies in the function (an oops on purpose)
+//! never drops one: [`spawn_tracked`] instead keeps a reference on the
+//! thread's task, and its [`Thread`] handle waits, when dropped, until the
+//! task has exited.
 
 use super::bindings;
+use super::time;
+use core::ptr::NonNull;
 use kernel::prelude::*;
 use kernel::str::CStr;
 
@@ -22,12 +31,13 @@ unsafe extern "C" fn thread_holding_module(data: *mut kernel::ffi::c_void) -> ke
     unsafe { bindings::lw_kthread_exit_put() }
 }
 
-/// The thread function of [`spawn_unreferenced`].
+/// The thread function of [`spawn_tracked`]: runs the `fn()` passed as
+/// `data` and returns into `kthread()`, which ends the thread.
 ///
 /// # Safety
 ///
 /// `data` is a `fn()` cast to a pointer.
-unsafe extern "C" fn thread_plain(data: *mut kernel::ffi::c_void) -> kernel::ffi::c_int {
+unsafe extern "C" fn thread_tracked(data: *mut kernel::ffi::c_void) -> kernel::ffi::c_int {
     // SAFETY: `data` came from a `fn()` (function safety requirement).
     unsafe { call(data) };
     0
@@ -45,46 +55,111 @@ unsafe fn call(data: *mut kernel::ffi::c_void) {
     f();
 }
 
-fn run(
-    name: &CStr,
-    cpu: Option<u32>,
-    f: fn(),
-    thread: unsafe extern "C" fn(*mut kernel::ffi::c_void) -> kernel::ffi::c_int,
-    hold_module: bool,
-) -> Result {
-    let cpu = cpu.and_then(|c| i32::try_from(c).ok()).unwrap_or(-1);
-    // SAFETY: The thread function matches the data passed (a `fn()`) and the
-    // module reference (taken by the shim when `hold_module`); `name` is a
-    // valid C string, copied by kthread_create().
-    let ret = unsafe {
-        bindings::lw_kthread_run(
-            Some(thread),
-            f as *mut kernel::ffi::c_void,
-            name.as_char_ptr(),
-            cpu,
-            hold_module,
-        )
-    };
-    kernel::error::to_result(ret)
-}
-
 /// Starts a kernel thread named `name` running `f`, bound to `cpu` if that
 /// CPU is online (else anywhere). The thread holds a reference on this
 /// module until `f` returns, so the module cannot be unloaded under it (a
 /// thread that never returns keeps the module loaded until the kernel goes
 /// down).
 pub fn spawn(name: &CStr, cpu: Option<u32>, f: fn()) -> Result {
-    run(name, cpu, f, thread_holding_module, true)
+    let cpu = cpu.and_then(|c| i32::try_from(c).ok()).unwrap_or(-1);
+    // SAFETY: `thread_holding_module` gets a `fn()` and, taken by the shim
+    // (`hold_module`), a module reference, as it requires; `name` is a
+    // valid C string, copied by kthread_create(); no task reference asked.
+    let ret = unsafe {
+        bindings::lw_kthread_run(
+            Some(thread_holding_module),
+            f as *mut kernel::ffi::c_void,
+            name.as_char_ptr(),
+            cpu,
+            true,
+            core::ptr::null_mut(),
+        )
+    };
+    kernel::error::to_result(ret)
 }
 
-/// Like [`spawn`], without a module reference: for a thread that dies in
-/// `f` (an oops on purpose), which would never drop it.
+/// A kernel thread started by [`spawn_tracked`]. Dropping it waits until
+/// the thread has exited.
 ///
-/// # Safety
+/// The handle must be dropped before this module's code goes away: keep it
+/// in the module's data (dropped at unload), not in a static, and do not
+/// leak it.
 ///
-/// The module must not be unloaded while the thread runs module code: `f`
-/// must end the thread (e.g. `BUG()`) promptly, and the caller must not
-/// allow unloading before it has.
-pub unsafe fn spawn_unreferenced(name: &CStr, cpu: Option<u32>, f: fn()) -> Result {
-    run(name, cpu, f, thread_plain, false)
+/// # Invariants
+///
+/// `task` points at the thread's `task_struct`, on which this handle holds
+/// a reference (`get_task_struct()`), so it stays valid until dropped.
+pub struct Thread {
+    task: NonNull<bindings::task_struct>,
+}
+
+// SAFETY: The handle only reads the task's exit state and drops the task
+// reference, both allowed from any thread.
+unsafe impl Send for Thread {}
+// SAFETY: The only `&self` operation reads the exit state with `READ_ONCE`.
+unsafe impl Sync for Thread {}
+
+impl Thread {
+    /// Whether the thread has exited: its `exit_state` is set. From then on
+    /// it runs only the scheduler's last switch away from it, never module
+    /// code, even if it died in an oops with module frames on its stack.
+    pub fn has_exited(&self) -> bool {
+        // SAFETY: `task` is valid while the handle holds its reference
+        // (type invariant).
+        unsafe { bindings::lw_task_exited(self.task.as_ptr()) }
+    }
+
+    /// Sleeps until the thread has exited or `ms` milliseconds have passed
+    /// (in 10 ms steps); returns whether it has exited.
+    pub fn wait_exited(&self, ms: u32) -> bool {
+        let mut waited = 0;
+        while !self.has_exited() {
+            if waited >= ms {
+                return false;
+            }
+            time::msleep(10);
+            waited += 10;
+        }
+        true
+    }
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        // Unconditional: returning before the thread has exited could let
+        // the module be unloaded under code the thread still runs.
+        while !self.wait_exited(10_000) {
+            pr_warn!("still waiting for a kernel thread to exit\n");
+        }
+        // SAFETY: The handle holds a reference on the task (type
+        // invariant); this drops it, and the handle is gone.
+        unsafe { bindings::lw_put_task_struct(self.task.as_ptr()) };
+    }
+}
+
+/// Starts a kernel thread named `name` running `f`, bound to `cpu` if that
+/// CPU is online (else anywhere), without a module reference: for a thread
+/// that may die in `f` (an oops on purpose), which would never drop one.
+/// The returned [`Thread`] keeps the module's code safe instead: dropping
+/// it waits until the thread has exited.
+pub fn spawn_tracked(name: &CStr, cpu: Option<u32>, f: fn()) -> Result<Thread> {
+    let cpu = cpu.and_then(|c| i32::try_from(c).ok()).unwrap_or(-1);
+    let mut task: *mut bindings::task_struct = core::ptr::null_mut();
+    // SAFETY: `thread_tracked` gets a `fn()` as it requires; `name` is a
+    // valid C string, copied by kthread_create(); on success the shim
+    // stores a referenced task in `task`.
+    let ret = unsafe {
+        bindings::lw_kthread_run(
+            Some(thread_tracked),
+            f as *mut kernel::ffi::c_void,
+            name.as_char_ptr(),
+            cpu,
+            false,
+            &mut task,
+        )
+    };
+    kernel::error::to_result(ret)?;
+    let task = NonNull::new(task).ok_or(EINVAL)?;
+    // INVARIANT: the shim took a reference on the task for us.
+    Ok(Thread { task })
 }

@@ -3,16 +3,20 @@
 # The crash matrix: a panic in each context (task, softirq, hardirq, NMI)
 # under each lock state (none; the efivars lock held by another thread; the
 # backend's own dump lock held), for lw_efi_pstore and, side by side, the C
-# efi_pstore. Plus the fatal oopses in interrupt context and the unsafe case
-# (another CPU looping over blocking EFI calls when the panic comes).
+# efi_pstore. Plus the fatal oopses in interrupt context (softirq, hardirq,
+# NMI) and the unsafe case (another CPU stopped inside a slow SetVariable
+# call by the panic).
 #
 # Boots are chained per backend on one NVRAM: boot k reads back and erases
 # cell k-1's records, then arms and triggers cell k with a unique marker; a
 # last boot reads the last cell. A cell is "persisted" when its record holds
-# the marker and the panic message. lw_efi_pstore must persist every matrix
-# cell and both oopses; the C backend's cells are reported as they are. The
-# unsafe case must go down (no hang); its record is a bonus, and when it is
-# lost the log must say that the firmware was busy. Results: matrix.md.
+# the marker and the panic message; for oops_nmi also an Oops# record (the
+# oops dump, made in NMI context with the other CPUs live) and a Panic#
+# record. lw_efi_pstore must persist every matrix cell and the three oopses;
+# the C backend's cells are reported as they are. In the unsafe case the
+# panic stops the looping CPU inside the firmware: the dump must find the
+# firmware busy and not re-enter it (the record is lost), and the VM must go
+# down and reboot cleanly. Results: matrix.md.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -29,19 +33,30 @@ for lock in "" _efivars _backend; do
 		matrix+=("panic_$ctx$lock")
 	done
 done
-extra=(oops_softirq oops_hardirq panic_task_fwloop)
-# LW_MATRIX_CELLS="cell ...": run only these (for debugging; the asserts
-# then fail, as they count the whole matrix).
+extra=(oops_softirq oops_hardirq oops_nmi panic_task_fwloop)
+# LW_MATRIX_CELLS="cell ...": run only these (debugging; the asserts then
+# cover those cells). LW_MATRIX_BACKENDS="ours" (or "c"): only that chain.
 if [ -n "${LW_MATRIX_CELLS:-}" ]; then
 	read -ra matrix <<<"$LW_MATRIX_CELLS"
 	extra=()
 fi
+backends=${LW_MATRIX_BACKENDS:-ours c}
 
 # msg CELL: the panic message its record must hold.
 msg() {
 	case $1 in
 	oops_*) echo 'Kernel panic - not syncing: Fatal exception in interrupt' ;;
 	*) echo "Kernel panic - not syncing: lw_crash_test: $1" ;;
+	esac
+}
+
+# headers_ok CELL RECORDS: the records have the dumps CELL must leave. An
+# oops in NMI context is dumped (KMSG_DUMP_OOPS, other CPUs live) before
+# x86 panics on it: both records must be there.
+headers_ok() {
+	case $1 in
+	oops_nmi) grep -q '^Oops#[0-9]* Part' "$2" && grep -q '^Panic#[0-9]* Part' "$2" ;;
+	*) true ;;
 	esac
 }
 
@@ -91,7 +106,8 @@ chain() {
 			fi
 			if [ "$(cat "$r")" = timeout ]; then
 				st=hang
-			elif grep -q "$prevmarker" "$rec" 2>/dev/null && grep -qF "$(msg "$prev")" "$rec"; then
+			elif grep -q "$prevmarker" "$rec" 2>/dev/null && grep -qF "$(msg "$prev")" "$rec" &&
+				headers_ok "$prev" "$rec"; then
 				st=persisted
 			else
 				st=lost
@@ -103,13 +119,22 @@ chain() {
 	done
 }
 
-chain ours "$LW_LOAD_OURS test_hooks=1" 'dmesg-lw_efi_pstore-*' "${matrix[@]}" "${extra[@]}"
-# The C backend has no dump lock of its own to hold: the *_backend cells are n/a.
+: >"$LW_TEST_LOG/ours.results"
+: >"$LW_TEST_LOG/c.results"
+if [[ " $backends " == *" ours "* ]]; then
+	chain ours "$LW_LOAD_OURS test_hooks=1" 'dmesg-lw_efi_pstore-*' "${matrix[@]}" "${extra[@]}"
+fi
+# The C backend has no dump lock of its own to hold: the *_backend cells are
+# n/a. oops_nmi is n/a too: its oops dump calls the firmware from NMI context
+# while the other CPUs run (irq_fpu_usable and kernel_fpu_begin_mask warn
+# before the panic), which this test would rightly count as a bug.
 c_cells=()
-for cell in "${matrix[@]}"; do
-	[[ $cell == *_backend ]] || c_cells+=("$cell")
+for cell in "${matrix[@]}" "${extra[@]}"; do
+	[[ $cell == *_backend || $cell == oops_nmi ]] || c_cells+=("$cell")
 done
-chain c "$LW_LOAD_C" 'dmesg-efi_pstore-*' "${c_cells[@]}" "${extra[@]}"
+if [[ " $backends " == *" c "* ]]; then
+	chain c "$LW_LOAD_C" 'dmesg-efi_pstore-*' "${c_cells[@]}"
+fi
 
 # The Markdown table.
 python3 - "$LW_TEST_LOG" "${matrix[@]}" "${extra[@]}" >"$LW_TEST_LOG/matrix.md" <<'PY'
@@ -137,19 +162,48 @@ PY
 cat "$LW_TEST_LOG/matrix.md"
 cp "$LW_TEST_LOG/matrix.md" "$LW_TEST_LOG/../matrix.md" 2>/dev/null
 
-ours=0
-for cell in "${matrix[@]}" oops_softirq oops_hardirq; do
-	grep -q "^$cell persisted" "$LW_TEST_LOG/ours.results" && ours=$((ours + 1))
-done
-lw_assert_eq "$ours" 14 "lw_efi_pstore persisted all 12 matrix cells and both interrupt-context oopses"
-st=$(awk '$1 == "panic_task_fwloop" {print $2}' "$LW_TEST_LOG/ours.results")
-[ "$st" = persisted ] || [ "$st" = lost ] || lw_fail "unsafe case: the kernel did not go down ($st)"
-echo "ok: unsafe case went down and rebooted ($st)"
-if [ "$st" = lost ]; then
-	lw_assert_grep "$LW_TEST_LOG"/ours-*-panic_task_fwloop/console.log \
-		'firmware busy on a stopped CPU: not re-entering it' "unsafe case: the log says the firmware was busy"
+# lw_efi_pstore: every cell persisted, but the unsafe one.
+if [[ " $backends " == *" ours "* ]]; then
+	want=0 ours=0
+	for cell in "${matrix[@]}" "${extra[@]}"; do
+		[ "$cell" = panic_task_fwloop ] && continue
+		want=$((want + 1))
+		if grep -q "^$cell persisted" "$LW_TEST_LOG/ours.results"; then
+			ours=$((ours + 1))
+		else
+			echo "lw_efi_pstore lost $cell"
+		fi
+	done
+	[ -n "${LW_MATRIX_CELLS:-}" ] || lw_assert_eq "$want" 15 "the whole matrix ran: 12 panic cells and 3 oopses"
+	lw_assert_eq "$ours" "$want" "lw_efi_pstore persisted every cell (matrix and interrupt-context oopses)"
 fi
-for be in ours c; do
+
+# The unsafe case: the panic stopped the looping CPU inside SetVariable.
+# ours: the dump finds the firmware busy, does not re-enter it (the record is
+# lost), and the VM goes down and reboots cleanly. The C backend's outcome is
+# reported.
+if [[ " ${matrix[*]} ${extra[*]} " == *" panic_task_fwloop "* ]]; then
+	for be in ours c; do
+		[[ " $backends " == *" $be "* ]] || continue
+		d=$(ls -d "$LW_TEST_LOG"/$be-*-panic_task_fwloop)
+		n=${d##*/$be-}
+		n=${n%%-*}
+		# The boot after it reads its records back.
+		next=$(ls -d "$LW_TEST_LOG/$be-$((n + 1))" "$LW_TEST_LOG/$be-$((n + 1))-"* 2>/dev/null | head -1)
+		st=$(awk '$1 == "panic_task_fwloop" {print $2}' "$LW_TEST_LOG/$be.results")
+		echo "$be unsafe case: $st (boot $(cat "$d/result"), next boot $(cat "$next/result"))"
+		grep -hoE 'lock state fwloop: looping.*|fwloop thread is inside SetVariable|firmware busy on a stopped CPU.*|(efi_)?pstore: backend.*' \
+			"$d/console.log" | tr -d '\r' | sed "s/^/$be unsafe case: /"
+		[ "$be" = ours ] || continue
+		lw_assert_grep "$d/console.log" 'panic_task_fwloop: in task context \(the fwloop thread is inside SetVariable\)' \
+			"unsafe case: the panic came while the thread was inside SetVariable"
+		lw_assert_eq "$(cat "$d/result")" panic "unsafe case: the VM went down (no hang)"
+		lw_assert_grep "$d/console.log" 'firmware busy on a stopped CPU: not re-entering it' "unsafe case: the dump found the firmware busy"
+		lw_assert_eq "$st" lost "unsafe case: no record written (the firmware was not re-entered)"
+		lw_assert_eq "$(cat "$next/result")" "exit 0" "unsafe case: the next boot ran cleanly on that NVRAM"
+	done
+fi
+for be in $backends; do
 	n=$(grep -c . "$LW_TEST_LOG/$be.results")
 	[ "$n" -gt 0 ] || lw_fail "$be: no results"
 done

@@ -7,7 +7,8 @@
 //! NMI, a panicking CPU), and a holder that never comes back (a CPU stopped by
 //! a panic) cannot make a caller hang: the caller just fails to take it.
 
-use core::cell::UnsafeCell;
+use core::cell::{Cell, UnsafeCell};
+use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
 #[cfg(loom)]
@@ -35,12 +36,57 @@ unsafe impl<T: Send> Send for CrashLock<T> {}
 
 /// Proof that a [`CrashLock`] is held; releases it when dropped.
 ///
+/// Like `std::sync::MutexGuard`, a guard may be shared between threads
+/// (`Sync`) only when `T` may: a `&CrashGuard<T>` gives a `&T` through
+/// [`Deref`], so a `T` with unsynchronised interior mutability (`Cell`) must
+/// not be reachable from two threads at once:
+///
+/// ```compile_fail,E0277
+/// use lastwords_core::crash_lock::CrashLock;
+/// use std::cell::Cell;
+///
+/// let lock = CrashLock::new(Cell::new(0u32));
+/// let guard = lock.try_lock().unwrap();
+/// std::thread::scope(|s| {
+///     // Would race with the `set` below: `Cell` is not `Sync`.
+///     s.spawn(|| guard.set(1));
+///     guard.set(2);
+/// });
+/// ```
+///
+/// With a `Sync` `T` the same sharing is fine:
+///
+/// ```
+/// use lastwords_core::crash_lock::CrashLock;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// let lock = CrashLock::new(AtomicU32::new(0));
+/// let guard = lock.try_lock().unwrap();
+/// std::thread::scope(|s| {
+///     s.spawn(|| guard.fetch_add(1, Ordering::Relaxed));
+///     guard.fetch_add(2, Ordering::Relaxed);
+/// });
+/// assert_eq!(guard.load(Ordering::Relaxed), 3);
+/// ```
+///
+/// A guard may be sent to another thread (and dropped there) when `T` may:
+/// the lock has no owner thread, only an owner tag.
+///
 /// # Invariants
 ///
 /// `lock.state` is non-zero and this guard is the only one for `lock`.
 pub struct CrashGuard<'a, T> {
     lock: &'a CrashLock<T>,
+    /// Keeps the guard from being `Sync` automatically (a shared reference
+    /// to the lock is `Sync` for any `T: Send`); see the `Sync` impl below.
+    /// `Cell<()>` is `Send`, so `Send` stays automatic.
+    _not_sync: PhantomData<Cell<()>>,
 }
+
+// SAFETY: A shared `CrashGuard` only gives out `&T` (`Deref`) and reads the
+// atomic owner tag, so sharing it between threads is sharing `&T`, which is
+// sound exactly when `T: Sync`.
+unsafe impl<T: Sync> Sync for CrashGuard<'_, T> {}
 
 impl<T> CrashLock<T> {
     /// Creates an unlocked lock.
@@ -69,7 +115,10 @@ impl<T> CrashLock<T> {
             .ok()?;
         // INVARIANT: the compare-exchange moved `state` from 0 to non-zero:
         // no other guard exists.
-        Some(CrashGuard { lock: self })
+        Some(CrashGuard {
+            lock: self,
+            _not_sync: PhantomData,
+        })
     }
 
     /// Tries once to take the lock with owner tag 1.

@@ -58,6 +58,36 @@ mod std_tests {
         assert_eq!(g.0, won);
         assert_eq!(g.1, won);
     }
+
+    /// `AmbiguousIfSync::some_item` resolves for a type only if it is *not*
+    /// `Sync` (for a `Sync` type both impls apply and the call is ambiguous,
+    /// a compile error), after `static_assertions::assert_not_impl_any!`.
+    trait AmbiguousIfSync<A> {
+        fn some_item() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSync<()> for T {}
+    impl<T: ?Sized + Sync> AmbiguousIfSync<u8> for T {}
+
+    fn is_sync<T: Sync>() {}
+    fn is_send<T: Send>() {}
+
+    /// A guard derefs to `&T`: sharing it shares `&T`, so it is `Sync` only
+    /// when `T` is (like `std::sync::MutexGuard`). The doctest on
+    /// `CrashGuard` shows the race this forbids; this test fails to compile
+    /// if `CrashGuard<Cell<_>>` is `Sync` again.
+    #[test]
+    fn guard_is_sync_only_for_sync_data() {
+        use lastwords_core::crash_lock::CrashGuard;
+        use std::cell::Cell;
+        use std::sync::atomic::AtomicU32;
+        <CrashGuard<'static, Cell<u32>> as AmbiguousIfSync<_>>::some_item();
+        is_sync::<CrashGuard<'static, AtomicU32>>();
+        is_sync::<CrashGuard<'static, u32>>();
+        // The lock itself stays shareable for any `Send` data, and a guard
+        // may still move to another thread.
+        is_sync::<CrashLock<Cell<u32>>>();
+        is_send::<CrashGuard<'static, Cell<u32>>>();
+    }
 }
 
 #[cfg(loom)]

@@ -12,7 +12,8 @@
 //! | context   | raised from                                            |
 //! |-----------|--------------------------------------------------------|
 //! | `task`    | the writing task (an oops: a kernel thread, so that    |
-//! |           | the writer survives and the module can be unloaded)    |
+//! |           | the writer survives and the module can be unloaded;    |
+//! |           | the next case and the unload wait until it has exited) |
 //! | `softirq` | a tasklet                                              |
 //! | `hardirq` | a hard irq_work (self-IPI)                             |
 //! | `nmi`     | an NMI handler, NMI sent to self                       |
@@ -25,9 +26,12 @@
 //! |            | keeps it (its exported test hook; `ENODEV` when       |
 //! |            | lw_efi_pstore is not loaded, `EPERM` when it was not  |
 //! |            | loaded with `test_hooks=1`)                           |
-//! | `fwloop`   | a kernel thread on another CPU loops over blocking    |
-//! |            | EFI variable calls (the firmware may be mid-call when |
-//! |            | the panic stops that CPU)                             |
+//! | `fwloop`   | a kernel thread on another CPU loops over slow        |
+//! |            | `SetVariable` calls (a 4000-byte scratch variable,    |
+//! |            | deleted after each), holding the efivars lock; the    |
+//! |            | failure is raised once the thread is inside a call    |
+//! |            | (flag set, and the firmware found busy), so the panic |
+//! |            | stops that CPU mid-call                               |
 //!
 //! Actions: `panic` (`panic()`), `oops` (`BUG()`), `warn` (`WARN()`).
 //! Panic messages are `lw_crash_test: CASE`. Before the failure the module
@@ -38,8 +42,10 @@
 //! lock state, for good) and `hold_efivars_3s` (in the writing task, 3 s).
 
 use kernel::c_str;
+use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
+use kernel::sync::Mutex;
 
 #[path = "../../../rust/lastwords/mod.rs"]
 pub mod lastwords;
@@ -48,7 +54,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use lastwords::bindings;
 use lastwords::context::{self, Context};
 use lastwords::debugfs::{TriggerDir, WriteHandler};
-use lastwords::efivar::{EfivarsGuard, Guid};
+use lastwords::efivar::{EfiStatus, EfivarsGuard, Guid, ATTR_NV_BS_RT};
 use lastwords::fault;
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::kthread;
@@ -128,15 +134,18 @@ static CASES: &[Case] = &[
     case!("panic_hardirq_backend", Hardirq, Backend, Panic),
     case!("panic_nmi_backend", Nmi, Backend, Panic),
     // Oopses: non-fatal in a task (panic_on_oops=0); x86 panics on an oops
-    // in interrupt context ("Fatal exception in interrupt").
+    // in interrupt context, NMI included ("Fatal exception in interrupt"),
+    // after the oops dump.
     case!("oops_task", Task, None, Oops),
     case!("oops_softirq", Softirq, None, Oops),
     case!("oops_hardirq", Hardirq, None, Oops),
+    case!("oops_nmi", Nmi, None, Oops),
     // Warnings: non-fatal (panic_on_warn=0).
     case!("warn_task", Task, None, Warn),
     case!("warn_softirq", Softirq, None, Warn),
     case!("warn_hardirq", Hardirq, None, Warn),
-    // The unsafe case: the firmware may be mid-call on a stopped CPU.
+    case!("warn_nmi", Nmi, None, Warn),
+    // The unsafe case: the firmware is mid-call on a stopped CPU.
     case!("panic_task_fwloop", Task, FirmwareLoop, Panic),
 ];
 
@@ -155,8 +164,6 @@ impl Ctx {
 /// [`CASES`]); `NO_CASE` when none is armed.
 static CURRENT: AtomicUsize = AtomicUsize::new(NO_CASE);
 const NO_CASE: usize = usize::MAX;
-/// Set just before a failure is raised.
-static RAISED: AtomicBool = AtomicBool::new(false);
 /// Set by the kernel thread that armed a lock state.
 static LOCK_ARMED: AtomicBool = AtomicBool::new(false);
 /// Set (to a negative errno) by a kernel thread that could not arm it.
@@ -164,11 +171,24 @@ static ARM_ERROR: AtomicI32 = AtomicI32::new(0);
 
 /// Raises the armed case's failure in the current context.
 fn act() {
-    let Some(case) = CASES.get(CURRENT.load(Ordering::Acquire)) else {
+    act_case(CURRENT.load(Ordering::Acquire));
+}
+
+/// Raises the failure of case `index` (none if out of range).
+fn act_case(index: usize) {
+    let Some(case) = CASES.get(index) else {
         return;
     };
-    pr_emerg!("{}: in {} context\n", case.name, Context::current().name());
-    RAISED.store(true, Ordering::Release);
+    let fw = if MID_CALL.load(Ordering::Acquire) {
+        " (the fwloop thread is inside SetVariable)"
+    } else {
+        ""
+    };
+    pr_emerg!(
+        "{}: in {} context{fw}\n",
+        case.name,
+        Context::current().name()
+    );
     match case.action {
         Action::Panic => fault::panic(case.msg),
         Action::Oops => fault::bug(),
@@ -257,35 +277,126 @@ fn hold_backend_lock() {
     LOCK_ARMED.store(true, Ordering::Release);
 }
 
-/// Kernel thread: blocking EFI variable calls in a loop, for good.
+/// Set by the fwloop thread right before each slow firmware call, cleared
+/// right after it returns.
+static FW_IN_CALL: AtomicBool = AtomicBool::new(false);
+/// Set when the failure is raised with the fwloop thread inside a call.
+static MID_CALL: AtomicBool = AtomicBool::new(false);
+
+/// The fwloop thread's scratch variable: `LwFwloopScratch` under a GUID of
+/// this test's own, never a pstore GUID.
+const SCRATCH_GUID: Guid = Guid::new(
+    0x6c77_6677,
+    0x6c6f,
+    0x4f70,
+    [0x9a, 0x4e, 0x73, 0x63, 0x72, 0x61, 0x74, 0x63],
+);
+const SCRATCH_NAME: [u16; 16] = ucs2(b"LwFwloopScratch");
+/// Its size: OVMF writes flash at some 20-30 us per byte under TCG, so one
+/// `SetVariable` lasts about 100 ms.
+const SCRATCH_SIZE: usize = 4000;
+
+/// `s` as a NUL-terminated UCS-2 array (`N` is its length plus one).
+const fn ucs2<const N: usize>(s: &[u8]) -> [u16; N] {
+    let mut out = [0u16; N];
+    let mut i = 0;
+    while i < s.len() && i + 1 < N {
+        out[i] = s[i] as u16;
+        i += 1;
+    }
+    out
+}
+
+/// Kernel thread: slow `SetVariable` calls (write the scratch variable,
+/// delete it) in a loop, for good, under the efivars lock. The non-blocking
+/// variant runs the firmware on this CPU, holding the runtime lock for the
+/// whole call.
 fn firmware_loop() {
-    let mut name = [0u16; 256];
-    let mut guid = Guid::zero();
-    let mut calls: u64 = 0;
+    let Ok(mut data) = KVec::with_capacity(SCRATCH_SIZE, GFP_KERNEL) else {
+        pr_err!("lock state fwloop: no memory\n");
+        return;
+    };
+    for i in 0..SCRATCH_SIZE {
+        if data.push((i % 251) as u8, GFP_KERNEL).is_err() {
+            return;
+        }
+    }
+    let mut written: u64 = 0;
     loop {
         let Ok(g) = EfivarsGuard::lock() else {
             time::msleep(10);
             continue;
         };
-        match g.next_variable(&mut name[..], &mut guid) {
-            Ok(true) => {}
-            _ => {
-                name = [0u16; 256];
-                guid = Guid::zero();
-            }
-        }
+        let start = time::now_ns();
+        FW_IN_CALL.store(true, Ordering::Release);
+        let res = g.set_variable(&SCRATCH_NAME, &SCRATCH_GUID, ATTR_NV_BS_RT, &data, true);
+        FW_IN_CALL.store(false, Ordering::Release);
+        let took_us = (time::now_ns() - start) / 1000;
+        // Deleting is quick: no data to write.
+        let _ = g.set_variable(&SCRATCH_NAME, &SCRATCH_GUID, ATTR_NV_BS_RT, &[], true);
         drop(g);
-        calls = calls.wrapping_add(1);
-        if calls == 10 {
-            pr_info!("lock state fwloop: looping over GetNextVariableName\n");
-            LOCK_ARMED.store(true, Ordering::Release);
+        match res {
+            Ok(()) => {
+                written = written.wrapping_add(1);
+                if written == 1 {
+                    pr_info!(
+                        "lock state fwloop: looping over {SCRATCH_SIZE}-byte SetVariable calls (the first took {took_us} us)\n"
+                    );
+                    LOCK_ARMED.store(true, Ordering::Release);
+                }
+            }
+            // EBUSY: the trigger's probe was in the firmware; try again.
+            Err((_, e)) if e == EBUSY => {}
+            Err((st, e)) => {
+                pr_err!(
+                    "lock state fwloop: SetVariable failed: {:?} ({:?})\n",
+                    st,
+                    e
+                );
+                time::msleep(100);
+            }
         }
     }
 }
 
+/// Whether some CPU is inside the firmware: the non-blocking
+/// `QueryVariableInfo` only trylocks the runtime lock, and says
+/// `EFI_NOT_READY` when it is held.
+fn firmware_busy() -> bool {
+    // SAFETY: The non-blocking query never sleeps or waits: it trylocks the
+    // runtime lock, and calls the firmware only if it got it.
+    let raw = unsafe { bindings::efi_query_variable_store(ATTR_NV_BS_RT, 0, true) };
+    EfiStatus::from_raw(raw as u64) == EfiStatus::NotReady
+}
+
+/// Waits (up to 10 s) until the fwloop thread is inside a firmware call:
+/// its flag is set and the firmware is busy. Prints nothing: the failure
+/// must come while the call lasts, and console output is slow under TCG.
+fn wait_firmware_mid_call() -> Result {
+    for _ in 0..10_000 {
+        if FW_IN_CALL.load(Ordering::Acquire) && firmware_busy() {
+            MID_CALL.store(true, Ordering::Release);
+            return Ok(());
+        }
+        time::msleep(1);
+    }
+    pr_err!("lock state fwloop: never found the thread inside the firmware\n");
+    Err(EAGAIN)
+}
+
+/// The case `oops_thread` raises (index in [`CASES`]).
+static OOPS_CASE: AtomicUsize = AtomicUsize::new(NO_CASE);
+/// Set by the oops thread when it starts.
+static OOPS_STARTED: AtomicBool = AtomicBool::new(false);
+
 /// Kernel thread: raises an oops (the thread dies, the kernel goes on).
+/// It first sleeps half a second, in module code, after the write that
+/// started it has returned: an `rmmod` right after that write must wait
+/// until this thread has exited.
 fn oops_thread() {
-    act();
+    OOPS_STARTED.store(true, Ordering::Release);
+    time::msleep(500);
+    act_case(OOPS_CASE.load(Ordering::Acquire));
 }
 
 /// The CPU other than this one, on a 2+ CPU machine.
@@ -299,6 +410,9 @@ struct Cases {
     irq: IrqWork<HardirqAct>,
     #[pin]
     tasklet: Tasklet<SoftirqAct>,
+    /// The last oops thread, until it is known to have exited.
+    #[pin]
+    oops_thread: Mutex<Option<kthread::Thread>>,
 }
 
 impl Cases {
@@ -337,29 +451,52 @@ impl Cases {
         {
             return Err(EBUSY);
         }
-        let res = self.run_armed(case);
+        let res = self.run_armed(index, case);
         CURRENT.store(NO_CASE, Ordering::Release);
         res
     }
 
-    fn run_armed(&self, case: &Case) -> Result {
+    /// Waits until the last oops thread (if any) has exited, and forgets
+    /// it. Returns whether there was one that had not exited yet.
+    fn reap_oops_thread(&self) -> bool {
+        let Some(t) = self.oops_thread.lock().take() else {
+            return false;
+        };
+        let running = !t.has_exited();
+        // Dropping the handle waits until the thread has exited.
+        drop(t);
+        running
+    }
+
+    fn run_armed(&self, index: usize, case: &Case) -> Result {
+        // The previous oops thread is gone before anything else runs.
+        self.reap_oops_thread();
         self.arm(case.lock)?;
         pr_emerg!("trigger {} ({} context)\n", case.name, case.ctx.name());
+        MID_CALL.store(false, Ordering::Release);
+        if case.lock == LockState::FirmwareLoop {
+            wait_firmware_mid_call()?;
+        }
         match case.ctx {
             Ctx::Task if case.action == Action::Oops => {
-                RAISED.store(false, Ordering::Release);
-                let name = c_str!("lw_oops");
-                // SAFETY: The thread dies in BUG() right away; this write
-                // waits until it has raised the oops (and a second more)
-                // before returning, and the module cannot be unloaded while
-                // a write runs.
-                unsafe { kthread::spawn_unreferenced(name, None, oops_thread) }?;
+                OOPS_CASE.store(index, Ordering::Release);
+                OOPS_STARTED.store(false, Ordering::Release);
+                let mut slot = self.oops_thread.lock();
+                *slot = Some(kthread::spawn_tracked(
+                    c_str!("lw_oops"),
+                    None,
+                    oops_thread,
+                )?);
+                drop(slot);
                 for _ in 0..500 {
-                    if RAISED.load(Ordering::Acquire) {
+                    if OOPS_STARTED.load(Ordering::Acquire) {
                         break;
                     }
                     time::msleep(10);
                 }
+                // The thread oopses half a second later: return while it
+                // still runs module code (see `oops_thread`).
+                return Ok(());
             }
             Ctx::Task => act(),
             Ctx::Softirq => self.tasklet.schedule(),
@@ -412,7 +549,27 @@ impl WriteHandler for Cases {
 struct CrashTest {
     // The NMI handler goes first: nothing raises the irq_work after that.
     _nmi: Pin<KBox<NmiRegistration<NmiAct>>>,
-    _trigger: Pin<KBox<TriggerDir<Cases>>>,
+    trigger: Pin<KBox<TriggerDir<Cases>>>,
+}
+
+impl Drop for CrashTest {
+    fn drop(&mut self) {
+        // The oops thread runs module code without a module reference: the
+        // module's code must stay until it has exited. (Dropping the
+        // handler would wait too; this says so in the log.)
+        let cases = self.trigger.handler();
+        let running = cases
+            .oops_thread
+            .lock()
+            .as_ref()
+            .is_some_and(|t| !t.has_exited());
+        if running {
+            pr_info!("unload: waiting for the oops thread to exit\n");
+        }
+        if cases.reap_oops_thread() || running {
+            pr_info!("unload: the oops thread has exited\n");
+        }
+    }
 }
 
 impl kernel::Module for CrashTest {
@@ -428,11 +585,9 @@ impl kernel::Module for CrashTest {
             try_pin_init!(Cases {
                 irq <- IrqWork::new(HardirqAct),
                 tasklet <- Tasklet::new(SoftirqAct),
+                oops_thread <- new_mutex!(None),
             }),
         )?;
-        Ok(CrashTest {
-            _nmi: nmi,
-            _trigger: trigger,
-        })
+        Ok(CrashTest { _nmi: nmi, trigger })
     }
 }
