@@ -7,7 +7,7 @@
 # work, which writes it once the holder is done: nothing is lost; the final
 # state reads back consistently. Whether a dump meets the reader's hold is
 # up to timing, so three of the five dumps are made while lw_crash_test
-# holds the efivars lock (hold_efivars_3s, as a reader mid-read would): they
+# holds the efivars lock (hold_efivars_on, as a reader mid-read would): they
 # must be deferred, every one.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -36,15 +36,16 @@ lw_boot rw --timeout 400 -- "
 	for i in 1 2 3 4 5; do
 		hp=
 		if [ \$((i % 2)) = 1 ]; then
-			n=\$(dmesg | grep -c 'hold_efivars_3s: holding')
-			echo hold_efivars_3s >/sys/kernel/debug/lw_crash/run &
+			n=\$(dmesg | grep -c 'hold_efivars_on: holding')
+			echo hold_efivars_on >/sys/kernel/debug/lw_crash/run &
 			hp=\$!
-			until [ \$(dmesg | grep -c 'hold_efivars_3s: holding') -gt \$n ]; do sleep 0.1; done
+			until [ \$(dmesg | grep -c 'hold_efivars_on: holding') -gt \$n ]; do sleep 0.1; done
 		fi
 		before=\$(cat \$d/deferred) written_before=\$(cat \$d/written)
 		sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
 		if [ -n \"\$hp\" ]; then
 			echo held_\$i=\$((\$(cat \$d/deferred) - before)),\$((\$(cat \$d/written) - written_before))
+			echo hold_efivars_off >/sys/kernel/debug/lw_crash/run
 			wait \$hp
 		fi
 	done

@@ -21,14 +21,15 @@ lw_boot defer --nvram "$nv" -- "
 	echo 0 >/proc/sys/kernel/panic_on_oops
 	modprobe lkdtm || exit 12
 	hold() {
-		echo hold_efivars_3s >/sys/kernel/debug/lw_crash/run &
-		until dmesg | grep -q \"hold_efivars_3s: holding\"; do sleep 0.1; done
+		echo hold_efivars_on >/sys/kernel/debug/lw_crash/run &
+		until dmesg | grep -q \"hold_efivars_on: holding\"; do sleep 0.1; done
 	}
+	release() { echo hold_efivars_off >/sys/kernel/debug/lw_crash/run; wait; }
 	hold
 	echo '$ma' >/dev/kmsg
 	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
 	echo held_written=\$(cat \$d/written) held_deferred=\$(cat \$d/deferred) held_flushed=\$(cat \$d/deferred_written)
-	wait
+	release
 	sleep 1
 	echo free_deferred=\$(cat \$d/deferred) free_flushed=\$(cat \$d/deferred_written) free_busy=\$(cat \$d/write_busy)
 	dmesg -C
@@ -36,6 +37,8 @@ lw_boot defer --nvram "$nv" -- "
 	echo '$mb' >/dev/kmsg
 	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
 	echo pending=\$(cat \$d/deferred)-\$(cat \$d/deferred_written)
+	# rmmod waits for the lock, let go 2 s later, to write what is pending.
+	( sleep 2; echo hold_efivars_off >/sys/kernel/debug/lw_crash/run ) &
 	rmmod lw_efi_pstore
 	echo rmmod_rc=\$?
 	wait

@@ -38,8 +38,9 @@
 //! logs `lw_crash_test: trigger CASE (CONTEXT context)` and then, where it
 //! fails, `CASE: in CONTEXT context`.
 //!
-//! Two more commands arm a lock state alone: `hold_efivars` (the `efivars`
-//! lock state, for good) and `hold_efivars_3s` (in the writing task, 3 s).
+//! More commands arm a lock state alone: `hold_efivars` (the `efivars` lock
+//! state, for good) and `hold_efivars_on` (in the writing task, until a
+//! `hold_efivars_off` write, at most a minute).
 
 use kernel::c_str;
 use kernel::new_mutex;
@@ -164,6 +165,8 @@ impl Ctx {
 /// [`CASES`]); `NO_CASE` when none is armed.
 static CURRENT: AtomicUsize = AtomicUsize::new(NO_CASE);
 const NO_CASE: usize = usize::MAX;
+/// Set by `hold_efivars_off`: the `hold_efivars_on` writer lets go.
+static RELEASE_EFIVARS: AtomicBool = AtomicBool::new(false);
 /// Set by the kernel thread that armed a lock state.
 static LOCK_ARMED: AtomicBool = AtomicBool::new(false);
 /// Set (to a negative errno) by a kernel thread that could not arm it.
@@ -526,12 +529,23 @@ impl WriteHandler for Cases {
     fn write(&self, data: &[u8]) -> Result {
         match data {
             b"hold_efivars" => self.arm(LockState::Efivars),
-            b"hold_efivars_3s" => {
+            b"hold_efivars_on" => {
                 let held = EfivarsGuard::lock()?;
-                pr_info!("hold_efivars_3s: holding the efivars lock\n");
-                time::msleep(3000);
+                RELEASE_EFIVARS.store(false, Ordering::Release);
+                pr_info!("hold_efivars_on: holding the efivars lock\n");
+                // Until `hold_efivars_off`, at most a minute.
+                for _ in 0..6000 {
+                    if RELEASE_EFIVARS.load(Ordering::Acquire) {
+                        break;
+                    }
+                    time::msleep(10);
+                }
                 drop(held);
-                pr_info!("hold_efivars_3s: released the efivars lock\n");
+                pr_info!("hold_efivars_on: released the efivars lock\n");
+                Ok(())
+            }
+            b"hold_efivars_off" => {
+                RELEASE_EFIVARS.store(true, Ordering::Release);
                 Ok(())
             }
             _ => {

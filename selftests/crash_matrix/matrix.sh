@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# The crash matrix, sourced by its pieces (test_matrix_*.sh), each of which
+# sets LW_MATRIX_BACKENDS (ours or c) and LW_MATRIX_CELLS (the cells it
+# runs), so that the pieces run side by side (selftests/run.sh -jN) and one
+# piece can be run alone. Without them, the whole matrix runs in one test.
+#
 # The crash matrix: a panic in each context (task, softirq, hardirq, NMI)
 # under each lock state (none; the efivars lock held by another thread; the
 # backend's own dump lock held), for lw_efi_pstore and, side by side, the C
@@ -34,8 +39,11 @@ for lock in "" _efivars _backend; do
 	done
 done
 extra=(oops_softirq oops_hardirq oops_nmi panic_task_fwloop)
-# LW_MATRIX_CELLS="cell ...": run only these (debugging; the asserts then
-# cover those cells). LW_MATRIX_BACKENDS="ours" (or "c"): only that chain.
+# LW_MATRIX_CELLS="cell ...": run only these (the asserts then cover those
+# cells). LW_MATRIX_BACKENDS="ours" (or "c"): only that chain.
+# LW_MATRIX_EXPECT_C="cell=state ...": what the C backend must do in a cell
+# (the baseline the comparison rests on: it persists a panic in any context,
+# and loses it when the efivars lock is held).
 if [ -n "${LW_MATRIX_CELLS:-}" ]; then
 	read -ra matrix <<<"$LW_MATRIX_CELLS"
 	extra=()
@@ -160,7 +168,6 @@ print("\n(persisted/lost: the record after reboot holds the marker and the panic
       " message; time: host clock from the trigger line on the console to the VM's exit)")
 PY
 cat "$LW_TEST_LOG/matrix.md"
-cp "$LW_TEST_LOG/matrix.md" "$LW_TEST_LOG/../matrix.md" 2>/dev/null
 
 # lw_efi_pstore: every cell persisted, but the unsafe one.
 if [[ " $backends " == *" ours "* ]]; then
@@ -206,4 +213,9 @@ fi
 for be in $backends; do
 	n=$(grep -c . "$LW_TEST_LOG/$be.results")
 	[ "$n" -gt 0 ] || lw_fail "$be: no results"
+done
+for want in ${LW_MATRIX_EXPECT_C:-}; do
+	cell=${want%%=*}
+	lw_assert_eq "$(awk -v c="$cell" '$1 == c {print $2}' "$LW_TEST_LOG/c.results")" "${want#*=}" \
+		"C efi_pstore, $cell"
 done
