@@ -213,17 +213,17 @@ impl EfivarsGuard {
     }
 }
 
-/// Longest variable name an enumeration takes, in UCS-2 characters with the
-/// NUL (efivarfs' `EFI_VAR_NAME_LEN`).
-pub const NAME_CHARS_MAX: usize = 1024;
-/// Most variables one enumeration visits. Firmware that hands names back in a
-/// cycle would otherwise keep a caller, who holds the efivars lock, forever.
-pub const ENUM_MAX: usize = 4096;
+#[path = "../core/src/var_walk.rs"]
+pub mod var_walk;
+
+use var_walk::{Stop, WalkGuard};
+pub use var_walk::{ENUM_MAX, NAME_CHARS_MAX};
 
 /// A bounded walk over the firmware's variables (`GetNextVariableName`) that
-/// trusts nothing it is handed: the name buffer grows to what a name needs,
-/// up to [`NAME_CHARS_MAX`]; a name without its NUL, a name handed out twice
-/// in a row, or more than [`ENUM_MAX`] variables end the walk with an error
+/// trusts nothing it is handed (the decisions, host-tested, are in
+/// `rust/core/src/var_walk.rs`): the name buffer grows to what a name needs,
+/// up to [`NAME_CHARS_MAX`]; a buffer without a NUL, the previous name handed
+/// out again, or more than [`ENUM_MAX`] variables end the walk with an error
 /// (`EIO`, `ELOOP`, `E2BIG`); so does a longer name (`ENAMETOOLONG`), as in
 /// efivarfs. Process context (allocates when a name needs more room).
 ///
@@ -236,7 +236,7 @@ pub struct VarNames {
     prev: KVec<u16>,
     guid: Guid,
     prev_guid: Guid,
-    visited: usize,
+    guard: WalkGuard,
 }
 
 impl VarNames {
@@ -250,36 +250,23 @@ impl VarNames {
             prev: KVec::from_elem(0u16, chars, GFP_KERNEL)?,
             guid: Guid::zero(),
             prev_guid: Guid::zero(),
-            visited: 0,
+            guard: WalkGuard::new(),
         })
     }
 
     /// Moves to the next variable; `Ok(false)` at the end.
     pub fn next(&mut self, g: &EfivarsGuard) -> Result<bool> {
-        if self.visited >= ENUM_MAX {
-            return Err(E2BIG);
-        }
+        self.guard.before_next().map_err(stop_error)?;
         for (p, n) in self.prev.iter_mut().zip(self.name.iter()) {
             *p = *n;
         }
         self.prev_guid = self.guid;
         loop {
             match g.next_variable_raw(&mut self.name, &mut self.guid) {
-                (Ok(()), _) => {
-                    // Like efivarfs, the size the firmware reports is not
-                    // trusted: the name is what is before its NUL, which
-                    // must be in the buffer.
-                    if !self.name.contains(&0) {
-                        return Err(EIO);
-                    }
-                    break;
-                }
+                (Ok(()), _) => break,
                 (Err((EfiStatus::NotFound, _)), _) => return Ok(false),
                 (Err((EfiStatus::BufferTooSmall, _)), bytes) => {
-                    let want = bytes.div_ceil(2);
-                    if want <= self.name.len() || want > NAME_CHARS_MAX {
-                        return Err(errno(kernel::bindings::ENAMETOOLONG));
-                    }
+                    let want = WalkGuard::grow_to(bytes, self.name.len()).map_err(stop_error)?;
                     // The call needs the previous name again: it stays,
                     // and both buffers grow behind it, by the same length
                     // (room for both first, so that neither grows alone).
@@ -292,16 +279,15 @@ impl VarNames {
                 (Err((_, e)), _) => return Err(e),
             }
         }
-        self.visited += 1;
-        if self.guid == self.prev_guid && self.name() == until_nul(&self.prev) {
-            return Err(errno(kernel::bindings::ELOOP));
-        }
+        self.guard
+            .after_next(&self.name, &self.guid, &self.prev, &self.prev_guid)
+            .map_err(stop_error)?;
         Ok(true)
     }
 
     /// The current variable's name, NUL included.
     pub fn name(&self) -> &[u16] {
-        until_nul(&self.name)
+        var_walk::until_nul(&self.name)
     }
 
     /// The current variable's vendor GUID.
@@ -310,17 +296,19 @@ impl VarNames {
     }
 }
 
+/// The kernel error for why a walk stopped.
+fn stop_error(s: Stop) -> Error {
+    match s {
+        Stop::TooMany => E2BIG,
+        Stop::NoNul => EIO,
+        Stop::TooLong => errno(kernel::bindings::ENAMETOOLONG),
+        Stop::Repeated => errno(kernel::bindings::ELOOP),
+    }
+}
+
 /// An errno that the kernel crate has no constant for.
 fn errno(e: u32) -> Error {
     Error::from_errno(-(e as kernel::ffi::c_int))
-}
-
-/// `name` up to and including its first NUL (all of it if it has none).
-fn until_nul(name: &[u16]) -> &[u16] {
-    match name.iter().position(|&c| c == 0) {
-        Some(i) => name.get(..=i).unwrap_or(name),
-        None => name,
-    }
 }
 
 impl Drop for EfivarsGuard {

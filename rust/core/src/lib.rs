@@ -17,3 +17,4 @@ pub mod log_window;
 pub mod packing;
 pub mod registry;
 pub mod slot_pool;
+pub mod var_walk;
