@@ -12,10 +12,14 @@
 #   LOG/result        one of: "exit N", "panic", "timeout", "died", "killed"
 #
 # Usage: vm.sh --log DIR [--nvram FILE] [--timeout SEC] [--monitor SOCK]
-#              [--cpus N] [--append ARGS] [--kvm] -- 'guest shell command'
+#              [--cpus N] [--append ARGS] [--kvm] [--no-uefi]
+#              -- 'guest shell command'
 #
 # --nvram FILE is created from OVMF's template if missing; pass the same file to
 # consecutive boots so that EFI variables survive from one boot to the next.
+# --no-uefi boots without OVMF (QEMU's BIOS loads the kernel directly): no EFI
+# variables, a few seconds less per boot under TCG, for tests that do not
+# touch them.
 # --monitor SOCK exposes the QEMU monitor on a UNIX socket (see vm-monitor.sh),
 # e.g. to inject an NMI; a path too long for a socket address (108 bytes) is
 # made a symlink to a socket in a short directory under /tmp, removed on exit.
@@ -28,7 +32,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
 
-log= nvram= timeout=300 monitor= cpus=2 append= kvm=--disable-kvm
+log= nvram= timeout=300 monitor= cpus=2 append= kvm=--disable-kvm uefi=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--log) log=$2; shift 2 ;;
@@ -38,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--cpus) cpus=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--kvm) kvm=; shift ;;
+	--no-uefi) uefi=; shift ;;
 	--) shift; break ;;
 	*) lw_die "vm.sh: unknown option $1" ;;
 	esac
@@ -52,9 +57,11 @@ rm -f "$log/rc" "$log/out.log" "$log/dmesg.log" "$log/console.log" "$log/result"
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [ -f "$ovmf_code" ] || lw_die "$ovmf_code missing: run scripts/setup.sh (apt-get install ovmf)"
-[ -n "$nvram" ] || nvram=$log/nvram.fd
-[ -f "$nvram" ] || cp "$ovmf_vars" "$nvram"
-nvram=$(cd "$(dirname "$nvram")" && pwd)/$(basename "$nvram")
+if [ -n "$uefi" ]; then
+	[ -n "$nvram" ] || nvram=$log/nvram.fd
+	[ -f "$nvram" ] || cp "$ovmf_vars" "$nvram"
+	nvram=$(cd "$(dirname "$nvram")" && pwd)/$(basename "$nvram")
+fi
 
 # The guest side: run the command from the repository, keep its output and
 # status in the (host-writable) log directory, then save the kernel log. The
@@ -79,8 +86,10 @@ GUEST
 # --cpus vCPUs, run round-robin. LW_TCG_THREAD=multi restores MTTCG.
 qopts="-machine q35"
 [ -z "$kvm" ] || qopts+=" -accel tcg,thread=${LW_TCG_THREAD:-single}"
-qopts+=" -drive if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
-qopts+=" -drive if=pflash,format=raw,unit=1,file=$nvram"
+if [ -n "$uefi" ]; then
+	qopts+=" -drive if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
+	qopts+=" -drive if=pflash,format=raw,unit=1,file=$nvram"
+fi
 # The VM (timeout leads its own process group: QEMU, vng) and the short
 # monitor directory, cleaned up however vm.sh ends.
 vm_pid= mon_dir=
