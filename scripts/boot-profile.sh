@@ -45,8 +45,10 @@ for opts in "$@"; do
 		python3 - "$d/console.log" "$t0" "$vm" >"$d/phases" <<'PY'
 import os, re, sys, time
 path, t0, vm = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-marks = [("kernel", re.compile(r"Linux version ")),
-         ("init", re.compile(r"Run /\S+ as init process")),
+# The serial console starts late in the kernel's boot and replays the log:
+# the kernel's start on the host clock is when its "Run /init" line shows,
+# less that line's own timestamp (TCG's guest clock follows the host's).
+marks = [("init", re.compile(r"\[\s*(\d+\.\d+)\] Run /\S+ as init process")),
          ("cmd_start", re.compile(r"lw-profile: command start")),
          ("cmd_end", re.compile(r"lw-profile: command end"))]
 seen = {}
@@ -70,13 +72,16 @@ while alive():
     now = time.time()
     buf += chunk
     for name, rx in marks:
-        if name not in seen and rx.search(buf):
+        m = rx.search(buf) if name not in seen else None
+        if m:
             seen[name] = now
+            if name == "init":
+                seen["kernel"] = now - float(m.group(1))
     buf = buf[-4096:]
     time.sleep(0.01)
 end = time.time()
 prev, row = t0, []
-for name, _ in marks:
+for name in ("kernel", "init", "cmd_start", "cmd_end"):
     t = seen.get(name)
     row.append(f"{t - prev:.2f}" if t else "-")
     prev = t or prev
