@@ -36,7 +36,8 @@
 //! Actions: `panic` (`panic()`), `oops` (`BUG()`), `warn` (`WARN()`).
 //! Panic messages are `lw_crash_test: CASE`. Before the failure the module
 //! logs `lw_crash_test: trigger CASE (CONTEXT context)` and then, where it
-//! fails, `CASE: in CONTEXT context`.
+//! fails, `CASE: in CONTEXT context` (for `fwloop`, followed by `(the
+//! fwloop thread is inside SetVariable)`).
 //!
 //! More commands arm a lock state alone: `hold_efivars` (the `efivars` lock
 //! state, for good) and `hold_efivars_on` (in the writing task, until a
