@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-lw_boot big -- "
+lw_boot big --no-uefi -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_apei_test.ko || exit 10
 	d=/sys/kernel/debug/lw_apei

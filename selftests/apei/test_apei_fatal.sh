@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'Kernel panic - not syncing: lastwords apei: fatal hardware error'
-lw_boot fatal-off -- "
+lw_boot fatal-off --no-uefi -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_apei_test.ko panic_on_fatal=2 2>/dev/null
 	echo bad_value=\$?
@@ -37,7 +37,7 @@ lw_assert_eq "$(c intact_poll0)" 1 "the fatal record arrived intact"
 lw_assert_grep "$LW_TEST_LOG/fatal-off/console.log" 'lw_apei_test: fatal hardware error: source 3' "the fatal record was reported"
 lw_assert_eq "$(c alive)" 1 "no panic with panic_on_fatal=0"
 
-lw_boot fatal-on --timeout 120 -- "
+lw_boot fatal-on --no-uefi --timeout 120 -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_apei_test.ko panic_on_fatal=1 || exit 10
 	echo fatal >/sys/kernel/debug/lw_apei/run

@@ -10,7 +10,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 n=5
-lw_boot midcopy -- "
+lw_boot midcopy --no-uefi -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_apei_test.ko || exit 10
 	d=/sys/kernel/debug/lw_apei

@@ -9,7 +9,7 @@ set -u
 
 sock=$LW_TEST_LOG/monitor.sock
 n=3
-lw_boot monitor --monitor "$sock" --cpus 2 -- "
+lw_boot monitor --no-uefi --monitor "$sock" --cpus 2 -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_apei_test.ko || exit 10
 	d=/sys/kernel/debug/lw_apei

@@ -10,7 +10,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 churn=60 perm=6
-lw_boot registry -- "
+lw_boot registry --no-uefi -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_apei_test.ko || exit 10
 	d=/sys/kernel/debug/lw_apei

@@ -11,7 +11,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 burst=10 storm=200 irq=50 poll=20 dup=5
-lw_boot storm -- "
+lw_boot storm --no-uefi -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_apei_test.ko || exit 10
 	d=/sys/kernel/debug/lw_apei

@@ -4,7 +4,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-lw_boot hello -- '
+lw_boot hello --no-uefi -- '
 	insmod ./lw_hello.ko || exit 10
 	grep -q "^lw_hello " /proc/modules || exit 11
 	rmmod lw_hello || exit 12

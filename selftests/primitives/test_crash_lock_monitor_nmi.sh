@@ -9,7 +9,7 @@ set -u
 
 sock=$LW_TEST_LOG/monitor.sock
 cpus=2
-lw_boot mon --monitor "$sock" --cpus $cpus -- "
+lw_boot mon --no-uefi --monitor "$sock" --cpus $cpus -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_prims_test.ko || exit 10
 	d=/sys/kernel/debug/lw_prims

@@ -35,7 +35,7 @@ guest_case() {
 	"
 }
 
-lw_boot boot -- "
+lw_boot boot --no-uefi -- "
 	$LW_GUEST_DEBUGFS
 	$(guest_case lw_crash_test lw_crash/run '>')
 	# The trigger file still works while rmmod is refused: an unknown

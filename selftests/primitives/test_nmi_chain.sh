@@ -8,7 +8,7 @@ set -u
 
 sock=$LW_TEST_LOG/monitor.sock
 cpus=2 n=5
-lw_boot chain --monitor "$sock" --cpus $cpus -- "
+lw_boot chain --no-uefi --monitor "$sock" --cpus $cpus -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_nmi_chain.ko || exit 10
 	d=/sys/kernel/debug/lw_nmi_chain

@@ -12,7 +12,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-lw_boot prims -- "
+lw_boot prims --no-uefi -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_prims_test.ko || exit 10
 	d=/sys/kernel/debug/lw_prims

@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'WARNING: inconsistent lock state'
-lw_boot plain -- "
+lw_boot plain --no-uefi -- "
 	$LW_GUEST_DEBUGFS
 	insmod ./lw_prims_test.ko || exit 10
 	echo spinlock_plain >/sys/kernel/debug/lw_prims/run || exit 11
