@@ -5,8 +5,8 @@
 #  - crash lock held in task context, tried from a hard irq_work and from a
 #    self-NMI: busy; tried again after release: acquired;
 #  - two CPUs hammering the crash lock at the same time: both win rounds,
-#    both find it busy, every round accounted for, no lost update of the data
-#    it protects;
+#    the lock is found busy, every round accounted for, no lost update of the
+#    data it protects;
 #  - hybrid lock: process face succeeds when free, fails EBUSY (not blocks)
 #    when its crash face is held; an unknown case name fails EINVAL.
 set -u
@@ -42,8 +42,13 @@ lw_assert_eq "$(c wrong_context)" 0 "callbacks ran in the context they claim"
 won=$(c hammer_won) busy=$(c hammer_busy)
 echo "hammer: won $won, busy $busy"
 grep -o 'hammer: won [0-9]* busy [0-9]*' "$LW_TEST_LOG/prims/dmesg.log" | sed 's/^/per CPU: /'
-lw_assert_eq "$(grep -c 'hammer: won [1-9][0-9]* busy [1-9]' "$LW_TEST_LOG/prims/dmesg.log")" 2 \
-	"hammer: each CPU won rounds and found the lock busy"
+# Each CPU wins rounds; the lock is found busy (by either: under
+# single-threaded TCG, which vCPU runs while the other holds the lock across
+# its PAUSE is the scheduler's choice, and one CPU may never be the one to
+# find it held: one CPU won 200000 rounds and found it busy 0 times in a
+# make check run on 2026-12-02, the other 196875 and 3125).
+lw_assert_eq "$(grep -c 'hammer: won [1-9][0-9]* busy' "$LW_TEST_LOG/prims/dmesg.log")" 2 \
+	"hammer: each CPU won rounds"
 [ "$won" -gt 0 ] && [ "$busy" -gt 0 ] || lw_fail "hammer: won $won, busy $busy: no contention"
 lw_assert_eq "$((won + busy))" 400000 "hammer: every round is won or busy"
 # crash_data counts every acquisition: 2 above (irq, NMI) plus the hammer's.
