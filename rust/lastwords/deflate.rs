@@ -8,6 +8,24 @@ use kernel::prelude::*;
 
 use crate::lastwords::bindings;
 
+/// A workspace of the `size` zlib asked for (a C `int`), from vmalloc.
+fn workspace(size: i32) -> Result<VVec<u8>> {
+    let size = usize::try_from(size).map_err(|_| EINVAL)?;
+    Ok(VVec::from_elem(0u8, size, GFP_KERNEL)?)
+}
+
+/// A stream from all of `src` into `dst`, with `workspace` as zlib's.
+fn stream(src: &[u8], dst: &mut [u8], workspace: &mut VVec<u8>) -> bindings::z_stream_s {
+    bindings::z_stream_s {
+        next_in: src.as_ptr(),
+        avail_in: src.len(),
+        next_out: dst.as_mut_ptr(),
+        avail_out: dst.len(),
+        workspace: workspace.as_mut_ptr().cast(),
+        ..Default::default()
+    }
+}
+
 /// A deflate compressor.
 ///
 /// # Invariants
@@ -28,10 +46,9 @@ impl Deflate {
                 bindings::DEF_MEM_LEVEL as i32,
             )
         };
-        let size = usize::try_from(size).map_err(|_| EINVAL)?;
         // INVARIANT: allocated with the size zlib asked for.
         Ok(Self {
-            workspace: VVec::from_elem(0u8, size, GFP_KERNEL)?,
+            workspace: workspace(size)?,
         })
     }
 
@@ -39,14 +56,7 @@ impl Deflate {
     /// level, raw deflate). Returns the compressed length, or `None` if it
     /// does not fit in `dst` or zlib fails. Never allocates or sleeps.
     pub fn compress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
-        let mut z = bindings::z_stream_s {
-            next_in: src.as_ptr(),
-            avail_in: src.len(),
-            next_out: dst.as_mut_ptr(),
-            avail_out: dst.len(),
-            workspace: self.workspace.as_mut_ptr().cast(),
-            ..Default::default()
-        };
+        let mut z = stream(src, dst, &mut self.workspace);
         // SAFETY: `z` points at `src` (readable) and `dst` (writable) for
         // their lengths, and at a workspace of the size zlib asked for (type
         // invariant), all borrowed for this call; zlib allocates nothing.
@@ -87,10 +97,9 @@ impl Inflate {
     pub fn new() -> Result<Self> {
         // SAFETY: Pure computation.
         let size = unsafe { bindings::zlib_inflate_workspacesize() };
-        let size = usize::try_from(size).map_err(|_| EINVAL)?;
         // INVARIANT: allocated with the size zlib asked for.
         Ok(Self {
-            workspace: VVec::from_elem(0u8, size, GFP_KERNEL)?,
+            workspace: workspace(size)?,
         })
     }
 
@@ -99,14 +108,7 @@ impl Inflate {
     /// within `dst`). Returns the decompressed length, or `None` for data
     /// that is not such a stream or does not fit. Never allocates or sleeps.
     pub fn decompress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
-        let mut z = bindings::z_stream_s {
-            next_in: src.as_ptr(),
-            avail_in: src.len(),
-            next_out: dst.as_mut_ptr(),
-            avail_out: dst.len(),
-            workspace: self.workspace.as_mut_ptr().cast(),
-            ..Default::default()
-        };
+        let mut z = stream(src, dst, &mut self.workspace);
         // SAFETY: `z` points at `src` (readable) and `dst` (writable) for
         // their lengths, and at a workspace of the size zlib asked for (type
         // invariant), all borrowed for this call; zlib allocates nothing.
