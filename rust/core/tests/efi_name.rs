@@ -216,7 +216,7 @@ fn checked_parse_names_each_bad_field() {
 
 #[test]
 fn checked_parse_never_truncates() {
-    // 65 characters: the longest name a writer produces.
+    // 65 characters (zero-padded time): the longest name accepted.
     let longest = format!("dump-type0-1-0-{}-D", "0".repeat(65 - 17));
     assert_eq!(longest.len(), DUMP_NAME_LEN - 1);
     assert!(DumpName::parse_ucs2_checked(&ucs2(&longest, 256)).is_ok());
