@@ -596,6 +596,7 @@ impl Writer {
         let mut part = 1u32;
         // Only the first error of a dump is logged (as pstore does).
         let mut error_logged = false;
+        let mut firmware_busy = false;
         // The reader takes no part above PART_MAX.
         while total < self.kmsg_bytes && part <= PART_MAX {
             let Some(packed) = self.pack(&mut bufs, &mut iter, reason, count, part) else {
@@ -618,6 +619,7 @@ impl Writer {
                 Ok(()) => {}
                 Err(Failed::FirmwareBusy) => {
                     bump(&WRITE_ERRORS);
+                    firmware_busy = true;
                     break;
                 }
                 Err(Failed::Error(e)) => {
@@ -631,11 +633,12 @@ impl Writer {
             total = total.saturating_add(data.len());
             part = part.wrapping_add(1);
         }
-        if panic {
+        if panic && !firmware_busy {
             // Parts of earlier dumps still waiting for the flush work (an
             // oops in NMI context defers all of its parts, and x86 panics
             // right after it): nothing else will write them now. After the
-            // panic's own parts, which come first.
+            // panic's own parts, which come first; not at all if the
+            // firmware is busy on a stopped CPU (it stays so).
             self.write_deferred_in_panic();
         }
         bump(&DUMPS);

@@ -288,24 +288,6 @@ impl DumpName {
             .or_else(|| Self::parse_old(name).map(|n| (n, NameForm::Old)))
     }
 
-    /// Parses a UCS-2 variable name as the EFI variable services return it.
-    /// Characters outside ASCII never match a dump name.
-    pub fn parse_ucs2(name: &[u16]) -> Option<(DumpName, NameForm)> {
-        let mut ascii = [0u8; DUMP_NAME_LEN];
-        for (a, &w) in ascii.iter_mut().zip(name.iter()) {
-            if w == 0 {
-                break;
-            }
-            *a = u8::try_from(w).ok().filter(u8::is_ascii).unwrap_or(0xff);
-        }
-        // Like the C code's ucs2_as_utf8() into a DUMP_NAME_LEN buffer: a
-        // longer name is cut to DUMP_NAME_LEN - 1 characters.
-        if let Some(last) = ascii.last_mut() {
-            *last = 0;
-        }
-        Self::parse(&ascii)
-    }
-
     /// The reader's parse: `name` as the firmware returned it (UCS-2, NUL
     /// terminated), taken whole, every field checked. A name that is longer
     /// than any writer produces, not ASCII, in none of the forms or with a
