@@ -133,7 +133,7 @@ if [ -n "$monitor" ]; then
 	qopts+=" -monitor unix:$qsock,server,nowait"
 fi
 
-cmd=(vng --run "$kdir" $kvm --disable-microvm --cpus "$cpus" --memory 1G --verbose
+cmd=(vng --run "$kdir" $kvm --disable-microvm --force-9p --cpus "$cpus" --memory 1G --verbose
      --rwdir="$glog=$log" --append "loglevel=7 $append" --qemu-opts="$qopts"
      --exec "bash $glog/guest.sh")
 printf '%q ' "${cmd[@]}" >"$log/vng.cmd"
