@@ -11,6 +11,7 @@ LW_LOGS=${LW_LOGS:-$LW_CACHE/logs}
 # Pinned tool versions (tested on Debian 12 with libclang 14).
 LW_BINDGEN_VERSION=0.73.2
 LW_VIRTME_NG_VERSION=1.42
+LW_VIRTIOFSD_VERSION=1.14.0
 
 # The Rust compiler the kernel is built with: Debian's, because it ships the
 # core library sources the kernel needs (rustup's copy does not).

@@ -9,7 +9,7 @@ set -euo pipefail
 PKGS=(linux-source-6.12 rustc-web rust-web-src rust-web-clippy rustfmt-web
       libclang-dev clang lld llvm bc flex bison libelf-dev libssl-dev dwarves
       cpio kmod qemu-system-x86 ovmf busybox-static python3-venv
-      build-essential git)
+      build-essential git libseccomp-dev libcap-ng-dev)
 
 mkdir -p "$LW_CACHE" "$LW_TOOLS"
 
@@ -39,6 +39,15 @@ if ! "$LW_TOOLS/bin/bindgen" --version 2>/dev/null | grep -q " $LW_BINDGEN_VERSI
 	cargo install -q --locked --root "$LW_TOOLS" bindgen-cli --version "$LW_BINDGEN_VERSION" \
 		>"$LW_CACHE/bindgen-install.log" 2>&1 ||
 		{ tail -30 "$LW_CACHE/bindgen-install.log"; lw_die "bindgen-cli install failed"; }
+fi
+
+# virtio-fs for the guests' root (scripts/vm.sh): Debian 12 has only QEMU's
+# old C virtiofsd, which virtme-ng cannot drive.
+if ! "$LW_TOOLS/bin/virtiofsd" --version 2>/dev/null | grep -q " $LW_VIRTIOFSD_VERSION\$"; then
+	lw_say "setup: cargo install virtiofsd $LW_VIRTIOFSD_VERSION"
+	cargo install -q --locked --root "$LW_TOOLS" virtiofsd --version "$LW_VIRTIOFSD_VERSION" \
+		>"$LW_CACHE/virtiofsd-install.log" 2>&1 ||
+		{ tail -30 "$LW_CACHE/virtiofsd-install.log"; lw_die "virtiofsd install failed"; }
 fi
 
 if ! "$LW_VENV/bin/vng" --version 2>/dev/null | grep -q "$LW_VIRTME_NG_VERSION"; then

@@ -110,24 +110,40 @@ for ((i = 0; i < ${#tests[@]}; i++)); do
 	tlogs+=("$tlog")
 done
 
+# Start order: longest first (by each test's time in earlier runs, kept in
+# $LW_LOGS/times; a test never timed counts as longest), so that the last
+# tests to start are short ones and no CPU idles at the end while one long
+# test runs alone. Numbering and printing keep the tests' own order.
+times_file=$LW_LOGS/times
+order=()
+while IFS= read -r i; do order+=("$i"); done < <(
+	for ((i = 0; i < ${#tests[@]}; i++)); do
+		t=${tests[i]}
+		name=$(basename "$(dirname "$t")")/$(basename "$t" .sh)
+		s=$(awk -v n="$name" '$2 == n { s = $1 } END { print s + 0 }' "$times_file" 2>/dev/null)
+		[ -n "$s" ] && [ "$s" != 0 ] || s=999999
+		echo "$s $i"
+	done | sort -k1,1nr -k2,2n -s | awk '{ print $2 }')
+
 pass=0 fail=0 skip=0 started=0 printed=0 running=0
 # Each test runs in its own process group (set -m), so that a killed run
 # can stop it and everything it started.
 set -m
 while [ $printed -lt ${#tests[@]} ]; do
 	while [ $running -lt "$jobs" ] && [ $started -lt ${#tests[@]} ]; do
-		run_one $((started + 1)) "${tests[started]}" "${tlogs[started]}" &
-		pids[started]=$!
+		k=${order[started]}
+		run_one $((k + 1)) "${tests[k]}" "${tlogs[k]}" &
+		pids[k]=$!
 		started=$((started + 1))
 		running=$((running + 1))
 	done
 	wait -n 2>/dev/null
 	running=0
-	for ((i = printed; i < started; i++)); do
-		[ -f "${tlogs[i]}/ktap" ] || running=$((running + 1))
+	for ((i = 0; i < started; i++)); do
+		[ -f "${tlogs[order[i]]}/ktap" ] || running=$((running + 1))
 	done
 	# Print, in order, every test that has finished.
-	while [ $printed -lt $started ] && [ -f "${tlogs[printed]}/ktap" ]; do
+	while [ $printed -lt ${#tests[@]} ] && [ -f "${tlogs[printed]}/ktap" ]; do
 		cat "${tlogs[printed]}/ktap"
 		case $(cat "${tlogs[printed]}/verdict") in
 		pass) pass=$((pass + 1)) ;;
@@ -142,6 +158,13 @@ set +m
 
 echo "# Times, slowest first:"
 cat "${tlogs[@]/%//time}" 2>/dev/null | sort -rn | awk '{ printf "#   %5ss  %s\n", $1, $2 }'
+# Remember this run's times for the next run's start order.
+mkdir -p "$(dirname "$times_file")"
+{
+	cat "${tlogs[@]/%//time}"
+	cat "$times_file"
+} 2>/dev/null | awk '!seen[$2]++' >"$times_file.$$"
+mv "$times_file.$$" "$times_file"
 echo "# Totals: pass:$pass fail:$fail skip:$skip"
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail = 0 ]
