@@ -5,7 +5,8 @@
 #    vm-monitor.sh reaches the QEMU monitor through it, and the short socket
 #    directory vm.sh made for it is gone after the boot;
 #  - SIGTERM to vm.sh, and SIGHUP to its process group, kill its QEMU at once:
-#    vm.sh exits with 128+N and "killed", and no QEMU of that boot is left.
+#    vm.sh exits with 128+N and "killed", and no QEMU of that boot is left,
+#    nor any other process of it (vng, virtiofsd).
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -14,12 +15,18 @@ qemus() {
 	pgrep -f -- "file=$1/nvram.fd" || true
 }
 
+# Every process of a boot (vm.sh, vng, QEMU, virtiofsd): their command lines
+# hold the boot's log directory.
+leftovers() {
+	pgrep -af -- "$1/" || true
+}
+
 long=$LW_TEST_LOG/a-monitor-socket-directory-whose-path-is-longer-than-sun-path/and-then-some
 mkdir -p "$long"
 sock=$long/monitor.sock
 [ "${#sock}" -gt 108 ] || lw_fail "socket path only ${#sock} bytes"
 echo "monitor path: ${#sock} bytes"
-lw_boot mon --monitor "$sock" -- 'sleep 5' &
+lw_boot mon --no-uefi --monitor "$sock" -- 'sleep 5' &
 boot=$!
 reply=$("$lw_repo/scripts/vm-monitor.sh" "$sock" 'info status' 2>&1)
 echo "$reply" | grep -v '^\s*$' | sed 's/^/monitor: /'
@@ -67,6 +74,12 @@ kill_test() {
 		sleep 0.2
 	done
 	lw_assert_eq "$(qemus "$d" | wc -l)" 0 "$name: no QEMU left"
+	for ((i = 0; i < 10; i++)); do
+		[ -n "$(leftovers "$d")" ] || break
+		sleep 0.2
+	done
+	leftovers "$d" | sed "s/^/$name: left: /"
+	lw_assert_eq "$(leftovers "$d" | wc -l)" 0 "$name: no process of the boot left (virtiofsd, vng)"
 	[ "$(($(date +%s) - t0))" -le 5 ] || lw_fail "$name: took more than 5 s"
 }
 kill_test term TERM 143 -
