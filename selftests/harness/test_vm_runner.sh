@@ -16,9 +16,9 @@ qemus() {
 }
 
 # Every process of a boot (vm.sh, vng, QEMU, virtiofsd): their command lines
-# hold the boot's log directory.
+# hold the boot's log directory (virtiofsd's: --shared-dir DIR).
 leftovers() {
-	pgrep -af -- "$1/" || true
+	pgrep -af -- "$1([/ ]|\$)" || true
 }
 
 long=$LW_TEST_LOG/a-monitor-socket-directory-whose-path-is-longer-than-sun-path/and-then-some
