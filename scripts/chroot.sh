@@ -62,6 +62,6 @@ exec unshare --mount --propagation private -- /bin/sh -euc '
 		mkdir -p "$root$p"
 		mount --bind "$p" "$root$p"
 	done
-	exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
+	exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 LW_IN_CHROOT=1 \
+		LW_CACHE="$cache" PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
 ' chroot-run "$root" "$here" "$LW_CACHE" "$PWD" "$@"

@@ -23,7 +23,9 @@ LW_RUSTC=${RUSTC:-/usr/bin/rustc}
 LW_CLIPPY_DRIVER=${CLIPPY_DRIVER:-/usr/bin/clippy-driver}
 LW_RUSTFMT=${RUSTFMT:-/usr/bin/rustfmt}
 
-export PATH="$LW_TOOLS/bin:$LW_VENV/bin:$PATH"
+# Inside the trixie chroot (scripts/chroot.sh run) the chroot's own tools
+# count, not the host's builds of them.
+[ -n "${LW_IN_CHROOT:-}" ] || export PATH="$LW_TOOLS/bin:$LW_VENV/bin:$PATH"
 
 lw_t0=${lw_t0:-$(date +%s)}
 
