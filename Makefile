@@ -8,9 +8,11 @@
 #            make bench     in-VM microbenchmarks against the C anchors
 #
 # KDIR=/path/to/tree builds against your own Rust-enabled kernel tree instead of
-# the cached Debian linux-source-6.12 build. kbuild itself reads ./Kbuild.
+# the cached Debian linux-source-6.12 build; KERNEL=7.3 builds (and caches)
+# Debian's linux-source-7.3 instead (make KERNEL=7.3 kernel; the modules are
+# not ported to 7.3 yet). kbuild itself reads ./Kbuild.
 
-export KDIR
+export KDIR KERNEL
 
 .PHONY: all modules setup kernel check check-quick lint fmt hosttest selftest demo bench clean
 

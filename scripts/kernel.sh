@@ -2,10 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Print the path of a built, Rust-enabled kernel tree, building it first if
-# needed. With KDIR set, check that tree and use it as it is. Otherwise unpack
-# Debian's linux-source-6.12, configure it with virtme-ng's kconfig plus
-# config/lastwords.config, and build bzImage + modules into the cache, keyed by
-# source version, fragment and compiler, so that later runs reuse it.
+# needed. With KDIR set, check that tree and use it as it is. Otherwise take
+# the Debian source of the kernel KERNEL names (default 6.12):
+#
+#   6.12  linux-source-6.12 (Debian 12), built with this machine's toolchain
+#         (rustc-web 1.96, bindgen from scripts/setup.sh)
+#   7.3   linux-source-7.3 (trixie-backports, fetched through a private apt
+#         state, scripts/debian.sh), built in the trixie chroot
+#         (scripts/chroot.sh: rustc 1.85.1, libclang 19), since 7.3 needs a
+#         libclang newer than Debian 12 has
+#
+# configure it with virtme-ng's kconfig plus config/lastwords.config, and
+# build bzImage + modules into the cache, keyed by kernel, source version,
+# fragment and compilers, so that later runs reuse it.
 #
 # Progress goes to stderr; the tree's path is the only line on stdout.
 set -euo pipefail
@@ -20,16 +29,39 @@ if [ -n "${KDIR:-}" ]; then
 	exit 0
 fi
 
-tarball=/usr/src/linux-source-6.12.tar.xz
-[ -f "$tarball" ] || lw_die "$tarball missing: run scripts/setup.sh (apt-get install linux-source-6.12)"
-[ -x "$LW_RUSTC" ] || lw_die "$LW_RUSTC missing: run scripts/setup.sh (apt-get install rustc-web rust-web-src)"
-
 fragment=$here/config/lastwords.config
-srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-key=$( { echo "$srcver"; cat "$fragment"; "$LW_RUSTC" --version; bindgen --version; \
-	 vng --version; } | sha256sum | cut -c1-12)
+case $LW_KERNEL in
+6.12)
+	srcpkg=linux-source-6.12
+	tarball=/usr/src/$srcpkg.tar.xz
+	[ -f "$tarball" ] || lw_die "$tarball missing: run scripts/setup.sh (apt-get install $srcpkg)"
+	[ -x "$LW_RUSTC" ] || lw_die "$LW_RUSTC missing: run scripts/setup.sh (apt-get install rustc-web rust-web-src)"
+	srcver=$(dpkg-query -W -f='${Version}' "$srcpkg")
+	run=()
+	rust=(RUSTC="$LW_RUSTC" BINDGEN=bindgen)
+	;;
+7.3)
+	. "$here/scripts/debian.sh"
+	srcpkg=linux-source-7.3
+	srcver=$(lw_debian_version trixie-backports "$srcpkg")
+	[ -n "$srcver" ] || lw_die "$srcpkg not found in trixie-backports"
+	run=("$here/scripts/chroot.sh" run)
+	rust=()
+	;;
+*) lw_die "KERNEL=$LW_KERNEL: unknown (6.12 or 7.3; or KDIR=/path/to/tree)" ;;
+esac
+# The compilers that build the tree (for 6.12 the key is what it always was,
+# so that existing caches stay valid).
+if [ "$LW_KERNEL" = 6.12 ]; then
+	tools="$("$LW_RUSTC" --version)
+$(bindgen --version)"
+else
+	tools=$("${run[@]}" sh -c 'rustc --version; bindgen --version') ||
+		lw_die "the trixie chroot has no working rustc or bindgen"
+fi
+key=$( { echo "$srcver"; cat "$fragment"; echo "$tools"; vng --version; } | sha256sum | cut -c1-12)
 top=$LW_CACHE/kernel/$srcver-$key
-tree=$top/linux-source-6.12
+tree=$top/$srcpkg
 log=$top/build.log
 
 if [ -f "$top/.built" ]; then
@@ -53,13 +85,20 @@ fail() {
 }
 
 if [ ! -f "$top/.unpacked" ]; then
+	if [ "$LW_KERNEL" = 7.3 ]; then
+		deb=$(lw_debian_fetch trixie-backports "$srcpkg" "$LW_CACHE/debs")
+		rm -rf "$top/deb"
+		dpkg -x "$deb" "$top/deb" || fail "unpack ($deb)"
+		tarball=$(find "$top/deb/usr/src" -name "$srcpkg.tar.*" | head -1)
+	fi
 	lw_say "kernel: unpacking $tarball ($srcver) into $top" >&2
 	rm -rf "$tree"
 	tar -C "$top" -xf "$tarball" || fail unpack
+	rm -rf "$top/deb"
 	touch "$top/.unpacked"
 fi
 
-mk() { make -C "$tree" RUSTC="$LW_RUSTC" BINDGEN=bindgen "$@" >>"$log" 2>&1; }
+mk() { (cd "$tree" && "${run[@]}" make "${rust[@]}" "$@") >>"$log" 2>&1; }
 
 lw_say "kernel: configuring (vng --kconfig + config/lastwords.config)" >&2
 (cd "$tree" && vng --kconfig >>"$log" 2>&1) || fail "configuration (vng --kconfig)"
@@ -82,7 +121,7 @@ done <"$fragment"
 [ $bad = 0 ] || lw_die "kernel configuration lost options of config/lastwords.config (see above)"
 
 jobs=$(( $(nproc) + 1 ))
-lw_say "kernel: building bzImage + modules with -j$jobs (log: $log; ~14 min on 2 cores)" >&2
+lw_say "kernel: building $LW_KERNEL bzImage + modules with -j$jobs (log: $log; 15-30 min on 2 cores)" >&2
 mk -j"$jobs" bzImage modules || fail build
 touch "$top/.built"
 lw_say "kernel: done, $(make -s -C "$tree" kernelversion) in $tree" >&2

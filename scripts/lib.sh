@@ -8,6 +8,10 @@ LW_TOOLS=$LW_CACHE/tools
 LW_VENV=$LW_CACHE/venv
 LW_LOGS=${LW_LOGS:-$LW_CACHE/logs}
 
+# The kernel to build and test against when KDIR is not given: 6.12 or 7.3
+# (scripts/kernel.sh).
+LW_KERNEL=${KERNEL:-6.12}
+
 # Pinned tool versions (tested on Debian 12 with libclang 14).
 LW_BINDGEN_VERSION=0.73.2
 LW_VIRTME_NG_VERSION=1.42
@@ -19,7 +23,9 @@ LW_RUSTC=${RUSTC:-/usr/bin/rustc}
 LW_CLIPPY_DRIVER=${CLIPPY_DRIVER:-/usr/bin/clippy-driver}
 LW_RUSTFMT=${RUSTFMT:-/usr/bin/rustfmt}
 
-export PATH="$LW_TOOLS/bin:$LW_VENV/bin:$PATH"
+# Inside the trixie chroot (scripts/chroot.sh run) the chroot's own tools
+# count, not the host's builds of them.
+[ -n "${LW_IN_CHROOT:-}" ] || export PATH="$LW_TOOLS/bin:$LW_VENV/bin:$PATH"
 
 lw_t0=${lw_t0:-$(date +%s)}
 

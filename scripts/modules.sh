@@ -18,8 +18,15 @@ for c in ${RUSTC:-} "$LW_RUSTC" /usr/bin/rustc $(command -v rustc || true); do
 	[ -x "$c" ] || continue
 	if [ -z "$want" ] || [ "$("$c" --version)" = "$want" ]; then rustc=$c; break; fi
 done
+run=()
+if [ -z "$rustc" ] && [ -z "${KDIR:-}" ] && [ "$LW_KERNEL" = 7.3 ] && [ -z "${LW_IN_CHROOT:-}" ]; then
+	# Our 7.3 tree, built in the trixie chroot (scripts/kernel.sh): build there.
+	run=("$here/scripts/chroot.sh" run)
+	rustc=rustc
+fi
 [ -n "$rustc" ] || lw_die "no rustc matching the tree's \"$want\" (set RUSTC=/path/to/rustc)"
 
-"$here/scripts/bindgen.sh" "$kdir"
+cd "$here"
+"${run[@]}" "$here/scripts/bindgen.sh" "$kdir"
 [ $# -gt 0 ] || set -- modules
-exec make -C "$kdir" M="$here" RUSTC="$rustc" -j"$(( $(nproc) + 1 ))" "$@"
+exec "${run[@]}" make -C "$kdir" M="$here" RUSTC="$rustc" -j"$(( $(nproc) + 1 ))" "$@"
