@@ -32,7 +32,7 @@ create() {
 	[ ! -f "$root/.done" ] || return 0
 	local mirror log=$LW_CACHE/chroot/$suite-$key.log
 	mirror=$(lw_debian_mirror)
-	lw_say "chroot: debootstrap $suite into $root (log: $log; about 8 min)" >&2
+	lw_say "chroot: debootstrap $suite into $root (log: $log; 2 to 8 min)" >&2
 	rm -rf "$root"
 	mkdir -p "$root"
 	debootstrap --variant=minbase --include="$pkgs" \

@@ -47,18 +47,19 @@ lw_debian_version() {
 	lw_apt "$1" apt-cache show "$2" 2>/dev/null | sed -n 's/^Version: //p' | head -1
 }
 
-# lw_debian_fetch SUITE PKG DIR: downloads PKG's .deb from SUITE into DIR
-# (once) and prints its path.
+# lw_debian_fetch SUITE PKG VERSION DIR: downloads PKG's .deb of VERSION from
+# SUITE into DIR (once: the lists are not even read when it is there) and
+# prints its path.
 lw_debian_fetch() {
-	local suite=$1 pkg=$2 dir=$3 ver deb
-	ver=$(lw_debian_version "$suite" "$pkg")
-	[ -n "$ver" ] || lw_die "$pkg: not in $suite"
+	local suite=$1 pkg=$2 ver=$3 dir=$4 deb
 	mkdir -p "$dir"
 	deb=$(find "$dir" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" | head -1)
 	if [ -z "$deb" ]; then
+		lw_debian_update "$suite"
 		(cd "$dir" && lw_apt "$suite" apt-get download "$pkg=$ver" >"$dir/$pkg.download.log" 2>&1) ||
-			{ tail -20 "$dir/$pkg.download.log" >&2; lw_die "downloading $pkg $ver from $suite failed"; }
-		deb=$(find "$dir" -maxdepth 1 -name "${pkg}_*.deb" | head -1)
+			{ tail -20 "$dir/$pkg.download.log" >&2
+			  lw_die "downloading $pkg $ver from $suite failed (now: $(lw_debian_version "$suite" "$pkg"))"; }
+		deb=$(find "$dir" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" | head -1)
 	fi
 	[ -n "$deb" ] || lw_die "$pkg: no .deb after download"
 	echo "$deb"

@@ -7,8 +7,8 @@
 #
 #   6.12  linux-source-6.12 (Debian 12), built with this machine's toolchain
 #         (rustc-web 1.96, bindgen from scripts/setup.sh)
-#   7.3   linux-source-7.3 (trixie-backports, fetched through a private apt
-#         state, scripts/debian.sh), built in the trixie chroot
+#   7.3   linux-source-7.3 $LW_LINUX_73_VERSION (trixie-backports, fetched
+#         through a private apt state, scripts/debian.sh), built in the trixie chroot
 #         (scripts/chroot.sh: rustc 1.85.1, libclang 19), since 7.3 needs a
 #         libclang newer than Debian 12 has
 #
@@ -43,8 +43,7 @@ case $LW_KERNEL in
 7.3)
 	. "$here/scripts/debian.sh"
 	srcpkg=linux-source-7.3
-	srcver=$(lw_debian_version trixie-backports "$srcpkg")
-	[ -n "$srcver" ] || lw_die "$srcpkg not found in trixie-backports"
+	srcver=$LW_LINUX_73_VERSION
 	run=("$here/scripts/chroot.sh" run)
 	rust=()
 	;;
@@ -86,7 +85,7 @@ fail() {
 
 if [ ! -f "$top/.unpacked" ]; then
 	if [ "$LW_KERNEL" = 7.3 ]; then
-		deb=$(lw_debian_fetch trixie-backports "$srcpkg" "$LW_CACHE/debs")
+		deb=$(lw_debian_fetch trixie-backports "$srcpkg" "$srcver" "$LW_CACHE/debs")
 		rm -rf "$top/deb"
 		dpkg -x "$deb" "$top/deb" || fail "unpack ($deb)"
 		tarball=$(find "$top/deb/usr/src" -name "$srcpkg.tar.*" | head -1)

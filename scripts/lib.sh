@@ -16,6 +16,9 @@ LW_KERNEL=${KERNEL:-6.12}
 LW_BINDGEN_VERSION=0.73.2
 LW_VIRTME_NG_VERSION=1.42
 LW_VIRTIOFSD_VERSION=1.14.0
+# KERNEL=7.3: the source package's version, from trixie-backports (a new one
+# is a new kernel build; the .deb is kept in $LW_CACHE/debs).
+LW_LINUX_73_VERSION=7.3.4-1~bpo13+1
 
 # The Rust compiler the kernel is built with: Debian's, because it ships the
 # core library sources the kernel needs (rustup's copy does not).
