@@ -5,6 +5,7 @@
  * that every object belongs to exactly one module.
  */
 #include <linux/bug.h>
+#include <linux/debugfs.h>
 #include <linux/interrupt.h>
 #include <linux/irqflags.h>
 #include <linux/kthread.h>
@@ -20,7 +21,11 @@
  * rust/lastwords/efivar.rs wraps the efivar_*() functions, exported in the
  * EFIVAR namespace; every module links the whole library.
  */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 MODULE_IMPORT_NS(EFIVAR);
+#else
+MODULE_IMPORT_NS("EFIVAR");
+#endif
 
 bool lw_irqs_disabled(void)
 {
@@ -52,6 +57,7 @@ bool lw_in_task(void)
 	return in_task();
 }
 
+#if LINUX_VERSION_CODE < KERNEL_VERSION(7, 0, 0)
 unsigned long lw_spin_lock_irqsave(spinlock_t *lock)
 {
 	unsigned long flags;
@@ -70,6 +76,30 @@ void lw_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
 	spin_unlock_irqrestore(lock, flags);
 }
 
+bool lw_spin_trylock(spinlock_t *lock)
+{
+	return spin_trylock(lock);
+}
+
+unsigned long lw_local_irq_save(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+
+void lw_local_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
+}
+
+void lw_lockdep_assert_irqs_disabled(void)
+{
+	lockdep_assert_irqs_disabled();
+}
+#endif /* LINUX_VERSION_CODE < KERNEL_VERSION(7, 0, 0) */
+
 void lw_init_irq_work_hard(struct irq_work *work,
 			   void (*func)(struct irq_work *work))
 {
@@ -79,6 +109,25 @@ void lw_init_irq_work_hard(struct irq_work *work,
 void lw_send_nmi_self(void)
 {
 	__apic_send_IPI_self(NMI_VECTOR);
+}
+
+struct dentry *lw_debugfs_create_file(const char *name, umode_t mode,
+				      struct dentry *parent, void *data,
+				      const struct file_operations *fops)
+{
+	return debugfs_create_file(name, mode, parent, data, fops);
+}
+
+void lw_hrtimer_setup(struct hrtimer *timer,
+		      enum hrtimer_restart (*fn)(struct hrtimer *),
+		      clockid_t clock, enum hrtimer_mode mode)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+#else
+	hrtimer_setup(timer, fn, clock, mode);
+#endif
 }
 
 void lw_tasklet_schedule(struct tasklet_struct *t)

@@ -48,6 +48,18 @@ opts=${line%% -o *}          # bindgen options, starting with "bindgen HEADER"
 clang=${line#* -- }          # the clang flags
 read -r -a o <<<"$opts"
 o=("${o[@]:2}")              # drop "bindgen" and the kernel's header
+# Drop what only the kernel's own bindings crate can take: derives of
+# pin-init's MaybeZeroable (7.x) and #[cfi_encoding] attributes (a crate
+# feature). Our bindings need neither: the wrappers zero-initialise by hand.
+k=()
+for ((i = 0; i < ${#o[@]}; i++)); do
+	case ${o[i]} in
+	--with-derive-custom-struct | --with-derive-custom-union) i=$((i + 1)) ;;
+	--with-attribute-custom-enum=*) ;;
+	*) k+=("${o[i]}") ;;
+	esac
+done
+o=("${k[@]}")
 # Drop the dependency-file flag and the kernel's module name.
 clang=$(sed -E 's/-Wp,-MMD,[^ ]+//; s/-DKBUILD_[A-Z]+=[^ ]+//g; s/-D__KBUILD_MODNAME=[^ ]+//' <<<"$clang")
 eval "c=($clang)"

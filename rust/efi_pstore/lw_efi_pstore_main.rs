@@ -54,10 +54,10 @@ use lastwords::ratelimit::RateLimit;
 use lastwords::slot_pool::SlotPool;
 use lastwords::time;
 
-module! {
+lastwords::module! {
     type: LwEfiPstore,
     name: "lw_efi_pstore",
-    author: "lastwords developers",
+    authors: ["lastwords developers"],
     description: "EFI variable backend for pstore, in Rust",
     license: "GPL",
 }
@@ -118,7 +118,7 @@ static SKIP_LOG: RateLimit = RateLimit::new();
 /// else as `?`, at most 80 characters.
 struct Ucs2Name<'a>(&'a [u16]);
 
-impl core::fmt::Display for Ucs2Name<'_> {
+impl lastwords::fmt::Display for Ucs2Name<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         const SHOWN: usize = 80;
         let len = self.0.iter().position(|&c| c == 0).unwrap_or(self.0.len());
@@ -991,7 +991,7 @@ impl Backend for EfiPstore {
 
     fn read(&self) -> Result<Option<ReadRecord<Self::Private>>> {
         let mut guard = self.session.lock();
-        let s = guard.as_mut().ok_or(EINVAL)?;
+        let s = Option::as_mut(&mut guard).ok_or(EINVAL)?;
         loop {
             // Unlike the C backend, a foreign or malformed name under the
             // crash GUID is skipped instead of ending the enumeration.

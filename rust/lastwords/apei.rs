@@ -38,7 +38,7 @@ use super::debugfs::{bump, Dir};
 use super::irq_work::{IrqWork, IrqWorkHandler};
 use super::ratelimit::RateLimit;
 use super::slot_pool::{Draining, SlotPool};
-use super::spinlock_irq::SpinLockIrq;
+use super::sync::{new_spinlock_irq, SpinLockIrq};
 use super::{fault, time};
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -441,7 +441,7 @@ impl<F: Firmware> Apei<F> {
             let scratch = match kind {
                 SourceKind::NmiLike => Scratch::Nmi(CrashLock::new(buf)),
                 SourceKind::Interrupt | SourceKind::Polled => Scratch::Irq(KBox::pin_init(
-                    super::spinlock_irq::new_spinlock_irq!(buf, "lw_apei_source"),
+                    new_spinlock_irq!(buf, "lw_apei_source"),
                     GFP_KERNEL,
                 )?),
             };
@@ -652,7 +652,7 @@ impl<T: Send, const N: usize> SourceRegistry<T, N> {
     /// An empty registry.
     pub fn new() -> impl PinInit<Self> {
         pin_init!(Self {
-            inner <- super::spinlock_irq::new_spinlock_irq!(
+            inner <- new_spinlock_irq!(
                 RegState {
                     reg: Registry::new(),
                     objs: core::array::from_fn(|_| None),

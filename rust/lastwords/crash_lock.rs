@@ -27,7 +27,8 @@ use core::num::NonZeroU32;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::lock::{mutex::MutexBackend, Guard};
-use kernel::sync::{LockClassKey, Mutex};
+use kernel::sync::Mutex;
+use super::sync::StaticLockClass;
 
 #[path = "../core/src/crash_lock.rs"]
 mod algorithm;
@@ -88,7 +89,7 @@ pub struct HybridGuard<'a, T> {
 
 impl<T> HybridCrashLock<T> {
     /// Returns an initialiser; prefer [`new_hybrid_crash_lock!`].
-    pub fn new(t: T, name: &'static CStr, key: &'static LockClassKey) -> impl PinInit<Self> {
+    pub fn new(t: T, name: &'static CStr, key: StaticLockClass) -> impl PinInit<Self> {
         pin_init!(Self {
             serial <- Mutex::new((), name, key),
             lock: CrashLock::new(t),

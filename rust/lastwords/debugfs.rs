@@ -23,7 +23,6 @@ use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, AtomicU64};
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::uaccess::UserSlice;
 
 /// Declares `AtomicU64` counter statics and a function
 /// `counter_files(&Dir)` that shows each in a read-only file:
@@ -43,6 +42,9 @@ macro_rules! debugfs_counters {
 }
 pub use debugfs_counters;
 
+// The type is never read through, only its address taken; 7.x's
+// `struct module` has members rustc deems not FFI-safe.
+#[allow(improper_ctypes)]
 extern "C" {
     /// The `struct module` of the module this library is built into (every
     /// user is a loadable module), defined by modpost; the declaration is
@@ -131,7 +133,7 @@ unsafe extern "C" fn write_trampoline<H: WriteHandler>(
     let Some(dst) = kbuf.get_mut(..n) else {
         return EINVAL.to_errno() as isize;
     };
-    if let Err(e) = UserSlice::new(buf as usize, n).reader().read_slice(dst) {
+    if let Err(e) = super::uaccess::user_slice(buf as usize, n).reader().read_slice(dst) {
         return e.to_errno() as isize;
     }
     let mut data: &[u8] = dst;
@@ -219,7 +221,7 @@ impl<H: WriteHandler> TriggerDir<H> {
         // (type invariant); the fops are a static constant built for `H`,
         // matching `write_trampoline`'s requirements.
         check(unsafe {
-            bindings::debugfs_create_file(
+            bindings::lw_debugfs_create_file(
                 file.as_char_ptr(),
                 0o200,
                 this.dir.dentry,
@@ -332,7 +334,7 @@ impl<H: WriteHandler + TextSource> TriggerDir<H> {
         // first); the fops are a static constant built for `H`, matching
         // `read_trampoline`'s requirements.
         check(unsafe {
-            bindings::debugfs_create_file(
+            bindings::lw_debugfs_create_file(
                 name.as_char_ptr(),
                 0o444,
                 self.dir.dentry,

@@ -3,7 +3,7 @@
 //! Failing on purpose, for crash tests: `panic()`, `BUG()` and `WARN()`.
 
 use super::bindings;
-use kernel::str::CStr;
+use kernel::prelude::*;
 
 /// `panic("%s", msg)`: never returns.
 pub fn panic(msg: &CStr) -> ! {

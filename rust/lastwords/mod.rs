@@ -10,8 +10,8 @@
 //!
 //! | module            | what                                                   |
 //! |-------------------|--------------------------------------------------------|
+//! | [`upstream`]      | the kernel crate's [`sync::SpinLockIrq`], [`interrupt`] token and [`module!`], from 6.12's [`upstream::compat`] where it lacks them |
 //! | [`context`]       | which context (task, softirq, hardirq, NMI) code runs in |
-//! | [`spinlock_irq`]  | [`spinlock_irq::SpinLockIrq`], IRQ-disabling spinlock    |
 //! | [`crash_lock`]    | kexec-style NMI-safe trylock, and the `-EBUSY` hybrid    |
 //! | [`irq_work`]      | hard `irq_work`, to leave NMI context                    |
 //! | [`nmi`]           | x86 NMI handler registration                             |
@@ -44,7 +44,10 @@ pub mod nmi;
 pub mod pstore;
 pub mod ratelimit;
 pub mod slot_pool;
-pub mod spinlock_irq;
 pub mod tasklet;
 pub mod time;
+pub mod upstream;
 pub mod workqueue;
+
+pub use crate::lw_module as module;
+pub use upstream::{fmt, interrupt, sync, uaccess};

@@ -8,14 +8,16 @@
 
 #include "lw_bench_anchor.h"
 
-u64 lw_bench_c_spin_irqsave(spinlock_t *lock, u64 iters)
+static DEFINE_SPINLOCK(lw_bench_c_lock);
+
+u64 lw_bench_c_spin_irqsave(u64 iters)
 {
 	unsigned long flags;
 	u64 i, t0 = ktime_get_ns();
 
 	for (i = 0; i < iters; i++) {
-		spin_lock_irqsave(lock, flags);
-		spin_unlock_irqrestore(lock, flags);
+		spin_lock_irqsave(&lw_bench_c_lock, flags);
+		spin_unlock_irqrestore(&lw_bench_c_lock, flags);
 	}
 	return ktime_get_ns() - t0;
 }

@@ -7,7 +7,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
-u64 lw_bench_c_spin_irqsave(spinlock_t *lock, u64 iters);
+u64 lw_bench_c_spin_irqsave(u64 iters);
 u64 lw_bench_c_trylock(atomic_t *lock, u64 iters);
 
 #endif /* LW_BENCH_ANCHOR_H */

@@ -14,8 +14,7 @@
 
 use core::sync::atomic::AtomicI32;
 use kernel::prelude::*;
-use kernel::str::CString;
-use kernel::{c_str, fmt};
+use kernel::c_str;
 
 #[path = "../../rust/lastwords/mod.rs"]
 pub mod lastwords;
@@ -26,13 +25,13 @@ use lastwords::debugfs::{TriggerDir, WriteHandler};
 use lastwords::deflate::Deflate;
 use lastwords::efivar::{EfivarsGuard, Guid, ATTR_NV_BS_RT};
 use lastwords::kmsg_dump::DumpIter;
-use lastwords::spinlock_irq::SpinLockIrq;
+use lastwords::sync::{new_spinlock_irq, SpinLockIrq};
 use lastwords::time;
 
-module! {
+lastwords::module! {
     type: Bench,
     name: "lw_bench",
-    author: "lastwords developers",
+    authors: ["lastwords developers"],
     description: "lastwords primitives vs C anchors microbenchmarks",
     license: "GPL",
 }
@@ -63,8 +62,6 @@ static C_LOCK: AtomicI32 = AtomicI32::new(0);
 struct Runner {
     #[pin]
     rust_lock: SpinLockIrq<()>,
-    #[pin]
-    c_lock: SpinLockIrq<()>,
 }
 
 fn sample(case: &str, imp: &str, ns: i64) {
@@ -81,9 +78,9 @@ impl Runner {
     }
 
     fn c_spin(&self, iters: u64) -> i64 {
-        // SAFETY: The anchor takes and releases the initialised spinlock
-        // `iters` times on this CPU; nothing else uses `c_lock`.
-        let ns = unsafe { bindings::lw_bench_c_spin_irqsave(self.c_lock.as_raw(), iters) };
+        // SAFETY: The anchor takes and releases its own spinlock `iters`
+        // times on this CPU; no precondition.
+        let ns = unsafe { bindings::lw_bench_c_spin_irqsave(iters) };
         i64::try_from(ns).unwrap_or(i64::MAX)
     }
 
@@ -108,14 +105,26 @@ impl Runner {
     }
 }
 
+/// A UCS-2 string being written with `write!` (ASCII only).
+struct Ucs2(KVec<u16>);
+
+impl core::fmt::Write for Ucs2 {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for b in s.bytes() {
+            self.0
+                .push(u16::from(b), GFP_KERNEL)
+                .map_err(|_| core::fmt::Error)?;
+        }
+        Ok(())
+    }
+}
+
 /// `lw-bench-SIZE-I` as a NUL-terminated UCS-2 name.
 fn bench_name(size: usize, i: usize) -> Result<KVec<u16>> {
-    let ascii = CString::try_from_fmt(fmt!("lw-bench-{}-{}", size, i))?;
-    let mut name = KVec::new();
-    for &c in ascii.as_bytes_with_nul() {
-        name.push(u16::from(c), GFP_KERNEL)?;
-    }
-    Ok(name)
+    let mut name = Ucs2(KVec::new());
+    core::fmt::Write::write_fmt(&mut name, format_args!("lw-bench-{}-{}\0", size, i))
+        .map_err(|_| ENOMEM)?;
+    Ok(name.0)
 }
 
 fn profile() -> Result {
@@ -227,7 +236,6 @@ impl kernel::Module for Bench {
             c_str!("run"),
             try_pin_init!(Runner {
                 rust_lock <- new_spinlock_irq!((), "lw_bench_rust"),
-                c_lock <- new_spinlock_irq!((), "lw_bench_c"),
             }),
         )?;
         Ok(Bench { _trigger: trigger })

@@ -11,10 +11,10 @@ pub mod lastwords;
 
 use lastwords::context;
 
-module! {
+lastwords::module! {
     type: LwHello,
     name: "lw_hello",
-    author: "lastwords developers",
+    authors: ["lastwords developers"],
     description: "lastwords minimal Rust + C shim module",
     license: "GPL",
 }

@@ -29,10 +29,10 @@ use lastwords::debugfs::{TriggerDir, WriteHandler};
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::nmi::{self, NmiHandler, NmiKind, NmiRegistration, NmiResult, NmiSlot};
 
-module! {
+lastwords::module! {
     type: NmiChain,
     name: "lw_nmi_chain",
-    author: "lastwords developers",
+    authors: ["lastwords developers"],
     description: "lastwords sample: NMI -> irq_work -> workqueue",
     license: "GPL",
 }
@@ -131,7 +131,8 @@ impl NmiHandler for ChainNmi {
     }
 }
 
-struct Trigger;
+#[pin_data]
+struct Trigger {}
 
 impl WriteHandler for Trigger {
     fn write(&self, data: &[u8]) -> Result {
@@ -186,7 +187,7 @@ impl kernel::Module for NmiChain {
             GFP_KERNEL,
         )?;
         nmi.as_ref().register()?;
-        let trigger = TriggerDir::new(c_str!("lw_nmi_chain"), c_str!("run"), Trigger)?;
+        let trigger = TriggerDir::new(c_str!("lw_nmi_chain"), c_str!("run"), try_pin_init!(Trigger {}))?;
         counter_files(trigger.dir());
         trigger.dir().bool_file(c_str!("armed"), &ARMED);
         Ok(NmiChain {

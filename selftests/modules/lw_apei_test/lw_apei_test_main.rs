@@ -45,10 +45,10 @@ use lastwords::debugfs::{bump, TextBuf, TextSource, TriggerDir, WriteHandler};
 use lastwords::nmi::{self, NmiHandler, NmiKind, NmiRegistration, NmiResult, NmiSlot};
 use lastwords::time;
 
-module! {
+lastwords::module! {
     type: ApeiTest,
     name: "lw_apei_test",
-    author: "lastwords developers",
+    authors: ["lastwords developers"],
     description: "lastwords APEI/GHES-style error notification test",
     license: "GPL",
 }
@@ -367,8 +367,8 @@ const HRTIMER_MODE_REL_HARD: kernel::bindings::hrtimer_mode =
 ///
 /// `timer` is the `timer` field of a live [`IrqLine`].
 unsafe extern "C" fn irq_line_fire(
-    timer: *mut kernel::bindings::hrtimer,
-) -> kernel::bindings::hrtimer_restart {
+    timer: *mut lastwords::bindings::hrtimer,
+) -> lastwords::bindings::hrtimer_restart {
     // SAFETY: `timer` is the `timer` field of a live `IrqLine` (function
     // safety requirement: only `IrqLine` installs this function), and
     // `Opaque` is `repr(transparent)`.
@@ -380,21 +380,23 @@ unsafe extern "C" fn irq_line_fire(
         )
     };
     this.apei.notify(IRQ0);
-    kernel::bindings::hrtimer_restart_HRTIMER_NORESTART
+    // SAFETY: `enum hrtimer_restart` is an integer (6.12) or a newtype over
+    // one (7.x) in the bindings; 0 is `HRTIMER_NORESTART`.
+    unsafe { core::mem::zeroed() }
 }
 
 impl IrqLine {
     fn new(apei: Arc<Apei<Fw>>) -> impl PinInit<Self> {
         pin_init!(Self {
-            // SAFETY: `slot` is valid for writes; `hrtimer_init()` initialises
-            // it and the function is then set, before the timer can start.
+            // SAFETY: `slot` is valid for writes; the shim initialises it with
+            // its function before the timer can start.
             timer <- Opaque::ffi_init(|slot: *mut kernel::bindings::hrtimer| unsafe {
-                kernel::bindings::hrtimer_init(
-                    slot,
+                lastwords::bindings::lw_hrtimer_setup(
+                    slot.cast(),
+                    Some(irq_line_fire),
                     kernel::bindings::CLOCK_MONOTONIC as kernel::bindings::clockid_t,
-                    HRTIMER_MODE_REL_HARD,
+                    HRTIMER_MODE_REL_HARD as _,
                 );
-                (*slot).function = Some(irq_line_fire);
             }),
             _pin: PhantomPinned,
             apei,

@@ -64,10 +64,10 @@ use lastwords::nmi::{self, NmiHandler, NmiKind, NmiRegistration, NmiResult, NmiS
 use lastwords::tasklet::{Tasklet, TaskletHandler};
 use lastwords::time;
 
-module! {
+lastwords::module! {
     type: CrashTest,
     name: "lw_crash_test",
-    author: "lastwords developers",
+    authors: ["lastwords developers"],
     description: "lastwords crash test module (fails on purpose)",
     license: "GPL",
 }

@@ -6,7 +6,7 @@
 //!
 //! | case             | what it does                                               |
 //! |------------------|------------------------------------------------------------|
-//! | `spinlock_irq`   | `SpinLockIrq`, and the kernel `Lock` with `SpinLockIrqBackend`, |
+//! | `spinlock_irq`   | `SpinLockIrq` alone, and two under one interrupt-disable token, |
 //! |                  | taken in task context, then in a hard irq_work              |
 //! | `spinlock_plain` | the same with the kernel's `SpinLock`: lockdep must splat    |
 //! | `crash_irq`      | crash lock held in task context, tried from a hard irq_work  |
@@ -35,13 +35,14 @@ use lastwords::debugfs::bump;
 use lastwords::debugfs::{TriggerDir, WriteHandler};
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::nmi::{self, NmiHandler, NmiKind, NmiRegistration, NmiResult, NmiSlot};
-use lastwords::spinlock_irq::{KernelSpinLockIrq, SpinLockIrq};
+use lastwords::interrupt::local_interrupt_disable;
+use lastwords::sync::{new_spinlock_irq, SpinLockIrq};
 use lastwords::time;
 
-module! {
+lastwords::module! {
     type: PrimsTest,
     name: "lw_prims_test",
-    author: "lastwords developers",
+    authors: ["lastwords developers"],
     description: "Tests of the lastwords interrupt-safe primitives",
     license: "GPL",
 }
@@ -116,9 +117,9 @@ fn try_crash(busy: &AtomicU64, acquired: &AtomicU64) {
 struct Shared {
     #[pin]
     irq_lock: SpinLockIrq<u64>,
-    /// The kernel crate's generic `Lock` with our IRQ-saving backend.
+    /// Taken with `irq_lock` under one interrupt-disable token.
     #[pin]
-    kernel_irq_lock: KernelSpinLockIrq<u64>,
+    irq_lock2: SpinLockIrq<u64>,
     #[pin]
     plain_lock: SpinLock<u64>,
     #[pin]
@@ -136,9 +137,14 @@ impl IrqWorkHandler for IrqSide {
         }
         match MODE.load(Ordering::Acquire) {
             MODE_IRQ_LOCK => {
-                let mut g = self.shared.irq_lock.lock();
+                {
+                    let mut g = self.shared.irq_lock.lock();
+                    *g = g.wrapping_add(1);
+                }
+                let irqs = local_interrupt_disable();
+                let mut g = self.shared.irq_lock.lock_with(&irqs);
+                let mut k = self.shared.irq_lock2.lock_with(&irqs);
                 *g = g.wrapping_add(1);
-                let mut k = self.shared.kernel_irq_lock.lock();
                 *k = k.wrapping_add(1);
                 bump(&IRQ_LOCK_TAKEN);
             }
@@ -216,8 +222,14 @@ impl Tester {
                     *g = g.wrapping_add(1);
                 }
                 {
-                    let mut k = self.shared.kernel_irq_lock.lock();
+                    // Both under one token, released in taking order.
+                    let irqs = local_interrupt_disable();
+                    let mut g = self.shared.irq_lock.lock_with(&irqs);
+                    let mut k = self.shared.irq_lock2.lock_with(&irqs);
+                    *g = g.wrapping_add(1);
                     *k = k.wrapping_add(1);
+                    drop(g);
+                    drop(k);
                 }
                 self.irq_once(MODE_IRQ_LOCK);
                 // And try_lock from task context: free, so it succeeds.
@@ -322,11 +334,7 @@ impl kernel::Module for PrimsTest {
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 irq_lock <- new_spinlock_irq!(0, "lw_prims_test_irq_lock"),
-                kernel_irq_lock <- KernelSpinLockIrq::new(
-                    0,
-                    c_str!("lw_prims_test_kernel_irq_lock"),
-                    kernel::static_lock_class!(),
-                ),
+                irq_lock2 <- new_spinlock_irq!(0, "lw_prims_test_irq_lock2"),
                 plain_lock <- new_spinlock!(0, "lw_prims_test_plain_lock"),
                 hybrid <- new_hybrid_crash_lock!(0, "lw_prims_test_hybrid"),
             }),

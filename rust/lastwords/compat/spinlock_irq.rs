@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `SpinLockIrq` for 6.12: the interrupt-disabling spinlock of 7.x's
+//! `kernel::sync`, with the same names and signatures, for data shared with
+//! hard interrupt handlers.
+//!
+//! 6.12's kernel crate has only `SpinLock`, which leaves interrupts enabled:
+//! if task code holds it and an interrupt on the same CPU takes it, the CPU
+//! deadlocks (and lockdep reports "inconsistent lock state"). [`SpinLockIrq`]
+//! disables interrupts for as long as it is held. It is not for NMI context:
+//! an NMI cannot be masked, use [`crate::lastwords::crash_lock`] there.
+//!
+//! # Differences from 7.x
+//!
+//! 7.x counts interrupt-disable sections per CPU, so its guards may be dropped
+//! in any order. Here [`SpinLockIrq::lock`] saves the interrupt state and its
+//! guard restores it (`spin_lock_irqsave()`), so two such guards must be
+//! dropped in reverse order, as scoped guards are. To hold several locks,
+//! take them with [`SpinLockIrq::lock_with`] under one
+//! [`LocalInterruptDisabled`] token, which is the 7.x idiom too and has no
+//! order rule.
+//!
+//! # Examples
+//!
+//! ```ignore
+//! let irqs = local_interrupt_disable();
+//! let a = lock_a.lock_with(&irqs);
+//! let b = lock_b.lock_with(&irqs);
+//! drop(a); // any order: the token keeps interrupts off
+//! ```
+
+use crate::lastwords::bindings;
+use super::interrupt::LocalInterruptDisabled;
+use core::cell::UnsafeCell;
+use core::marker::{PhantomData, PhantomPinned};
+use core::ops::{Deref, DerefMut};
+use kernel::ffi::c_ulong;
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::LockClassKey;
+use kernel::types::Opaque;
+
+/// Creates a [`SpinLockIrq`] initialiser with a lockdep class of its own,
+/// named after the given literal or, without one, after the call site.
+#[macro_export]
+macro_rules! lw_new_spinlock_irq {
+    ($inner:expr $(, $name:literal)? $(,)?) => {
+        $crate::lastwords::sync::SpinLockIrq::new(
+            $inner,
+            ::kernel::optional_name!($($name)?),
+            ::kernel::static_lock_class!(),
+        )
+    };
+}
+pub use lw_new_spinlock_irq as new_spinlock_irq;
+
+/// Returns the C pointer of a kernel lock class key.
+fn class_key_ptr(key: &'static LockClassKey) -> *mut bindings::lock_class_key {
+    // `LockClassKey` is `#[repr(transparent)]` over
+    // `Opaque<bindings::lock_class_key>`, itself `#[repr(transparent)]` over an
+    // `UnsafeCell`, so a pointer to it is a pointer to the C key, and lockdep
+    // may write through it.
+    core::ptr::from_ref(key).cast_mut().cast()
+}
+
+/// A spinlock that keeps interrupts disabled on the local CPU while held.
+///
+/// # Invariants
+///
+/// `state` is an initialised `spinlock_t`; `data` is only accessed through a
+/// guard, and a guard exists only while this CPU holds `state`.
+#[pin_data]
+pub struct SpinLockIrq<T> {
+    #[pin]
+    state: Opaque<bindings::spinlock_t>,
+    #[pin]
+    _pin: PhantomPinned,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: The lock hands out `&mut T` to one holder at a time, on whatever
+// CPU holds it, so it may move between and be shared by threads if `T: Send`.
+unsafe impl<T: Send> Send for SpinLockIrq<T> {}
+// SAFETY: As above: shared references only give access under the lock.
+unsafe impl<T: Send> Sync for SpinLockIrq<T> {}
+
+impl<T> SpinLockIrq<T> {
+    /// Returns an initialiser; prefer [`new_spinlock_irq!`].
+    pub fn new(t: T, name: &'static CStr, key: &'static LockClassKey) -> impl PinInit<Self> {
+        pin_init!(Self {
+            data: UnsafeCell::new(t),
+            _pin: PhantomPinned,
+            // SAFETY: `slot` is valid for writes and pinned; `name` and `key`
+            // are static, as lockdep requires.
+            state <- Opaque::ffi_init(|slot: *mut bindings::spinlock_t| unsafe {
+                kernel::bindings::__spin_lock_init(
+                    slot.cast(),
+                    name.as_char_ptr(),
+                    class_key_ptr(key).cast(),
+                )
+            }),
+        })
+    }
+
+    /// Disables interrupts, saving their state, and takes the lock, spinning.
+    pub fn lock(&self) -> SpinLockIrqGuard<'_, T> {
+        // SAFETY: `state` is initialised (type invariant).
+        let flags = unsafe { bindings::lw_spin_lock_irqsave(self.state.get()) };
+        // INVARIANT: The lock is held.
+        SpinLockIrqGuard {
+            lock: self,
+            flags: Some(flags),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Like [`Self::lock`], but returns `None` at once if the lock is held.
+    pub fn try_lock(&self) -> Option<SpinLockIrqGuard<'_, T>> {
+        let mut flags: c_ulong = 0;
+        // SAFETY: `state` is initialised (type invariant); `flags` is valid
+        // for writes.
+        if unsafe { bindings::lw_spin_trylock_irqsave(self.state.get(), &mut flags) } {
+            // INVARIANT: The lock is held.
+            Some(SpinLockIrqGuard {
+                lock: self,
+                flags: Some(flags),
+                _not_send: PhantomData,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// Takes the lock while `irqs` proves interrupts are already disabled;
+    /// the guard may outlive other guards taken under the same token.
+    pub fn lock_with<'a>(&'a self, irqs: &'a LocalInterruptDisabled) -> SpinLockIrqGuard<'a, T> {
+        let _ = irqs;
+        // SAFETY: `state` is initialised (type invariant); interrupts are off
+        // for the guard's lifetime, which `irqs` outlives.
+        unsafe { kernel::bindings::spin_lock(self.state.get().cast()) };
+        // INVARIANT: The lock is held.
+        SpinLockIrqGuard {
+            lock: self,
+            flags: None,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Like [`Self::lock_with`], but returns `None` at once if the lock is held.
+    pub fn try_lock_with<'a>(
+        &'a self,
+        irqs: &'a LocalInterruptDisabled,
+    ) -> Option<SpinLockIrqGuard<'a, T>> {
+        let _ = irqs;
+        // SAFETY: `state` is initialised (type invariant).
+        if unsafe { bindings::lw_spin_trylock(self.state.get()) } {
+            // INVARIANT: The lock is held.
+            Some(SpinLockIrqGuard {
+                lock: self,
+                flags: None,
+                _not_send: PhantomData,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Proof that this CPU holds a [`SpinLockIrq`]; releases it when dropped and,
+/// if it disabled interrupts itself, restores their saved state.
+///
+/// # Invariants
+///
+/// This CPU holds `lock`; `flags` is `Some` exactly when the guard saved the
+/// interrupt state (`lock`, `try_lock`).
+#[must_use = "the lock unlocks immediately when the guard is unused"]
+pub struct SpinLockIrqGuard<'a, T> {
+    lock: &'a SpinLockIrq<T>,
+    flags: Option<c_ulong>,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<T> Deref for SpinLockIrqGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: The lock is held (type invariant), so no other reference to
+        // the data exists.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T> DerefMut for SpinLockIrqGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: As in `deref`, and `&mut self` makes this access unique.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T> Drop for SpinLockIrqGuard<'_, T> {
+    fn drop(&mut self) {
+        match self.flags {
+            // SAFETY: This CPU holds the lock, taken with these flags (type
+            // invariant).
+            Some(flags) => unsafe {
+                bindings::lw_spin_unlock_irqrestore(self.lock.state.get(), flags)
+            },
+            // SAFETY: This CPU holds the lock, taken without saving flags.
+            None => unsafe { kernel::bindings::spin_unlock(self.lock.state.get().cast()) },
+        }
+    }
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kernel crate's abstractions that this project uses and that 6.12 lacks,
+//! under their 7.x paths: from the kernel crate on 7.x, from [`compat`] on
+//! 6.12. This file and `Kbuild` (which sets `--cfg lw_compat_6_12` for trees
+//! before 7.0) are the only places where the kernel version matters; module
+//! code writes `lastwords::sync::SpinLockIrq` and runs on both.
+
+#[cfg(lw_compat_6_12)]
+#[path = "compat/mod.rs"]
+pub mod compat;
+
+/// `kernel::sync`'s interrupt-disabling spinlock and its lockdep class type.
+pub mod sync {
+    #[cfg(lw_compat_6_12)]
+    pub use super::compat::spinlock_irq::{new_spinlock_irq, SpinLockIrq, SpinLockIrqGuard};
+    #[cfg(not(lw_compat_6_12))]
+    pub use kernel::sync::{new_spinlock_irq, SpinLockIrq, SpinLockIrqGuard};
+
+    /// What `kernel::static_lock_class!()` returns.
+    #[cfg(lw_compat_6_12)]
+    pub type StaticLockClass = &'static kernel::sync::LockClassKey;
+    /// What `kernel::static_lock_class!()` returns.
+    #[cfg(not(lw_compat_6_12))]
+    pub type StaticLockClass = core::pin::Pin<&'static kernel::sync::LockClassKey>;
+}
+
+/// The `Display` that `pr_*!` formats with (7.x: `kernel::fmt`'s own).
+pub mod fmt {
+    #[cfg(lw_compat_6_12)]
+    pub use core::fmt::Display;
+    #[cfg(not(lw_compat_6_12))]
+    pub use kernel::fmt::Display;
+}
+
+/// `kernel::uaccess`: a user slice from a raw address.
+pub mod uaccess {
+    use kernel::uaccess::UserSlice;
+
+    /// The `len` bytes at user address `addr` (7.x wraps it in `UserPtr`).
+    pub fn user_slice(addr: usize, len: usize) -> UserSlice {
+        #[cfg(lw_compat_6_12)]
+        let ptr = addr;
+        #[cfg(not(lw_compat_6_12))]
+        let ptr = kernel::uaccess::UserPtr::from_addr(addr);
+        UserSlice::new(ptr, len)
+    }
+}
+
+/// `kernel::interrupt`'s interrupt-disable token.
+pub mod interrupt {
+    #[cfg(lw_compat_6_12)]
+    pub use super::compat::interrupt::{local_interrupt_disable, LocalInterruptDisabled};
+    #[cfg(not(lw_compat_6_12))]
+    pub use kernel::interrupt::{local_interrupt_disable, LocalInterruptDisabled};
+}
+
+/// `kernel::module!` with 7.x's fields (`authors: [..]`) on every kernel;
+/// use it as `lastwords::module!`.
+#[cfg(not(lw_compat_6_12))]
+#[macro_export]
+macro_rules! lw_module {
+    ($($t:tt)*) => { ::kernel::prelude::module! { $($t)* } };
+}
+
+/// `kernel::module!` with 7.x's fields (`authors: [..]`) on every kernel;
+/// use it as `lastwords::module!`. 6.12 takes one `author`.
+#[cfg(lw_compat_6_12)]
+#[macro_export]
+macro_rules! lw_module {
+    (type: $type:ident, name: $name:tt, authors: [$author:tt $(,)?], $($rest:tt)*) => {
+        ::kernel::prelude::module! { type: $type, name: $name, author: $author, $($rest)* }
+    };
+}
