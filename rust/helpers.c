@@ -106,6 +106,12 @@ void lw_init_irq_work_hard(struct irq_work *work,
 	*work = IRQ_WORK_INIT_HARD(func);
 }
 
+void lw_init_irq_work(struct irq_work *work,
+		      void (*func)(struct irq_work *work))
+{
+	init_irq_work(work, func);
+}
+
 void lw_send_nmi_self(void)
 {
 	__apic_send_IPI_self(NMI_VECTOR);

@@ -36,6 +36,8 @@ void lw_lockdep_assert_irqs_disabled(void);
 
 void lw_init_irq_work_hard(struct irq_work *work,
 			   void (*func)(struct irq_work *work));
+void lw_init_irq_work(struct irq_work *work,
+		      void (*func)(struct irq_work *work));
 
 void lw_send_nmi_self(void);
 

@@ -54,8 +54,8 @@ shift
 mkdir -p "$LW_CACHE"
 # shellcheck disable=SC2016 # expanded by the inner shell
 exec unshare --mount --propagation private -- /bin/sh -euc '
-	root=$1 repo=$2 cache=$3 cwd=$4
-	shift 4
+	root=$1 repo=$2 cache=$3 cwd=$4 kernel=$5
+	shift 5
 	mount -t proc proc "$root/proc"
 	mount --rbind /dev "$root/dev"
 	for p in "$repo" "$cache"; do
@@ -63,5 +63,5 @@ exec unshare --mount --propagation private -- /bin/sh -euc '
 		mount --bind "$p" "$root$p"
 	done
 	exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 LW_IN_CHROOT=1 \
-		LW_CACHE="$cache" PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
-' chroot-run "$root" "$here" "$LW_CACHE" "$PWD" "$@"
+		LW_CACHE="$cache" KERNEL="$kernel" PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
+' chroot-run "$root" "$here" "$LW_CACHE" "$PWD" "$LW_KERNEL" "$@"

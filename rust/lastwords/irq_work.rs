@@ -7,7 +7,12 @@
 //! interrupt context (x86 raises a self-IPI), where the next step (e.g.
 //! queueing a workqueue item) is allowed. The works here are "hard"
 //! (`IRQ_WORK_HARD_IRQ`): they run in hard interrupt context even on
-//! PREEMPT_RT.
+//! PREEMPT_RT, so their callbacks may take raw spinlocks only, not a
+//! `spinlock_t` (`SpinLockIrq`), which sleeps there; lockdep says so
+//! ("Invalid wait context") under `CONFIG_PROVE_RAW_LOCK_NESTING`, the default
+//! with `CONFIG_PROVE_LOCKING` since 6.16 or so. [`IrqWork::new_threadable`]
+//! makes a plain one: hard interrupt context on other kernels, the irq_work
+//! thread on PREEMPT_RT, and a `spinlock_t` is allowed.
 
 use super::bindings;
 use core::marker::PhantomPinned;
@@ -70,6 +75,19 @@ impl<T: IrqWorkHandler> IrqWork<T> {
             // type that `slot` is embedded in (see the type invariant).
             work <- Opaque::ffi_init(|slot: *mut bindings::irq_work| unsafe {
                 bindings::lw_init_irq_work_hard(slot, Some(run_trampoline::<T>))
+            }),
+            _pin: PhantomPinned,
+            data,
+        })
+    }
+
+    /// Returns an initialiser of a plain `irq_work` (`init_irq_work()`),
+    /// whose callback may take a `spinlock_t`: see the module documentation.
+    pub fn new_threadable(data: T) -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: As in `new`.
+            work <- Opaque::ffi_init(|slot: *mut bindings::irq_work| unsafe {
+                bindings::lw_init_irq_work(slot, Some(run_trampoline::<T>))
             }),
             _pin: PhantomPinned,
             data,

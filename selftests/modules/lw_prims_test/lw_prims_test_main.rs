@@ -348,7 +348,7 @@ impl kernel::Module for PrimsTest {
             c_str!("run"),
             try_pin_init!(Tester {
                 shared,
-                irq <- IrqWork::new(irq_side),
+                irq <- IrqWork::new_threadable(irq_side),
             }),
         )?;
         counter_files(trigger.dir());
