@@ -21,7 +21,7 @@
  * rust/lastwords/efivar.rs wraps the efivar_*() functions, exported in the
  * EFIVAR namespace; every module links the whole library.
  */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+#ifdef LW_COMPAT_6_12
 MODULE_IMPORT_NS(EFIVAR);
 #else
 MODULE_IMPORT_NS("EFIVAR");
@@ -57,7 +57,7 @@ bool lw_in_task(void)
 	return in_task();
 }
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(7, 0, 0)
+#ifdef LW_COMPAT_6_12
 unsigned long lw_spin_lock_irqsave(spinlock_t *lock)
 {
 	unsigned long flags;
@@ -98,7 +98,7 @@ void lw_lockdep_assert_irqs_disabled(void)
 {
 	lockdep_assert_irqs_disabled();
 }
-#endif /* LINUX_VERSION_CODE < KERNEL_VERSION(7, 0, 0) */
+#endif /* LW_COMPAT_6_12 */
 
 void lw_init_irq_work_hard(struct irq_work *work,
 			   void (*func)(struct irq_work *work))
@@ -128,7 +128,7 @@ void lw_hrtimer_setup(struct hrtimer *timer,
 		      enum hrtimer_restart (*fn)(struct hrtimer *),
 		      clockid_t clock, enum hrtimer_mode mode)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+#ifdef LW_COMPAT_6_12
 	hrtimer_init(timer, clock, mode);
 	timer->function = fn;
 #else

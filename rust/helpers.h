@@ -7,12 +7,12 @@
 #ifndef LASTWORDS_HELPERS_H
 #define LASTWORDS_HELPERS_H
 
+#include <linux/debugfs.h>
 #include <linux/hrtimer.h>
 #include <linux/interrupt.h>
 #include <linux/irq_work.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/version.h>
 
 struct task_struct;
 
@@ -23,8 +23,10 @@ bool lw_in_hardirq(void);
 bool lw_in_serving_softirq(void);
 bool lw_in_task(void);
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(7, 0, 0)
-/* rust/lastwords/compat/: what 7.x's kernel crate has and 6.12's lacks. */
+/*
+ * rust/lastwords/compat/ (6.12): what 7.x's kernel crate has and 6.12's lacks.
+ * Defined only under LW_COMPAT_6_12 (Kbuild); declared always, for bindgen.
+ */
 unsigned long lw_spin_lock_irqsave(spinlock_t *lock);
 bool lw_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags);
 void lw_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
@@ -32,7 +34,6 @@ bool lw_spin_trylock(spinlock_t *lock);
 unsigned long lw_local_irq_save(void);
 void lw_local_irq_restore(unsigned long flags);
 void lw_lockdep_assert_irqs_disabled(void);
-#endif
 
 void lw_init_irq_work_hard(struct irq_work *work,
 			   void (*func)(struct irq_work *work));
@@ -41,8 +42,6 @@ void lw_init_irq_work(struct irq_work *work,
 
 void lw_send_nmi_self(void);
 
-struct dentry;
-struct file_operations;
 struct dentry *lw_debugfs_create_file(const char *name, umode_t mode,
 				      struct dentry *parent, void *data,
 				      const struct file_operations *fops);

@@ -23,12 +23,12 @@
 //! tests (`cargo test`, loom).
 
 use super::context;
+use super::sync::StaticLockClass;
 use core::num::NonZeroU32;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::Mutex;
-use super::sync::StaticLockClass;
 
 #[path = "../core/src/crash_lock.rs"]
 mod algorithm;

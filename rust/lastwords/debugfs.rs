@@ -133,7 +133,10 @@ unsafe extern "C" fn write_trampoline<H: WriteHandler>(
     let Some(dst) = kbuf.get_mut(..n) else {
         return EINVAL.to_errno() as isize;
     };
-    if let Err(e) = super::uaccess::user_slice(buf as usize, n).reader().read_slice(dst) {
+    if let Err(e) = super::uaccess::user_slice(buf as usize, n)
+        .reader()
+        .read_slice(dst)
+    {
         return e.to_errno() as isize;
     }
     let mut data: &[u8] = dst;

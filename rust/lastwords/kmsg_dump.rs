@@ -161,7 +161,9 @@ unsafe extern "C" fn dump_trampoline<T: DumpHandler>(
     // SAFETY: `raw` is the `raw` field of a registered, pinned `Dumper<T>`
     // (type invariant): the kernel calls back only registered dumpers, and
     // unregistering waits (RCU) for running callbacks.
-    let this = unsafe { &*kernel::container_of!(raw.cast::<Opaque<bindings::kmsg_dumper>>(), Dumper<T>, raw) };
+    let this = unsafe {
+        &*kernel::container_of!(raw.cast::<Opaque<bindings::kmsg_dumper>>(), Dumper<T>, raw)
+    };
     // SAFETY: `kmsg_dump_desc()` passes a valid detail for the call.
     let reason = unsafe { (*detail).reason };
     this.handler.dump(reason);

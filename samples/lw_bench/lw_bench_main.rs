@@ -13,8 +13,8 @@
 //! size (`lw_bench: profile CASE NS`).
 
 use core::sync::atomic::AtomicI32;
-use kernel::prelude::*;
 use kernel::c_str;
+use kernel::prelude::*;
 
 #[path = "../../rust/lastwords/mod.rs"]
 pub mod lastwords;

@@ -187,7 +187,11 @@ impl kernel::Module for NmiChain {
             GFP_KERNEL,
         )?;
         nmi.as_ref().register()?;
-        let trigger = TriggerDir::new(c_str!("lw_nmi_chain"), c_str!("run"), try_pin_init!(Trigger {}))?;
+        let trigger = TriggerDir::new(
+            c_str!("lw_nmi_chain"),
+            c_str!("run"),
+            try_pin_init!(Trigger {}),
+        )?;
         counter_files(trigger.dir());
         trigger.dir().bool_file(c_str!("armed"), &ARMED);
         Ok(NmiChain {

@@ -29,8 +29,8 @@
 //! drop(a); // any order: the token keeps interrupts off
 //! ```
 
-use crate::lastwords::bindings;
 use super::interrupt::LocalInterruptDisabled;
+use crate::lastwords::bindings;
 use core::cell::UnsafeCell;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::{Deref, DerefMut};

@@ -33,9 +33,9 @@ use lastwords::context::Context;
 use lastwords::crash_lock::{CrashLock, HybridCrashLock};
 use lastwords::debugfs::bump;
 use lastwords::debugfs::{TriggerDir, WriteHandler};
+use lastwords::interrupt::local_interrupt_disable;
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::nmi::{self, NmiHandler, NmiKind, NmiRegistration, NmiResult, NmiSlot};
-use lastwords::interrupt::local_interrupt_disable;
 use lastwords::sync::{new_spinlock_irq, SpinLockIrq};
 use lastwords::time;
 
