@@ -63,11 +63,19 @@ macro_rules! lw_module {
     ($($t:tt)*) => { ::kernel::prelude::module! { $($t)* } };
 }
 
-/// `kernel::module!` with 7.x's fields (`authors: [..]`) on every kernel;
-/// use it as `lastwords::module!`. 6.12 takes one `author`.
+/// `kernel::module!` with 7.x's fields (`authors: [..]`, `params: {..}`) on
+/// every kernel; use it as `lastwords::module!`. 6.12 takes one `author`, and
+/// the parameters come from [`compat::module_param`].
 #[cfg(lw_compat_6_12)]
 #[macro_export]
 macro_rules! lw_module {
+    (type: $type:ident, name: $name:tt, authors: [$author:tt $(,)?], description: $desc:tt,
+     license: $license:tt, params: { $($params:tt)* } $(,)?) => {
+        ::kernel::prelude::module! {
+            type: $type, name: $name, author: $author, description: $desc, license: $license,
+        }
+        $crate::lw_module_params! { $($params)* }
+    };
     (type: $type:ident, name: $name:tt, authors: [$author:tt $(,)?], $($rest:tt)*) => {
         ::kernel::prelude::module! { type: $type, name: $name, author: $author, $($rest)* }
     };

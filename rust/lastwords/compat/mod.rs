@@ -9,6 +9,8 @@
 //! |---------------------|---------------------------------------|
 //! | [`spinlock_irq`]    | `kernel::sync::{SpinLockIrq, new_spinlock_irq}` |
 //! | [`interrupt`]       | `kernel::interrupt::{local_interrupt_disable, LocalInterruptDisabled}` |
+//! | [`module_param`]    | `module!`'s `params` (through `lastwords::module!`) |
 
 pub mod interrupt;
+pub mod module_param;
 pub mod spinlock_irq;
