@@ -47,6 +47,14 @@ pub mod uaccess {
     }
 }
 
+/// `kernel::debugfs`: directories and scopes whose files borrow their data.
+pub mod kdebugfs {
+    #[cfg(lw_compat_6_12)]
+    pub use super::compat::debugfs::{Dir, Scope, ScopedDir, Writer};
+    #[cfg(not(lw_compat_6_12))]
+    pub use kernel::debugfs::{Dir, Scope, ScopedDir, Writer};
+}
+
 /// `kernel::interrupt`'s interrupt-disable token.
 pub mod interrupt {
     #[cfg(lw_compat_6_12)]
