@@ -225,7 +225,18 @@ impl<'data, 'dir> ScopedDir<'data, 'dir> {
 
     /// A read-only file showing `data` through its [`Writer`].
     pub fn read_only_file<T: Writer + Send + Sync + 'static>(&self, name: &CStr, data: &'data T) {
-        self.create_file(name, 0o444, data, &ReadOps::<T>::FOPS);
+        self.read_callback_file(name, data, &<T as Writer>::write);
+    }
+
+    /// A read-only file showing what `f` formats from `data`. `f` must be a
+    /// function item or a non-capturing closure.
+    pub fn read_callback_file<T, F>(&self, name: &CStr, data: &'data T, _f: &'static F)
+    where
+        T: Send + Sync + 'static,
+        F: Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result + Send + Sync,
+    {
+        const { assert!(core::mem::size_of::<F>() == 0) };
+        self.create_file(name, 0o444, data, &Ops::<T, F, ()>::READ);
     }
 
     /// A write-only file: each write calls `w` with `data` and the written
@@ -236,8 +247,36 @@ impl<'data, 'dir> ScopedDir<'data, 'dir> {
         W: Fn(&T, &mut UserSliceReader) -> Result + Send + Sync,
     {
         const { assert!(core::mem::size_of::<W>() == 0) };
-        self.create_file(name, 0o200, data, &WriteOps::<T, W>::FOPS);
+        self.create_file(name, 0o200, data, &Ops::<T, (), W>::WRITE);
     }
+
+    /// A file read through `f` and written through `w` (both function items
+    /// or non-capturing closures).
+    pub fn read_write_callback_file<T, F, W>(
+        &self,
+        name: &CStr,
+        data: &'data T,
+        _f: &'static F,
+        _w: &'static W,
+    ) where
+        T: Send + Sync + 'static,
+        F: Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result + Send + Sync,
+        W: Fn(&T, &mut UserSliceReader) -> Result + Send + Sync,
+    {
+        const { assert!(core::mem::size_of::<F>() == 0 && core::mem::size_of::<W>() == 0) };
+        self.create_file(name, 0o600, data, &Ops::<T, F, W>::READ_WRITE);
+    }
+}
+
+/// Returns the value of a zero-sized callback type.
+///
+/// # Safety
+///
+/// `F` must be zero-sized (the file creators assert it).
+unsafe fn zst<'a, F>() -> &'a F {
+    // SAFETY: A dangling, aligned pointer to a zero-sized type is a valid
+    // reference (function safety requirement).
+    unsafe { NonNull::<F>::dangling().as_ref() }
 }
 
 /// File operations for one data type (a wrapper to make them `Sync`).
@@ -254,26 +293,59 @@ extern "C" {
     static __this_module: kernel::types::Opaque<kernel::bindings::module>;
 }
 
-struct ReadOps<T>(PhantomData<T>);
+/// The file operations of data `T` shown by `F` and written by `W`.
+struct Ops<T, F, W>(PhantomData<(T, F, W)>);
 
-impl<T: Writer + Sync> ReadOps<T> {
-    const FOPS: FileOps = FileOps(bindings::file_operations {
+impl<T: Sync, F: Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result, W> Ops<T, F, W> {
+    const READ: FileOps = FileOps(bindings::file_operations {
         // Taking the address of an extern static reads nothing.
         owner: (&raw const __this_module).cast_mut().cast(),
         open: Some(bindings::simple_open),
-        read: Some(read_trampoline::<T>),
+        read: Some(read_trampoline::<T, F>),
         llseek: Some(bindings::noop_llseek),
         // SAFETY: All-zero is a valid `file_operations` (no operations).
         ..unsafe { core::mem::zeroed() }
     });
 }
 
-/// Shows a [`Writer`] through `Display`.
-struct Show<'a, T>(&'a T);
+impl<T: Sync, F, W: Fn(&T, &mut UserSliceReader) -> Result> Ops<T, F, W> {
+    const WRITE: FileOps = FileOps(bindings::file_operations {
+        // Taking the address of an extern static reads nothing.
+        owner: (&raw const __this_module).cast_mut().cast(),
+        open: Some(bindings::simple_open),
+        write: Some(write_trampoline::<T, W>),
+        llseek: Some(bindings::noop_llseek),
+        // SAFETY: All-zero is a valid `file_operations` (no operations).
+        ..unsafe { core::mem::zeroed() }
+    });
+}
 
-impl<T: Writer> fmt::Display for Show<'_, T> {
+impl<T, F, W> Ops<T, F, W>
+where
+    T: Sync,
+    F: Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result,
+    W: Fn(&T, &mut UserSliceReader) -> Result,
+{
+    const READ_WRITE: FileOps = FileOps(bindings::file_operations {
+        // Taking the address of an extern static reads nothing.
+        owner: (&raw const __this_module).cast_mut().cast(),
+        open: Some(bindings::simple_open),
+        read: Some(read_trampoline::<T, F>),
+        write: Some(write_trampoline::<T, W>),
+        llseek: Some(bindings::noop_llseek),
+        // SAFETY: All-zero is a valid `file_operations` (no operations).
+        ..unsafe { core::mem::zeroed() }
+    });
+}
+
+/// Shows `data` through the callback `F` as `Display`.
+struct Show<'a, T, F>(&'a T, PhantomData<F>);
+
+impl<T, F: Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result> fmt::Display for Show<'_, T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.write(f)
+        // SAFETY: `F` is zero-sized (asserted where the file is created).
+        let show: &F = unsafe { zst() };
+        show(self.0, f)
     }
 }
 
@@ -291,10 +363,10 @@ impl fmt::Write for Text {
 
 /// # Safety
 ///
-/// `file` is a debugfs file created by [`ScopedDir::read_only_file`] for a
-/// `T`, whose scope keeps the data alive while the file exists; `buf` and
-/// `ppos` come from the VFS.
-unsafe extern "C" fn read_trampoline<T: Writer + Sync>(
+/// `file` is a debugfs file created by a [`ScopedDir`] method for `T` and
+/// `F`, whose scope keeps the data alive while the file exists; `buf`,
+/// `count` and `ppos` come from the VFS.
+unsafe extern "C" fn read_trampoline<T: Sync, F: Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result>(
     file: *mut bindings::file,
     buf: *mut kernel::ffi::c_char,
     count: usize,
@@ -307,10 +379,11 @@ unsafe extern "C" fn read_trampoline<T: Writer + Sync>(
         return ENOMEM.to_errno() as isize;
     };
     let mut text = Text(v);
-    if fmt::write(&mut text, format_args!("{}", Show(data))).is_err() && text.0.is_empty() {
+    let shown = fmt::write(&mut text, format_args!("{}", Show::<T, F>(data, PhantomData)));
+    if shown.is_err() && text.0.is_empty() {
         return ENOMEM.to_errno() as isize;
     }
-    // SAFETY: `buf`/`count`/`ppos` are the VFS's; the source is our buffer.
+    // SAFETY: `buf`, `count` and `ppos` are the VFS's; the source is ours.
     unsafe {
         kernel::bindings::simple_read_from_buffer(
             buf.cast(),
@@ -322,25 +395,11 @@ unsafe extern "C" fn read_trampoline<T: Writer + Sync>(
     }
 }
 
-struct WriteOps<T, W>(PhantomData<(T, W)>);
-
-impl<T: Sync, W: Fn(&T, &mut UserSliceReader) -> Result> WriteOps<T, W> {
-    const FOPS: FileOps = FileOps(bindings::file_operations {
-        // Taking the address of an extern static reads nothing.
-        owner: (&raw const __this_module).cast_mut().cast(),
-        open: Some(bindings::simple_open),
-        write: Some(write_trampoline::<T, W>),
-        llseek: Some(bindings::noop_llseek),
-        // SAFETY: All-zero is a valid `file_operations` (no operations).
-        ..unsafe { core::mem::zeroed() }
-    });
-}
-
 /// # Safety
 ///
-/// `file` is a debugfs file created by
-/// [`ScopedDir::write_only_callback_file`] for `T` and `W`, whose scope keeps
-/// the data alive while the file exists; `buf` is the VFS's user pointer.
+/// `file` is a debugfs file created by a [`ScopedDir`] method for `T` and
+/// `W`, whose scope keeps the data alive while the file exists; `buf` and
+/// `count` come from the VFS.
 unsafe extern "C" fn write_trampoline<T: Sync, W: Fn(&T, &mut UserSliceReader) -> Result>(
     file: *mut bindings::file,
     buf: *const kernel::ffi::c_char,
@@ -349,9 +408,8 @@ unsafe extern "C" fn write_trampoline<T: Sync, W: Fn(&T, &mut UserSliceReader) -
 ) -> isize {
     // SAFETY: As in `read_trampoline`.
     let data = unsafe { &*(*file).private_data.cast::<T>() };
-    // SAFETY: `W` is zero-sized (asserted where the file is created), so a
-    // dangling, aligned pointer to it is a valid reference.
-    let w: &W = unsafe { NonNull::<W>::dangling().as_ref() };
+    // SAFETY: `W` is zero-sized (asserted where the file is created).
+    let w: &W = unsafe { zst() };
     let mut reader = crate::lastwords::uaccess::user_slice(buf as usize, count).reader();
     match w(data, &mut reader) {
         Ok(()) => count as isize,
