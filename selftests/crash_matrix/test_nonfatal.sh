@@ -13,7 +13,10 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'kernel BUG at .*rust/helpers.c:[0-9]+!|Oops: invalid opcode'
-lw_expect_splat 'WARNING: CPU: [0-9]+ PID: [0-9]+ at .*rust/helpers.c:[0-9]+ lw_warn'
+# The WARN line: 6.12 "WARNING: CPU: 0 PID: 83 at FILE:LINE lw_warn+..",
+# 7.x "WARNING: FILE:LINE at lw_warn+.., CPU#0: comm/83".
+warn_at='rust/helpers.c:[0-9]+ (at )?lw_warn'
+lw_expect_splat "WARNING: .*$warn_at"
 
 nv=$LW_TEST_LOG/nvram.fd
 marker="lw-nonfatal-$(date +%s)-$RANDOM"
@@ -61,7 +64,7 @@ r=$LW_TEST_LOG/boot2-read/records.txt
 lw_assert_grep "$r" '^Oops#1 Part1' "the oops record is there"
 lw_assert_grep "$r" 'lw_crash_test: oops_task: in task context' "oops record holds the oops"
 lw_assert_grep "$r" '^Shutdown#2 Part1' "the shutdown record is there"
-lw_assert_grep "$r" 'at .*rust/helpers.c:[0-9]+ lw_warn' "a warning's report is recovered"
+lw_assert_grep "$r" "$warn_at" "a warning's report is recovered"
 lw_assert_grep "$r" 'lw_crash_test: warn_hardirq: in hardirq context' "the hardirq warning is recovered"
 lw_assert_grep "$r" 'lw_crash_test: warn_nmi: in nmi context' "the NMI warning is recovered"
 lw_assert_grep "$r" "$marker" "marker recovered"
