@@ -315,11 +315,13 @@ impl Handler {
         let ns = time::now_ns().wrapping_sub(t0);
         let done = c.processed.load(Ordering::Relaxed).wrapping_sub(base);
         let ns = u64::try_from(ns).unwrap_or(0);
-        let per = ns / done.max(1);
+        // `checked_div` by at least 1: the same quotient, and no panic path
+        // (objtool does not know `panic_const_div_by_zero` as noreturn).
+        let per = ns.checked_div(done.max(1)).unwrap_or(0);
         pr_info!("bench storm_nmi rust {}\n", per);
         pr_info!(
             "bench storm_nmi_rate rust {}\n",
-            1_000_000_000u64 / per.max(1)
+            1_000_000_000u64.checked_div(per.max(1)).unwrap_or(0)
         );
         if done != u64::from(n) {
             pr_err!("storm_bench: {} of {} processed\n", done, n);
