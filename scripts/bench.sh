@@ -7,8 +7,9 @@
 # per round. Then the pstore write path, lw_efi_pstore against the C
 # efi_pstore (scripts/bench-pstore-guest.sh), with the log of a fresh boot and
 # with the log ring full, each with a profile of a dump part's steps; then
-# the APEI helpers (scripts/bench-apei.sh). Benchmarks, not tests: no
-# pass/fail threshold.
+# APEI (scripts/bench-apei.sh): the error status queue's enqueue against its
+# C floor (lw_bench's apei_queue) and the storm throughput (lw_apei_test).
+# Benchmarks, not tests: no pass/fail threshold.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"

@@ -27,7 +27,10 @@
 //! | [`tasklet`]       | tasklets (softirq context)                               |
 //! | [`kthread`]       | kernel threads running a function                        |
 //! | [`fault`]         | panic, BUG and WARN on purpose (crash tests)             |
-//! | [`apei`]          | GHES-style error sources, NMI-safe error status queue    |
+//! | [`registry`]      | refcounted registry, members come and go under a walk    |
+//! | [`apei`]          | GHES-style error sources, the pipeline out of NMI        |
+//! | [`apei::queue`]   | NMI-safe error status queue (preallocated slots)         |
+//! | [`apei::counters`] | the APEI pipeline's counters, as debugfs files           |
 
 pub mod apei;
 pub mod bindings;
@@ -43,6 +46,7 @@ pub mod kthread;
 pub mod nmi;
 pub mod pstore;
 pub mod ratelimit;
+pub mod registry;
 pub mod slot_pool;
 pub mod tasklet;
 pub mod time;

@@ -10,14 +10,19 @@
 //! .../run` times the pieces of a dump part, [`PROFILE_REPS`] times each:
 //! fetching the newest log text (the whole log walked, or a window of the
 //! newest records), compressing it, and writing an EFI variable of a given
-//! size (`lw_bench: profile CASE NS`).
+//! size (`lw_bench: profile CASE NS`). `echo 'apei_queue ROUNDS' > .../run`
+//! times the APEI error status queue's enqueue against its C floor
+//! ([`apei_queue`]; `scripts/bench-apei.sh`).
 
+use apei_queue::QueueBench;
 use core::sync::atomic::AtomicI32;
 use kernel::c_str;
 use kernel::prelude::*;
 
 #[path = "../../rust/lastwords/mod.rs"]
 pub mod lastwords;
+
+mod apei_queue;
 
 use lastwords::bindings;
 use lastwords::crash_lock::CrashLock;
@@ -62,9 +67,11 @@ static C_LOCK: AtomicI32 = AtomicI32::new(0);
 struct Runner {
     #[pin]
     rust_lock: SpinLockIrq<()>,
+    #[pin]
+    apei_queue: QueueBench,
 }
 
-fn sample(case: &str, imp: &str, ns: i64) {
+fn sample(case: impl lastwords::fmt::Display, imp: &str, ns: i64) {
     pr_info!("sample {} {} {}\n", case, imp, ns);
 }
 
@@ -210,6 +217,10 @@ impl WriteHandler for Runner {
         if data == b"profile" {
             return profile();
         }
+        if let Some(rounds) = data.strip_prefix(b"apei_queue ") {
+            let rounds = parse_u64(rounds).ok_or(EINVAL)?;
+            return self.apei_queue.run(rounds.clamp(1, 100_000));
+        }
         let iters = parse_u64(data).filter(|n| *n > 0).ok_or(EINVAL)?;
         pr_info!("start {} iterations x {} rounds\n", iters, ROUNDS);
         for _ in 0..ROUNDS {
@@ -236,6 +247,7 @@ impl kernel::Module for Bench {
             c_str!("run"),
             try_pin_init!(Runner {
                 rust_lock <- new_spinlock_irq!((), "lw_bench_rust"),
+                apei_queue <- QueueBench::new(),
             }),
         )?;
         Ok(Bench { _trigger: trigger })
