@@ -124,18 +124,6 @@ struct dentry *lw_debugfs_create_file(const char *name, umode_t mode,
 	return debugfs_create_file(name, mode, parent, data, fops);
 }
 
-void lw_hrtimer_setup(struct hrtimer *timer,
-		      enum hrtimer_restart (*fn)(struct hrtimer *),
-		      clockid_t clock, enum hrtimer_mode mode)
-{
-#ifdef LW_COMPAT_6_12
-	hrtimer_init(timer, clock, mode);
-	timer->function = fn;
-#else
-	hrtimer_setup(timer, fn, clock, mode);
-#endif
-}
-
 void lw_tasklet_schedule(struct tasklet_struct *t)
 {
 	tasklet_schedule(t);

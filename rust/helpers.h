@@ -8,7 +8,6 @@
 #define LASTWORDS_HELPERS_H
 
 #include <linux/debugfs.h>
-#include <linux/hrtimer.h>
 #include <linux/interrupt.h>
 #include <linux/irq_work.h>
 #include <linux/spinlock.h>
@@ -45,9 +44,6 @@ void lw_send_nmi_self(void);
 struct dentry *lw_debugfs_create_file(const char *name, umode_t mode,
 				      struct dentry *parent, void *data,
 				      const struct file_operations *fops);
-void lw_hrtimer_setup(struct hrtimer *timer,
-		      enum hrtimer_restart (*fn)(struct hrtimer *),
-		      clockid_t clock, enum hrtimer_mode mode);
 
 void lw_tasklet_schedule(struct tasklet_struct *t);
 int lw_kthread_run(int (*fn)(void *data), void *data, const char *name, int cpu,

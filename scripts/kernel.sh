@@ -45,6 +45,8 @@ case $LW_KERNEL in
 	srcpkg=linux-source-7.3
 	srcver=$LW_LINUX_73_VERSION
 	run=("$here/scripts/chroot.sh" run)
+	# Already inside it (lint.sh and modules.sh run there for 7.3).
+	[ -z "${LW_IN_CHROOT:-}" ] || run=()
 	rust=()
 	;;
 *) lw_die "KERNEL=$LW_KERNEL: unknown (6.12 or 7.3; or KDIR=/path/to/tree)" ;;

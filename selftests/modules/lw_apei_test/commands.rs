@@ -173,7 +173,7 @@ impl Handler {
                 fw.wait_acked(source)
             }
             IRQ0 => {
-                self.irq.raise();
+                self.irq.queue();
                 fw.wait_acked(source)
             }
             _ => {
@@ -215,7 +215,7 @@ impl Handler {
         self.post(&mut st, NMI0, Severity::Recoverable, 4096)?;
         self.post(&mut st, IRQ0, Severity::Recoverable, 60000)?;
         fw.arm_midcopy(IRQ0);
-        self.irq.raise();
+        self.irq.queue();
         fw.wait_acked(IRQ0)?;
         fw.wait_acked(NMI0)
     }

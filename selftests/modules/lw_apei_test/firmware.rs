@@ -3,7 +3,7 @@
 //! The synthetic firmware of `lw_apei_test`: four error sources with their
 //! status blocks in memory ([`Fw`], the [`Firmware`] of the pipeline), and
 //! how each source notifies the kernel: self-NMIs and the NMI handler
-//! ([`ApeiNmi`]) for nmi0 and nmi1, a hard-mode `hrtimer` standing for the
+//! ([`ApeiNmi`]) for nmi0 and nmi1, a plain `irq_work` standing for the
 //! interrupt line ([`IrqLine`]) for irq0, a work item ([`Poller`]) for poll0.
 //! Records are CPER-like ([`cper::encode`]); their payload is a pattern of
 //! source and sequence number that [`Fw`]'s `record` checks byte by byte.
@@ -13,16 +13,15 @@ use crate::{
     CORRUPT, FW_TIMEOUTS, INTACT, INTACT_IRQ0, INTACT_NMI0, INTACT_NMI1, INTACT_POLL0, LARGEST,
     MIDCOPY_NMI, NMI_EMPTY, NMI_HANDLED,
 };
-use core::marker::PhantomPinned;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use kernel::types::Opaque;
 use kernel::workqueue::{self, Work, WorkItem};
 use kernel::{impl_has_work, new_work};
 use lastwords::apei::cper::{self, Header, Severity};
 use lastwords::apei::{Apei, Firmware, SourceKind, RECORD_MAX};
 use lastwords::crash_lock::CrashLock;
+use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::debugfs::bump;
 use lastwords::nmi::{self, NmiHandler, NmiResult, NmiSlot};
 use lastwords::time;
@@ -278,97 +277,26 @@ impl NmiHandler for ApeiNmi {
     }
 }
 
-/// The "interrupt line" of source irq0: an `hrtimer` in hard mode
-/// (`HRTIMER_MODE_REL_HARD`), whose callback runs in hard interrupt context
-/// (the timer interrupt), also on PREEMPT_RT (where the source's
-/// `spinlock_t` could not be taken there; non-RT kernels only).
-///
-/// # Invariants
-///
-/// `timer` was initialised by `hrtimer_init()` with [`irq_line_fire`] as its
-/// function; it is pinned, and cancelled before it is dropped.
-#[pin_data(PinnedDrop)]
-pub(crate) struct IrqLine {
-    #[pin]
-    timer: Opaque<kernel::bindings::hrtimer>,
-    #[pin]
-    _pin: PhantomPinned,
+/// The "interrupt line" of source irq0: a plain `irq_work`, whose callback
+/// runs in hard interrupt context (a self-IPI) on non-RT kernels and in the
+/// irq_work thread on PREEMPT_RT, like a threaded interrupt handler; the
+/// source's `spinlock_t` may be taken there on both.
+pub(crate) struct Line {
     apei: Arc<Apei<Fw>>,
 }
 
-// SAFETY: An hrtimer may be started and cancelled from any CPU (the hrtimer
-// core serialises on its base lock); the callback only uses `apei`, which is
-// `Sync`.
-unsafe impl Sync for IrqLine {}
-// SAFETY: As above.
-unsafe impl Send for IrqLine {}
-
-const HRTIMER_MODE_REL_HARD: kernel::bindings::hrtimer_mode =
-    kernel::bindings::hrtimer_mode_HRTIMER_MODE_REL_HARD;
-
-/// The hrtimer callback (hard interrupt context).
-///
-/// # Safety
-///
-/// `timer` is the `timer` field of a live [`IrqLine`].
-unsafe extern "C" fn irq_line_fire(
-    timer: *mut lastwords::bindings::hrtimer,
-) -> lastwords::bindings::hrtimer_restart {
-    // SAFETY: `timer` is the `timer` field of a live `IrqLine` (function
-    // safety requirement: only `IrqLine` installs this function), and
-    // `Opaque` is `repr(transparent)`.
-    let this = unsafe {
-        &*kernel::container_of!(
-            timer.cast::<Opaque<kernel::bindings::hrtimer>>(),
-            IrqLine,
-            timer
-        )
-    };
-    this.apei.notify(IRQ0);
-    // SAFETY: `enum hrtimer_restart` is an integer (6.12) or a newtype over
-    // one (7.x) in the bindings; 0 is `HRTIMER_NORESTART`.
-    unsafe { core::mem::zeroed() }
-}
-
-impl IrqLine {
-    pub(crate) fn new(apei: Arc<Apei<Fw>>) -> impl PinInit<Self> {
-        pin_init!(Self {
-            // SAFETY: `slot` is valid for writes; the shim initialises it with
-            // its function before the timer can start.
-            timer <- Opaque::ffi_init(|slot: *mut kernel::bindings::hrtimer| unsafe {
-                lastwords::bindings::lw_hrtimer_setup(
-                    slot.cast(),
-                    Some(irq_line_fire),
-                    kernel::bindings::CLOCK_MONOTONIC as kernel::bindings::clockid_t,
-                    HRTIMER_MODE_REL_HARD as _,
-                );
-            }),
-            _pin: PhantomPinned,
-            apei,
-        })
-    }
-
-    /// Raises the "interrupt" in a microsecond.
-    pub(crate) fn raise(&self) {
-        // SAFETY: `timer` is initialised and pinned (type invariant).
-        unsafe {
-            kernel::bindings::hrtimer_start_range_ns(
-                self.timer.get(),
-                1000,
-                0,
-                HRTIMER_MODE_REL_HARD,
-            )
-        };
+impl IrqWorkHandler for Line {
+    fn run(&self) {
+        self.apei.notify(IRQ0);
     }
 }
 
-#[pinned_drop]
-impl PinnedDrop for IrqLine {
-    fn drop(self: Pin<&mut Self>) {
-        // SAFETY: `timer` is initialised (type invariant); `hrtimer_cancel()`
-        // waits for a running callback; teardown is in process context.
-        unsafe { kernel::bindings::hrtimer_cancel(self.timer.get()) };
-    }
+/// Source irq0's interrupt line.
+pub(crate) type IrqLine = IrqWork<Line>;
+
+/// Returns the interrupt line of source irq0.
+pub(crate) fn irq_line(apei: Arc<Apei<Fw>>) -> impl PinInit<IrqLine> {
+    IrqWork::new_threadable(Line { apei })
 }
 
 /// The poller of source poll0: a work item.

@@ -40,7 +40,7 @@ mod commands;
 mod firmware;
 
 use commands::Handler;
-use firmware::{ApeiNmi, Fw, IrqLine, PollerOwner, ARMED, KINDS};
+use firmware::{irq_line, ApeiNmi, Fw, PollerOwner, ARMED, KINDS};
 use lastwords::apei::{Apei, Counters, QUEUE_SLOTS, RECORD_MAX};
 use lastwords::debugfs::TriggerDir;
 use lastwords::nmi::{NmiKind, NmiRegistration};
@@ -105,7 +105,7 @@ impl kernel::Module for ApeiTest {
         };
         let apei = Apei::new(Fw::new()?, &KINDS, &COUNTERS, panic_on_fatal)?;
         let poller = PollerOwner::new(apei.clone())?;
-        let irq = KBox::pin_init(IrqLine::new(apei.clone()), GFP_KERNEL)?;
+        let irq = KBox::pin_init(irq_line(apei.clone()), GFP_KERNEL)?;
         let trigger = TriggerDir::new(
             c_str!("lw_apei"),
             c_str!("run"),
