@@ -14,7 +14,7 @@ kdir=$(KDIR=${KDIR:-} "$here/scripts/kernel.sh")
 cd "$here"
 # Our 7.3 tree's rustc, rustfmt and clippy are the trixie chroot's.
 if [ "$LW_KERNEL" = 7.3 ] && [ -z "${KDIR:-}" ] && [ -z "${LW_IN_CHROOT:-}" ]; then
-	exec "$here/scripts/chroot.sh" run "$0" "$@"
+	exec "$here/scripts/chroot.sh" run env KDIR="$kdir" "$0" "$@"
 fi
 
 # `lint.sh --fix` rewrites the files instead of checking them (make fmt).

@@ -220,7 +220,9 @@ impl<'data, 'dir> ScopedDir<'data, 'dir> {
         let data = core::ptr::from_ref(data).cast_mut().cast::<c_void>();
         // SAFETY: `name` is a valid C string; the scope removes the file
         // before `data` ends (`'data`); `fops` matches `T` (callers).
-        unsafe { bindings::lw_debugfs_create_file(name.as_char_ptr(), mode, self.dentry, data, &fops.0) };
+        unsafe {
+            bindings::lw_debugfs_create_file(name.as_char_ptr(), mode, self.dentry, data, &fops.0)
+        };
     }
 
     /// A read-only file showing `data` through its [`Writer`].
@@ -357,7 +359,9 @@ impl fmt::Write for Text {
         let room = TEXT_MAX.saturating_sub(self.0.len());
         let b = s.as_bytes();
         let part = b.get(..b.len().min(room)).unwrap_or(&[]);
-        self.0.extend_from_slice(part, GFP_KERNEL).map_err(|_| fmt::Error)
+        self.0
+            .extend_from_slice(part, GFP_KERNEL)
+            .map_err(|_| fmt::Error)
     }
 }
 
@@ -379,7 +383,10 @@ unsafe extern "C" fn read_trampoline<T: Sync, F: Fn(&T, &mut fmt::Formatter<'_>)
         return ENOMEM.to_errno() as isize;
     };
     let mut text = Text(v);
-    let shown = fmt::write(&mut text, format_args!("{}", Show::<T, F>(data, PhantomData)));
+    let shown = fmt::write(
+        &mut text,
+        format_args!("{}", Show::<T, F>(data, PhantomData)),
+    );
     if shown.is_err() && text.0.is_empty() {
         return ENOMEM.to_errno() as isize;
     }

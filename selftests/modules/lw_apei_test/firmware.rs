@@ -21,8 +21,8 @@ use kernel::{impl_has_work, new_work};
 use lastwords::apei::cper::{self, Header, Severity};
 use lastwords::apei::{Apei, Firmware, SourceKind, RECORD_MAX};
 use lastwords::crash_lock::CrashLock;
-use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::debugfs::bump;
+use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::nmi::{self, NmiHandler, NmiResult, NmiSlot};
 use lastwords::time;
 
