@@ -5,6 +5,14 @@
 //! 6.12. This file and `Kbuild` (which sets `--cfg lw_compat_6_12` for trees
 //! before 7.0) are the only places where the kernel version matters; module
 //! code writes `lastwords::sync::SpinLockIrq` and runs on both.
+//!
+//! Not taken from 7.x: `kernel::debugfs`. Its `file_operations` are the
+//! kernel crate's generic constants, instantiated in the module that uses
+//! them but with no `owner`: an open file does not hold the module, `rmmod`
+//! succeeds under it, and the last `close()` runs `full_proxy_release()` on
+//! the freed module's `file_operations` (an oops on 7.3.4: "unable to handle
+//! page fault", RIP `full_proxy_release`). [`super::debugfs`] names the
+//! module as owner; `selftests/primitives/test_debugfs_unload.sh` checks it.
 
 #[cfg(lw_compat_6_12)]
 #[path = "compat/mod.rs"]
@@ -45,14 +53,6 @@ pub mod uaccess {
         let ptr = kernel::uaccess::UserPtr::from_addr(addr);
         UserSlice::new(ptr, len)
     }
-}
-
-/// `kernel::debugfs`: directories and scopes whose files borrow their data.
-pub mod kdebugfs {
-    #[cfg(lw_compat_6_12)]
-    pub use super::compat::debugfs::{Dir, Scope, ScopedDir, Writer};
-    #[cfg(not(lw_compat_6_12))]
-    pub use kernel::debugfs::{Dir, Scope, ScopedDir, Writer};
 }
 
 /// `kernel::interrupt`'s interrupt-disable token.

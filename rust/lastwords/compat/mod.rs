@@ -8,11 +8,9 @@
 //! | here                | 7.x                                   |
 //! |---------------------|---------------------------------------|
 //! | [`spinlock_irq`]    | `kernel::sync::{SpinLockIrq, new_spinlock_irq}` |
-//! | [`debugfs`]         | `kernel::debugfs::{Dir, Scope, ScopedDir, Writer}` (the part used here) |
 //! | [`interrupt`]       | `kernel::interrupt::{local_interrupt_disable, LocalInterruptDisabled}` |
 //! | [`module_param`]    | `module!`'s `params` (through `lastwords::module!`) |
 
-pub mod debugfs;
 pub mod interrupt;
 pub mod module_param;
 pub mod spinlock_irq;
