@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Deferred parts, the NVRAM quota, and the flush work that writes the one
+//! and enforces the other.
+//!
+//! A part that the dump path (`writer.rs`) found the efivars lock or the
+//! firmware busy for, outside a panic, waits in a preallocated slot
+//! ([`Deferred`], in the [`Flusher`]'s pool); [`Kick`] queues the flush
+//! work, which writes it and then evicts our oldest records until the
+//! [`Quota`] holds. [`FlushOwner`] cancels the work on unload and writes
+//! what is left.
+//!
+//! Context: the flush work runs in process context, where it may sleep for
+//! the efivars lock and allocate; [`Kick`] is a hard irq_work handler that
+//! only queues the work (the dump path may run in NMI context); the pool is
+//! allocated at load ([`Flusher::new`]). The dump path claims slots in any
+//! context: `SlotPool` is lock-free.
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::workqueue::{self, Work, WorkItem};
+use kernel::{impl_has_work, new_work};
+
+use crate::efi_name::{DumpName, DUMP_NAME_LEN};
+use crate::lastwords;
+use crate::lastwords::debugfs::bump;
+use crate::lastwords::efivar::{EfivarsGuard, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
+use crate::lastwords::irq_work::IrqWorkHandler;
+use crate::lastwords::slot_pool::SlotPool;
+use crate::store::{Walk, SKIP_LOG};
+use crate::{DEFERRED_ERRORS, DEFERRED_WRITTEN, EVICTED};
+
+/// Parts that found the efivars lock held outside a panic (its holder is
+/// alive and will release it) wait here to be written by the flush work.
+/// Several dumps' worth (a default dump is about 11 parts): oopses in a row
+/// while a reader holds the lock for a long pstorefs mount. Each slot holds
+/// `record_size` bytes (64 KiB in all at the default size).
+const DEFER_SLOTS: usize = 64;
+
+/// A part waiting for the efivars lock; `name` and `buf` are preallocated
+/// at load (on the heap, so that the pool itself stays small).
+pub(crate) struct Deferred {
+    pub(crate) name: KVec<u16>,
+    pub(crate) len: usize,
+    pub(crate) buf: KVec<u8>,
+}
+
+/// How much of the variable store the backend may occupy (0: no limit).
+#[derive(Clone, Copy)]
+pub(crate) struct Quota {
+    pub(crate) bytes: usize,
+    pub(crate) records: usize,
+}
+
+impl Quota {
+    pub(crate) fn enabled(&self) -> bool {
+        self.bytes != 0 || self.records != 0
+    }
+
+    fn allows(&self, bytes: usize, records: usize) -> bool {
+        (self.bytes == 0 || bytes <= self.bytes) && (self.records == 0 || records <= self.records)
+    }
+}
+
+/// One of our variables, as the quota sees it.
+struct Stored {
+    name: [u16; DUMP_NAME_LEN],
+    dn: DumpName,
+    size: usize,
+}
+
+/// The flush work: writes deferred parts, then enforces the quota, in
+/// process context, where it may wait for the efivars lock.
+#[pin_data]
+pub(crate) struct Flusher {
+    #[pin]
+    work: Work<Flusher>,
+    pub(crate) pool: KBox<SlotPool<Deferred, DEFER_SLOTS>>,
+    pub(crate) quota: Quota,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for Flusher { self.work }
+}
+
+impl Flusher {
+    /// The flush work, with [`DEFER_SLOTS`] slots of `record_size` bytes
+    /// preallocated. Process context (module init).
+    pub(crate) fn new(record_size: usize, quota: Quota) -> Result<Arc<Self>> {
+        // Built in place: the pool is too big to pass through the stack.
+        let mut pool = KBox::<SlotPool<Deferred, DEFER_SLOTS>>::new_uninit(GFP_KERNEL)?;
+        SlotPool::init_in_place(&mut pool, |_| Deferred {
+            name: KVec::new(),
+            len: 0,
+            buf: KVec::new(),
+        });
+        // SAFETY: `init_in_place()` initialised the whole pool.
+        let mut pool = unsafe { pool.assume_init() };
+        for d in pool.values_mut() {
+            d.name = KVec::from_elem(0u16, DUMP_NAME_LEN, GFP_KERNEL)?;
+            d.buf = KVec::from_elem(0u8, record_size, GFP_KERNEL)?;
+        }
+        let flusher = Arc::pin_init(
+            pin_init!(Flusher {
+                work <- new_work!("lw_efi_pstore::flush"),
+                pool,
+                quota,
+            }),
+            GFP_KERNEL,
+        )?;
+        Ok(flusher)
+    }
+
+    fn flush(&self) {
+        if self.pool.ready() == 0 && !self.quota.enabled() {
+            return;
+        }
+        let g = match EfivarsGuard::lock() {
+            Ok(g) => g,
+            Err(e) => {
+                pr_warn!("deferred parts not written: efivars lock: {:?}\n", e);
+                return;
+            }
+        };
+        while let Some(d) = self.pool.take() {
+            let data = d.buf.get(..d.len).unwrap_or(&[]);
+            match g.set_variable(&d.name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, data, false) {
+                Ok(()) => bump(&DEFERRED_WRITTEN),
+                Err((_, e)) => {
+                    bump(&DEFERRED_ERRORS);
+                    pr_warn!("deferred part not written: {:?}\n", e);
+                }
+            }
+        }
+        if self.quota.enabled() {
+            self.enforce_quota_or_say(&g);
+        }
+    }
+
+    /// [`Flusher::enforce_quota`], with a rate-limited line if it fails.
+    pub(crate) fn enforce_quota_or_say(&self, g: &EfivarsGuard) {
+        if let Err(e) = self.enforce_quota(g) {
+            if SKIP_LOG.allow() {
+                pr_warn!("quota not enforced: {:?}\n", e);
+            }
+        }
+    }
+
+    /// Deletes our oldest variables (oldest dump first, and in a dump the
+    /// oldest part, the highest number, first) until the quota holds.
+    /// Only records that pass the reader's checks (name and data) count
+    /// and are evicted: what the backend cannot parse, it never deletes.
+    /// Eviction does not prefer pmsg over dmesg records: the oldest go.
+    fn enforce_quota(&self, g: &EfivarsGuard) -> Result {
+        let mut walk = Walk::new(false)?;
+        let mut stored = KVec::new();
+        // An enumeration the firmware broke evicts nothing: the records not
+        // reached may be older than those seen.
+        while let Some((f, size)) = walk.next(g)? {
+            stored.push(
+                Stored {
+                    name: f.name,
+                    dn: f.dn,
+                    size,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        stored.sort_unstable_by(|a, b| {
+            (a.dn.time, a.dn.count, b.dn.part).cmp(&(b.dn.time, b.dn.count, a.dn.part))
+        });
+        let mut bytes: usize = stored.iter().map(|s| s.size).sum();
+        let mut records = stored.len();
+        for s in stored.iter() {
+            if self.quota.allows(bytes, records) {
+                break;
+            }
+            g.set_variable(&s.name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false)
+                .map_err(|(_, e)| e)?;
+            bump(&EVICTED);
+            bytes = bytes.saturating_sub(s.size);
+            records -= 1;
+        }
+        Ok(())
+    }
+}
+
+impl WorkItem for Flusher {
+    type Pointer = Arc<Flusher>;
+
+    fn run(this: Arc<Flusher>) {
+        this.flush();
+    }
+}
+
+/// Hard irq_work that queues the flush work: the write path may run in NMI
+/// context, where work cannot be queued directly.
+pub(crate) struct Kick {
+    pub(crate) flusher: Arc<Flusher>,
+}
+
+impl IrqWorkHandler for Kick {
+    fn run(&self) {
+        // Already queued: that run will see this part too.
+        let _ = workqueue::system().enqueue(self.flusher.clone());
+    }
+}
+
+/// Owns the flush work: on unload, cancels it and writes what is left, so
+/// that removing the module loses no deferred part.
+pub(crate) struct FlushOwner(pub(crate) Arc<Flusher>);
+
+impl Drop for FlushOwner {
+    fn drop(&mut self) {
+        lastwords::workqueue::cancel_sync(&self.0);
+        self.0.flush();
+    }
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! lw_efi_pstore: a pstore backend that keeps kmsg dumps in EFI variables,
+//! compatible with the C `efi_pstore` (same GUID, names and attributes), and
+//! that still stores a panic's record when another CPU held the efivars lock
+//! at the time of the panic (the C backend gives up with `-EBUSY`).
+//!
+//! It dumps the kernel log itself (a kmsg dumper), in the same record format
+//! as pstore's core, but packs each part adaptively: as much log as
+//! compresses into a variable, where the core's fixed ratio either wastes
+//! space or, when the text does not compress well enough, keeps the first
+//! `record_size` bytes and throws the rest of the part's text away. pstore
+//! reads, erases and writes pmsg records through the backend as usual.
+//!
+//! What it reads back from NVRAM is untrusted: every name and payload is
+//! checked, and what fails is skipped (counted, one rate-limited line),
+//! never handed to pstore, never erased or evicted.
+//!
+//! Parameters (validated at load): `record_size` (1024..32768), `max_reason`
+//! (1..5), `enabled` (run-time switch), `kmsg_bytes`, `quota_bytes`,
+//! `quota_records`, `test_hooks` (crash tests only). Counters in
+//! `/sys/kernel/debug/lw_efi_pstore/` (when debugfs is available).
+//!
+//! This file is the module glue, in process context (load and unload):
+//! parameters, then registration (the flush work, the writer, the pstore
+//! backend, the counters, the kmsg dumper), then teardown. The rest:
+//!
+//! | file        | what                                        | context           |
+//! |-------------|---------------------------------------------|-------------------|
+//! | `params.rs` | the parameters, validated                   | load; `enabled()` any |
+//! | `format.rs` | record names and headers                    | any (panic path)  |
+//! | `writer.rs` | the dump path (panic, oops): pack and store | any (panic path)  |
+//! | `flush.rs`  | deferred parts, the quota, the flush work   | process (work)    |
+//! | `store.rs`  | read, erase and pmsg writes through pstore  | process           |
+//!
+//! Panic path rules (`format.rs`, `writer.rs`): never allocate, never sleep,
+//! trylocks only.
+
+use core::sync::atomic::Ordering;
+use kernel::prelude::*;
+use kernel::{c_str, workqueue};
+
+#[path = "../lastwords/mod.rs"]
+pub mod lastwords;
+
+#[path = "../core/src/efi_name.rs"]
+pub mod efi_name;
+
+#[path = "../core/src/packing.rs"]
+pub mod packing;
+
+mod flush;
+mod format;
+mod params;
+mod store;
+mod writer;
+
+use flush::Flusher;
+use lastwords::debugfs::Dir;
+use lastwords::efivar;
+use lastwords::kmsg_dump::Dumper;
+use lastwords::pstore::{self, Registration};
+use params::Params;
+use store::EfiPstore;
+use writer::{LogDump, Writer, WRITER};
+
+lastwords::module! {
+    type: LwEfiPstore,
+    name: "lw_efi_pstore",
+    authors: ["lastwords developers"],
+    description: "EFI variable backend for pstore, in Rust",
+    license: "GPL",
+}
+
+// The counters, one debugfs file each (created at registration), bumped by
+// every part of the module (`crate::WRITTEN`, ...).
+lastwords::debugfs::debugfs_counters!(
+    WRITTEN => "written",
+    WRITE_ERRORS => "write_errors",
+    WRITE_BUSY => "write_busy",
+    BYPASSED => "written_bypassing_lock",
+    FIRMWARE_BUSY => "firmware_busy",
+    SKIPPED => "skipped_disabled",
+    DUMPS => "dumps",
+    DUMPS_SKIPPED => "dumps_skipped",
+    RESERVE_USED => "reserve_used",
+    LOG_BYTES => "log_bytes",
+    PARTS_COMPRESSED => "parts_compressed",
+    PARTS_RAW => "parts_raw",
+    PACK_RETRIES => "pack_retries",
+    DEFERRED => "deferred",
+    DEFERRED_WRITTEN => "deferred_written",
+    DEFERRED_ERRORS => "deferred_errors",
+    EVICTED => "evicted",
+    READ => "read",
+    READ_ERRORS => "read_errors",
+    READ_SKIPPED => "read_skipped",
+    ERASED => "erased",
+    PMSG_TOO_BIG => "pmsg_too_big",
+);
+
+struct LwEfiPstore {
+    // Dropped in this order: the dumper first (no new dumps), then pstore
+    // (no more reads or pmsg writes); the writer goes with the last of them.
+    _dumper: Pin<KBox<Dumper<LogDump>>>,
+    _reg: Pin<KBox<Registration<EfiPstore>>>,
+    /// The counters, when debugfs is available (`debugfs=off` is not a
+    /// reason to go without a backend).
+    _dir: Option<Dir>,
+}
+
+impl Drop for LwEfiPstore {
+    fn drop(&mut self) {
+        WRITER.store(core::ptr::null_mut(), Ordering::Release);
+    }
+}
+
+impl kernel::Module for LwEfiPstore {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let params = Params::read()?;
+        if !efivar::supports_writes() {
+            pr_err!("EFI variables are not writable here (no UEFI runtime services?)\n");
+            return Err(ENODEV);
+        }
+        if !efivar::nonblocking_supported() {
+            pr_err!(
+                "the firmware has no non-blocking variable services: a panic could not be stored\n"
+            );
+            return Err(ENODEV);
+        }
+        let record_size = params.record_size;
+        let max_reason = params.max_reason;
+        let quota = params.quota;
+        let flusher = Flusher::new(record_size, quota)?;
+        let initial = flusher.clone();
+        let writer = Writer::new(record_size, params.kmsg_bytes, flusher)?;
+        let pstore_writer = writer.clone();
+        let reg = Registration::register(
+            c_str!("lw_efi_pstore"),
+            pstore::FLAGS_PMSG,
+            max_reason,
+            record_size,
+            EfiPstore::new(pstore_writer),
+        )
+        .inspect_err(|e| {
+            if *e == EBUSY {
+                pr_err!(
+                    "another pstore backend is registered (e.g. efi_pstore): unload it first\n"
+                );
+            }
+        })?;
+        let dir = match Dir::new(c_str!("lw_efi_pstore")) {
+            Ok(dir) => {
+                counter_files(&dir);
+                Some(dir)
+            }
+            Err(e) => {
+                pr_info!("no counters: debugfs unavailable ({:?})\n", e);
+                None
+            }
+        };
+        let hook = core::ptr::from_ref::<Writer>(&writer).cast_mut();
+        let dumper = KBox::pin_init(Dumper::new(LogDump(writer), max_reason), GFP_KERNEL)?;
+        dumper.as_ref().register()?;
+        // The dumper holds the writer until the module's drop clears this.
+        WRITER.store(hook, Ordering::Release);
+        if quota.enabled() {
+            // Bring what earlier boots left within the quota.
+            let _ = workqueue::system().enqueue(initial);
+        }
+        pr_info!(
+            "registered: record_size={} max_reason={} kmsg_bytes={} quota_bytes={} quota_records={}\n",
+            record_size,
+            max_reason,
+            params.kmsg_bytes,
+            quota.bytes,
+            quota.records
+        );
+        Ok(LwEfiPstore {
+            _dumper: dumper,
+            _reg: reg,
+            _dir: dir,
+        })
+    }
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module parameters, validated. `module_param()` is a C macro, so the
+//! parameters live in `lw_efi_pstore_params.c` and are read here through its
+//! accessors: `record_size`, `max_reason`, `kmsg_bytes`, `quota_bytes` and
+//! `quota_records` once at load ([`Params::read`], process context; a value
+//! out of range keeps the module from loading), `enabled` at every dump and
+//! pmsg write ([`enabled`], any context: panic path safe). `test_hooks` is
+//! checked by the C side alone, before it calls the test hook
+//! (`lw_efi_pstore_rust_hold_dump_lock()`, in `writer.rs`).
+
+use kernel::prelude::*;
+
+use crate::flush::Quota;
+use crate::lastwords::bindings;
+use crate::lastwords::pstore;
+
+/// Record sizes accepted for `record_size`.
+const RECORD_SIZE_MIN: u32 = 1024;
+pub(crate) const RECORD_SIZE_MAX: u32 = 32768;
+/// Most bytes one dump may use, for `kmsg_bytes`.
+const KMSG_BYTES_MAX: u32 = 1 << 20;
+
+/// The parameters read at load, each checked against its range.
+pub(crate) struct Params {
+    /// Bytes of each EFI variable, `RECORD_SIZE_MIN..=RECORD_SIZE_MAX`.
+    pub(crate) record_size: usize,
+    /// Largest kmsg_dump reason stored, `1..=pstore::reason::MAX`.
+    pub(crate) max_reason: u32,
+    /// NVRAM bytes one dump may use, `record_size..=KMSG_BYTES_MAX`.
+    pub(crate) kmsg_bytes: usize,
+    /// `quota_bytes` (0, or at least `record_size`) and `quota_records`.
+    pub(crate) quota: Quota,
+}
+
+impl Params {
+    /// Reads the parameters and checks them: one out of range is named in
+    /// the log and fails with `EINVAL` (the module does not load). Module
+    /// init only.
+    pub(crate) fn read() -> Result<Self> {
+        // SAFETY: Reads module parameters, set before init runs.
+        let (record_size, max_reason, kmsg_bytes, quota_bytes, quota_records) = unsafe {
+            (
+                bindings::lw_efi_pstore_record_size(),
+                bindings::lw_efi_pstore_max_reason(),
+                bindings::lw_efi_pstore_kmsg_bytes(),
+                bindings::lw_efi_pstore_quota_bytes(),
+                bindings::lw_efi_pstore_quota_records(),
+            )
+        };
+        if !(RECORD_SIZE_MIN..=RECORD_SIZE_MAX).contains(&record_size) {
+            pr_err!(
+                "record_size={} is out of range {}..{}: not loading\n",
+                record_size,
+                RECORD_SIZE_MIN,
+                RECORD_SIZE_MAX
+            );
+            return Err(EINVAL);
+        }
+        let max_reason = match u32::try_from(max_reason) {
+            Ok(m @ 1..=pstore::reason::MAX) => m,
+            _ => {
+                pr_err!(
+                    "max_reason={} is out of range 1..{}: not loading\n",
+                    max_reason,
+                    pstore::reason::MAX
+                );
+                return Err(EINVAL);
+            }
+        };
+        if !(record_size..=KMSG_BYTES_MAX).contains(&kmsg_bytes) {
+            pr_err!(
+                "kmsg_bytes={} is out of range record_size..{} ({}..{}): not loading\n",
+                kmsg_bytes,
+                KMSG_BYTES_MAX,
+                record_size,
+                KMSG_BYTES_MAX
+            );
+            return Err(EINVAL);
+        }
+        if quota_bytes != 0 && quota_bytes < record_size {
+            pr_err!(
+                "quota_bytes={} is below record_size={}: not loading\n",
+                quota_bytes,
+                record_size
+            );
+            return Err(EINVAL);
+        }
+        let quota = Quota {
+            bytes: quota_bytes as usize,
+            records: quota_records as usize,
+        };
+        Ok(Self {
+            record_size: record_size as usize,
+            max_reason,
+            kmsg_bytes: kmsg_bytes as usize,
+            quota,
+        })
+    }
+}
+
+/// The `enabled` parameter: whether new records are stored (it may change
+/// at run time). Any context.
+pub(crate) fn enabled() -> bool {
+    // SAFETY: Reads a module parameter with READ_ONCE(); callable anywhere.
+    unsafe { bindings::lw_efi_pstore_enabled() }
+}

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Reading and erasing records through pstore: the backend ([`EfiPstore`],
+//! pstore's `open`/`read`/`close`, `erase`, and `write` for pmsg), and the
+//! checked walk over our variables ([`Walk`]) that the reader and the
+//! quota's eviction (`flush.rs`) share.
+//!
+//! What it reads back from NVRAM is untrusted: every name and payload is
+//! checked ([`Walk`], [`PayloadCheck`]), and what fails is skipped
+//! ([`skip`]: counted, one rate-limited line naming it as a [`Ucs2Name`]),
+//! never handed to pstore, never erased or evicted.
+//!
+//! Context: process only (pstore's callbacks, with pstore's locks held, and
+//! the flush work): it allocates, and sleeps for the efivars lock and the
+//! firmware. Nothing here runs on the panic path.
+
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex};
+
+use crate::efi_name::{DumpName, DUMP_NAME_LEN};
+use crate::format::{self, PMSG_SEQ_WRAP, TEXT_FACTOR};
+use crate::lastwords;
+use crate::lastwords::debugfs::bump;
+use crate::lastwords::deflate::Inflate;
+use crate::lastwords::efivar::{
+    EfiStatus, EfivarsGuard, VarNames, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID,
+};
+use crate::lastwords::pstore::{self, Backend, EraseRecord, ReadRecord, WriteRecord};
+use crate::lastwords::ratelimit::RateLimit;
+use crate::params::{enabled, RECORD_SIZE_MAX};
+use crate::writer::Writer;
+use crate::{
+    ERASED, PMSG_TOO_BIG, READ, READ_ERRORS, READ_SKIPPED, SKIPPED, WRITE_ERRORS, WRITTEN,
+};
+
+/// UCS-2 characters of the name buffer an enumeration starts with (512
+/// bytes, as the C backend uses); it grows for a longer name.
+const ENUM_NAME_LEN: usize = 256;
+/// Largest variable read back; a larger one is skipped.
+const READ_MAX: usize = 65536;
+
+/// Lines about skipped variables: untrusted input must not flood the log.
+pub(crate) static SKIP_LOG: RateLimit = RateLimit::new();
+
+/// A UCS-2 variable name for a log line: printable ASCII as is, anything
+/// else as `?`, at most 80 characters.
+struct Ucs2Name<'a>(&'a [u16]);
+
+impl lastwords::fmt::Display for Ucs2Name<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        const SHOWN: usize = 80;
+        let len = self.0.iter().position(|&c| c == 0).unwrap_or(self.0.len());
+        for &c in self.0.iter().take(len.min(SHOWN)) {
+            let ch = u8::try_from(c)
+                .ok()
+                .filter(|b| b.is_ascii_graphic() || *b == b' ')
+                .map_or('?', char::from);
+            f.write_fmt(format_args!("{}", ch))?;
+        }
+        if len > SHOWN {
+            f.write_str("...")?;
+        }
+        Ok(())
+    }
+}
+
+/// A variable under the crash GUID that a walk did not accept: with
+/// `report`, counted, with one rate-limited line naming it and why.
+fn skip(report: bool, name: &[u16], why: &str) {
+    if !report {
+        return;
+    }
+    bump(&READ_SKIPPED);
+    if SKIP_LOG.allow() {
+        pr_warn!("skipped variable '{}': {}\n", Ucs2Name(name), why);
+    }
+}
+
+/// One of our records, as the firmware's enumeration finds it: the name
+/// passed every check, so it is exactly as the firmware holds it.
+pub(crate) struct Found {
+    pub(crate) dn: DumpName,
+    pub(crate) name: [u16; DUMP_NAME_LEN],
+}
+
+/// A walk over our records in NVRAM that checks every name and payload:
+/// invalid ones are skipped (see [`skip`]), foreign GUIDs passed over.
+/// Process context; allocated per walk.
+pub(crate) struct Walk {
+    vars: VarNames,
+    check: PayloadCheck,
+    /// The reader reports what it skips; the quota's walks, which run after
+    /// every flush and pmsg write, stay quiet.
+    report: bool,
+}
+
+impl Walk {
+    pub(crate) fn new(report: bool) -> Result<Self> {
+        Ok(Self {
+            vars: VarNames::new(ENUM_NAME_LEN)?,
+            check: PayloadCheck::new()?,
+            report,
+        })
+    }
+
+    /// The next record that passes every check, and the length of its data
+    /// ([`PayloadCheck::data`]). `Ok(None)` at the end; an error if the
+    /// firmware broke the enumeration (a repeated or unterminated name, too
+    /// many variables): what was seen is then not all there is.
+    pub(crate) fn next(&mut self, g: &EfivarsGuard) -> Result<Option<(Found, usize)>> {
+        loop {
+            if !self.vars.next(g)? {
+                return Ok(None);
+            }
+            if *self.vars.guid() != LINUX_EFI_CRASH_GUID {
+                continue;
+            }
+            let name = self.vars.name();
+            let f = match DumpName::parse_ucs2_checked(name) {
+                Ok((dn, _form)) => {
+                    let mut n = [0u16; DUMP_NAME_LEN];
+                    // Checked: at most DUMP_NAME_LEN characters, NUL
+                    // included.
+                    for (d, s) in n.iter_mut().zip(name.iter()) {
+                        *d = *s;
+                    }
+                    Found { dn, name: n }
+                }
+                Err(why) => {
+                    skip(self.report, name, why.as_str());
+                    continue;
+                }
+            };
+            if let Some(n) = self.check.read(g, &f, self.report) {
+                return Ok(Some((f, n)));
+            }
+        }
+    }
+}
+
+/// A read iteration: holds the efivars lock from `open` to `close`. Dropping
+/// it (on close, or on any error building it) releases the lock.
+struct Session {
+    lock: EfivarsGuard,
+    walk: Walk,
+    /// Type and id of every record handed out: pstore makes one file per
+    /// id, a second record with the same one is skipped.
+    ids: KVec<(u32, u64)>,
+}
+
+/// Reads a record's data and checks it, for the reader and the quota's
+/// walk alike (process context; allocated per walk).
+struct PayloadCheck {
+    /// A variable's data.
+    scratch: VVec<u8>,
+    /// A compressed record is inflated here first: data that is not a raw
+    /// deflate stream, or that inflates to more than any record size's
+    /// readers take (`3 * RECORD_SIZE_MAX`), is neither handed to pstore
+    /// nor counted as a record. A record written with a larger
+    /// `record_size` than this boot's inflates here, and pstore shows it
+    /// as it is (`.enc.z`), to be read or deleted.
+    inflate: Inflate,
+    inflated: VVec<u8>,
+}
+
+impl PayloadCheck {
+    fn new() -> Result<Self> {
+        Ok(Self {
+            scratch: VVec::from_elem(0u8, READ_MAX, GFP_KERNEL)?,
+            inflate: Inflate::new()?,
+            inflated: VVec::from_elem(0u8, RECORD_SIZE_MAX as usize * TEXT_FACTOR, GFP_KERNEL)?,
+        })
+    }
+
+    /// Reads the record `f` into [`PayloadCheck::data`] and returns its
+    /// length if it is one pstore can take; else `None` (skipped, with a
+    /// line if `report`).
+    fn read(&mut self, g: &EfivarsGuard, f: &Found, report: bool) -> Option<usize> {
+        let size = match g.variable_size(&f.name, &LINUX_EFI_CRASH_GUID) {
+            Ok(n) => n,
+            Err(e) => {
+                bump(&READ_ERRORS);
+                skip(report, &f.name, "size query failed");
+                pr_debug!("size query: {:?}\n", e);
+                return None;
+            }
+        };
+        if size == 0 {
+            skip(report, &f.name, "empty");
+            return None;
+        }
+        if size > self.scratch.len() {
+            skip(report, &f.name, "larger than any record");
+            return None;
+        }
+        let n = match g.get_variable(&f.name, &LINUX_EFI_CRASH_GUID, &mut self.scratch) {
+            Ok(n) if n == size => n,
+            Ok(_) => {
+                skip(report, &f.name, "size changed while read");
+                return None;
+            }
+            Err(e) => {
+                bump(&READ_ERRORS);
+                skip(report, &f.name, "read failed");
+                pr_debug!("read: {:?}\n", e);
+                return None;
+            }
+        };
+        if f.dn.compressed {
+            let data = self.scratch.get(..n)?;
+            if self.inflate.decompress(data, &mut self.inflated).is_none() {
+                skip(report, &f.name, "compressed data does not inflate");
+                return None;
+            }
+        }
+        Some(n)
+    }
+
+    /// The data [`PayloadCheck::read`] returned the length of.
+    fn data(&self, n: usize) -> Option<&[u8]> {
+        self.scratch.get(..n)
+    }
+}
+
+/// pmsg writes, the writer's process-context side (its dump path is in
+/// `writer.rs`).
+impl Writer {
+    /// The largest pmsg write stored: what one dump may use
+    /// (`kmsg_bytes`), at most the byte quota, and fewer chunks than the
+    /// name's count field keeps apart within a second.
+    fn pmsg_max(&self) -> usize {
+        let quota = self.flusher.0.quota.bytes;
+        let chunks = self.record_size.saturating_mul(PMSG_SEQ_WRAP as usize);
+        let max = self.kmsg_bytes.min(chunks);
+        if quota == 0 {
+            max
+        } else {
+            max.min(quota)
+        }
+    }
+
+    /// pmsg: process context (pstore's pmsg mutex is held), so it may sleep
+    /// for the lock and the firmware. A write is stored as chunks of at most
+    /// `record_size` bytes, one variable each, numbered by a per-boot
+    /// sequence in the name's count field so that writes within the same
+    /// second do not overwrite each other and read back in order.
+    ///
+    /// Bounded: a write larger than [`Writer::pmsg_max`] fails with `EFBIG`
+    /// and stores nothing, and with a quota set, the quota is enforced after
+    /// every write, so that a `/dev/pmsg0` writer cannot take more of the
+    /// variable store than the quota allows.
+    fn store_pmsg(&self, r: &WriteRecord<'_>) -> Result<u64> {
+        if r.data.len() > self.pmsg_max() {
+            bump(&PMSG_TOO_BIG);
+            return Err(EFBIG);
+        }
+        let g = EfivarsGuard::lock()?;
+        let mut first = None;
+        for chunk in r.data.chunks(self.record_size) {
+            let dn = format::next_pmsg_name(r.record_type, r.time);
+            let name = format::ucs2_name(&dn);
+            g.set_variable(&name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, chunk, false)
+                .map_err(|(_, e)| e)?;
+            bump(&WRITTEN);
+            first.get_or_insert(dn.generic_id());
+        }
+        if self.flusher.0.quota.enabled() {
+            self.flusher.0.enforce_quota_or_say(&g);
+        }
+        first.ok_or(EINVAL)
+    }
+}
+
+/// The pstore backend.
+#[pin_data]
+pub(crate) struct EfiPstore {
+    #[pin]
+    session: Mutex<Option<Session>>,
+    writer: Arc<Writer>,
+}
+
+impl EfiPstore {
+    /// The backend, sharing `writer` for pmsg. Process context (module
+    /// init).
+    pub(crate) fn new(writer: Arc<Writer>) -> impl PinInit<Self, Error> {
+        try_pin_init!(EfiPstore {
+            session <- new_mutex!(None, "lw_efi_pstore::session"),
+            writer,
+        })
+    }
+}
+
+impl Backend for EfiPstore {
+    type Private = [u16; DUMP_NAME_LEN];
+
+    fn open(&self) -> Result {
+        // Allocate first: nothing is held if this fails.
+        let walk = Walk::new(true)?;
+        let lock = EfivarsGuard::lock()?;
+        *self.session.lock() = Some(Session {
+            lock,
+            walk,
+            ids: KVec::new(),
+        });
+        Ok(())
+    }
+
+    fn close(&self) {
+        drop(self.session.lock().take());
+    }
+
+    fn read(&self) -> Result<Option<ReadRecord<Self::Private>>> {
+        let mut guard = self.session.lock();
+        let s = Option::as_mut(&mut guard).ok_or(EINVAL)?;
+        loop {
+            // Unlike the C backend, a foreign or malformed name under the
+            // crash GUID is skipped instead of ending the enumeration.
+            let (f, size) = match s.walk.next(&s.lock) {
+                Ok(Some(r)) => r,
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    if SKIP_LOG.allow() {
+                        pr_warn!("variable enumeration stopped: {:?}\n", e);
+                    }
+                    return Ok(None);
+                }
+            };
+            let dn = f.dn;
+            let key = (dn.record_type, dn.generic_id());
+            if s.ids.contains(&key) {
+                skip(true, &f.name, "same record id as an earlier variable");
+                continue;
+            }
+            let bytes = s.walk.check.data(size).ok_or(EINVAL)?;
+            let mut data = KVec::with_capacity(size, GFP_KERNEL)?;
+            data.extend_from_slice(bytes, GFP_KERNEL)?;
+            s.ids.push(key, GFP_KERNEL)?;
+            bump(&READ);
+            return Ok(Some(ReadRecord {
+                record_type: dn.record_type,
+                id: dn.generic_id(),
+                time: dn.time,
+                count: dn.count,
+                part: dn.part,
+                compressed: dn.compressed,
+                data,
+                private: Some(KBox::new(f.name, GFP_KERNEL)?),
+            }));
+        }
+    }
+
+    /// pstore calls this for pmsg only: the backend registers no dmesg
+    /// front end, its own dumper writes the log.
+    fn write(&self, r: &WriteRecord<'_>) -> Result<u64> {
+        if r.record_type != pstore::record_type::PMSG {
+            return Err(EINVAL);
+        }
+        if !enabled() {
+            bump(&SKIPPED);
+            return Ok(0);
+        }
+        self.writer
+            .store_pmsg(r)
+            .inspect_err(|_| bump(&WRITE_ERRORS))
+    }
+
+    fn erase(&self, r: &EraseRecord<'_, Self::Private>) -> Result {
+        let name = r.private.ok_or(EINVAL)?;
+        let g = EfivarsGuard::lock()?;
+        match g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false) {
+            Ok(()) | Err((EfiStatus::NotFound, _)) => {
+                bump(&ERASED);
+                Ok(())
+            }
+            Err((_, e)) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The dump path (panic, oops and the other kmsg_dump reasons): the log
+//! dumper ([`LogDump`]) and the [`Writer`], which packs the newest log into
+//! parts (compressed as full as fits, see [`Writer::pack`]) in its dump
+//! buffers ([`DumpBufs`], with a reserve set for a panic that finds them
+//! held) and stores each part in an EFI variable ([`Writer::store_atomic`]).
+//!
+//! Context: any, NMI and a panic included. Panic path rules: nothing here
+//! allocates (every buffer is allocated at load, [`Writer::new`]), sleeps,
+//! or takes a lock other than by trylock (the dump buffers' crash locks, the
+//! efivars lock); the firmware is entered through its non-blocking variable
+//! services only. What cannot be stored now outside a panic goes to a
+//! preallocated slot for the flush work (`flush.rs`). The writer's pmsg
+//! writes, in process context, are in `store.rs`; the test hook
+//! [`lw_efi_pstore_rust_hold_dump_lock`] runs in process context.
+
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use crate::efi_name::PART_MAX;
+use crate::flush::{FlushOwner, Flusher, Kick};
+use crate::format::{self, TEXT_FACTOR, TEXT_MARGIN};
+use crate::lastwords::context::{self, Context};
+use crate::lastwords::crash_lock::{CrashGuard, CrashLock};
+use crate::lastwords::debugfs::bump;
+use crate::lastwords::deflate::Deflate;
+use crate::lastwords::efivar::{
+    self, EfiStatus, EfivarsGuard, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID,
+};
+use crate::lastwords::irq_work::IrqWork;
+use crate::lastwords::kmsg_dump::{self, DumpHandler, DumpIter};
+use crate::lastwords::pstore;
+use crate::lastwords::time;
+use crate::packing;
+use crate::params::enabled;
+use crate::{
+    BYPASSED, DEFERRED, DEFERRED_ERRORS, DEFERRED_WRITTEN, DUMPS, DUMPS_SKIPPED, FIRMWARE_BUSY,
+    LOG_BYTES, PACK_RETRIES, PARTS_COMPRESSED, PARTS_RAW, RESERVE_USED, SKIPPED, WRITE_BUSY,
+    WRITE_ERRORS, WRITTEN,
+};
+
+/// Compression attempts per part before storing it uncompressed.
+const PACK_TRIES: u32 = 4;
+/// Log records the first fetch of a dump looks at (the window widens as
+/// needed): about two full parts of lines. Fetching over the whole log, as
+/// pstore's core does, reads all of it for every part.
+const FETCH_WINDOW: u64 = 64;
+/// pstore decompresses records only with `CONFIG_PSTORE_COMPRESS`.
+const COMPRESS: bool = cfg!(CONFIG_PSTORE_COMPRESS);
+
+/// The buffers of one dump, allocated at load: the log text of a part
+/// (`3 * record_size`), the compressor's output and workspace.
+struct DumpBufs {
+    text: KVec<u8>,
+    out: KVec<u8>,
+    deflate: Deflate,
+    /// Text length (header included) of the dump's last part that fit
+    /// compressed; 0 at the start of a dump.
+    fit: usize,
+}
+
+impl DumpBufs {
+    fn new(record_size: usize) -> Result<Self> {
+        let text_len = record_size * TEXT_FACTOR - TEXT_MARGIN;
+        Ok(Self {
+            text: KVec::from_elem(0u8, text_len, GFP_KERNEL)?,
+            // Deflate output of incompressible text is at most a few bytes
+            // per 16 KiB block longer than the text.
+            out: KVec::from_elem(0u8, text_len + TEXT_MARGIN, GFP_KERNEL)?,
+            deflate: Deflate::new()?,
+            fit: 0,
+        })
+    }
+}
+
+/// Why [`Writer::store_atomic`] did not store a part.
+enum Failed {
+    /// The firmware is mid-call on a CPU that the panic stopped.
+    FirmwareBusy,
+    /// Any other error (counted; the dump goes on with the next part).
+    Error(Error),
+}
+
+/// What [`Writer::pack`] left in the buffers.
+enum Packed {
+    /// `out[..n]`, compressed.
+    Compressed(usize),
+    /// `text[..n]`, as is.
+    Raw(usize),
+}
+
+/// Formats into a byte slice; fails when it is full.
+struct SliceWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl core::fmt::Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// The write side, shared by the log dumper and the pstore backend (pmsg,
+/// `store.rs`).
+#[pin_data]
+pub(crate) struct Writer {
+    pub(crate) record_size: usize,
+    pub(crate) kmsg_bytes: usize,
+    /// The dump buffers. A panic that finds them held (by a CPU it stopped
+    /// in the middle of an oops dump, or by a dump it interrupted on this
+    /// CPU) uses `reserve`, which only panics take.
+    bufs: CrashLock<DumpBufs>,
+    reserve: CrashLock<DumpBufs>,
+    // Dropped in this order: no more kicks, then the work is cancelled and
+    // what is left written.
+    #[pin]
+    kick: IrqWork<Kick>,
+    pub(crate) flusher: FlushOwner,
+}
+
+/// The writer, for the test hook; set while the module is loaded.
+pub(crate) static WRITER: AtomicPtr<Writer> = AtomicPtr::new(core::ptr::null_mut());
+
+impl Writer {
+    /// The writer, with its dump buffers and the reserve allocated, owning
+    /// the flush work. Process context (module init).
+    pub(crate) fn new(
+        record_size: usize,
+        kmsg_bytes: usize,
+        flusher: Arc<Flusher>,
+    ) -> Result<Arc<Self>> {
+        let kick = Kick {
+            flusher: flusher.clone(),
+        };
+        let bufs = DumpBufs::new(record_size)?;
+        let reserve = DumpBufs::new(record_size)?;
+        let writer = Arc::pin_init(
+            try_pin_init!(Writer {
+                record_size,
+                kmsg_bytes,
+                bufs: CrashLock::new(bufs),
+                reserve: CrashLock::new(reserve),
+                kick <- IrqWork::new(kick),
+                flusher: FlushOwner(flusher),
+            }),
+            GFP_KERNEL,
+        )?;
+        Ok(writer)
+    }
+
+    /// Dumps the log: parts of at most `record_size` bytes, newest log
+    /// first, until `kmsg_bytes` of NVRAM are used or the log ends. Any
+    /// context; allocates nothing, trylocks only.
+    fn dump(&self, reason: kmsg_dump::Reason) {
+        if !enabled() {
+            bump(&SKIPPED);
+            return;
+        }
+        let panic = reason == pstore::reason::PANIC;
+        let mut bufs = match self.bufs.try_lock_here() {
+            Some(g) => g,
+            None if panic => match self.reserve.try_lock_here() {
+                Some(g) => {
+                    bump(&RESERVE_USED);
+                    pr_emerg!(
+                        "dump buffers held (CPU {}): the panic dump uses the reserve buffers\n",
+                        self.bufs.owner_cpu().map_or(-1, i64::from)
+                    );
+                    g
+                }
+                None => {
+                    bump(&DUMPS_SKIPPED);
+                    pr_emerg!("panic dump skipped: a panic dump is already running\n");
+                    return;
+                }
+            },
+            None => {
+                bump(&DUMPS_SKIPPED);
+                pr_err!("dump skipped: another dump is running\n");
+                return;
+            }
+        };
+        // The efivars and EFI runtime locks are semaphores, whose trylock
+        // takes an internal raw spinlock: not NMI-safe, and lockdep reports
+        // it. A panic in NMI context has no other way into the firmware; the
+        // other CPUs are stopped, so those spinlocks are free unless a stopped
+        // CPU was inside down()/up() itself (the C backend shares the risk).
+        // Lock debugging is turned off as panic() does after the dump.
+        if panic && Context::current() == Context::Nmi && context::debug_locks_off() {
+            pr_emerg!("panic in NMI context: lock debugging off before entering the EFI variable services (semaphores, not NMI-safe)\n");
+        }
+        let count = format::next_dump_count();
+        let secs = time::real_fast_ns() / 1_000_000_000;
+        let time = i64::try_from(secs).unwrap_or(0);
+        let mut iter = DumpIter::newest(FETCH_WINDOW);
+        bufs.fit = 0;
+        let mut total = 0usize;
+        let mut part = 1u32;
+        // Only the first error of a dump is logged (as pstore does).
+        let mut error_logged = false;
+        let mut firmware_busy = false;
+        // The reader takes no part above PART_MAX.
+        while total < self.kmsg_bytes && part <= PART_MAX {
+            let Some(packed) = self.pack(&mut bufs, &mut iter, reason, count, part) else {
+                break;
+            };
+            let (data, compressed) = match packed {
+                Packed::Compressed(n) => (bufs.out.get(..n).unwrap_or(&[]), true),
+                Packed::Raw(n) => (bufs.text.get(..n).unwrap_or(&[]), false),
+            };
+            let dn = format::dmesg_name(count, part, time, compressed);
+            let name = format::ucs2_name(&dn);
+            match self.store_atomic(&name, data, reason, part) {
+                Ok(()) => {}
+                Err(Failed::FirmwareBusy) => {
+                    bump(&WRITE_ERRORS);
+                    firmware_busy = true;
+                    break;
+                }
+                Err(Failed::Error(e)) => {
+                    if !error_logged {
+                        error_logged = true;
+                        pr_err!("dump: part {} not stored: {:?}\n", part, e);
+                    }
+                    bump(&WRITE_ERRORS);
+                }
+            }
+            total = total.saturating_add(data.len());
+            part = part.wrapping_add(1);
+        }
+        if panic && !firmware_busy {
+            // Parts of earlier dumps still waiting for the flush work (an
+            // oops in NMI context defers all of its parts, and x86 panics
+            // right after it): nothing else will write them now. After the
+            // panic's own parts, which come first; not at all if the
+            // firmware is busy on a stopped CPU (it stays so).
+            self.write_deferred_in_panic();
+        }
+        bump(&DUMPS);
+    }
+
+    /// Fills the buffers with the next part: the header pstore writes
+    /// (`Panic#1 Part1`), then as much of the newest log not yet dumped as
+    /// compresses into `record_size` bytes, the text staying below what the
+    /// readers inflate into. Tries the most text first, then less, scaled by
+    /// how far it missed; after [`PACK_TRIES`], stores `record_size` bytes of
+    /// text uncompressed. Text fetched is never thrown away: the iterator
+    /// moves only past what is stored. `None` when the log is exhausted.
+    fn pack(
+        &self,
+        b: &mut CrashGuard<'_, DumpBufs>,
+        iter: &mut DumpIter,
+        reason: kmsg_dump::Reason,
+        count: i32,
+        part: u32,
+    ) -> Option<Packed> {
+        let rs = self.record_size;
+        let DumpBufs {
+            text,
+            out,
+            deflate,
+            fit,
+        } = &mut **b;
+        let mut w = SliceWriter {
+            buf: &mut text[..],
+            len: 0,
+        };
+        format::write_header(&mut w, reason, count, part).ok()?;
+        let hdr = w.len;
+        let mut want = packing::first_text_len(*fit, text.len());
+        let mut widened = false;
+        // Without pstore's compression, readers would not inflate a part.
+        let tries = if COMPRESS { PACK_TRIES } else { 0 };
+        for attempt in 0..tries {
+            if attempt > 0 {
+                bump(&PACK_RETRIES);
+            }
+            let mut it = *iter;
+            // `None`: the log is exhausted. 0: no whole record fits in
+            // `want` (the iterator would not move): try once with all the
+            // room there is, then the raw path below stores what it can of
+            // the newest record.
+            let n = it.get_buffer(text.get_mut(hdr..want)?)?;
+            if n == 0 {
+                if !widened && want < text.len() {
+                    widened = true;
+                    want = text.len();
+                    continue;
+                }
+                break;
+            }
+            let len = hdr + n;
+            match deflate.compress(text.get(..len)?, &mut out[..]) {
+                Some(c) if c <= rs => {
+                    *iter = it;
+                    *fit = len;
+                    bump(&PARTS_COMPRESSED);
+                    LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+                    return Some(Packed::Compressed(c));
+                }
+                missed => match packing::next_text_len(len, missed, rs) {
+                    Some(n) => want = n,
+                    None => break,
+                },
+            }
+        }
+        let n = match iter.get_buffer(text.get_mut(hdr..rs)?)? {
+            0 => Self::long_record(iter, text.get_mut(hdr..)?, rs.checked_sub(hdr)?, out)?,
+            n => n,
+        };
+        bump(&PARTS_RAW);
+        LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+        Some(Packed::Raw(hdr + n))
+    }
+
+    /// The newest record left is longer than a raw part (`raw` bytes):
+    /// moves `iter` past that record alone and puts its beginning at the
+    /// start of `text`, so that the dump goes on with the older records,
+    /// none skipped. Returns the length stored (`raw`), or `None` if even
+    /// `text` cannot hold the record.
+    ///
+    /// `kmsg_dump_get_buffer()` returns only whole records, newest last: a
+    /// fetch into all of `text` returns the long record at the end, behind
+    /// older records. Fetches into `probe` with the sizes of
+    /// [`packing::long_record_rooms`] then find where it starts: the first
+    /// that returns anything returns the long record alone (one fetch per
+    /// line of it, usually one).
+    fn long_record(
+        iter: &mut DumpIter,
+        text: &mut [u8],
+        raw: usize,
+        probe: &mut [u8],
+    ) -> Option<usize> {
+        // The fetch into `raw` bytes returned nothing: the newest record
+        // has at least `raw` bytes (a fetch fills at most `size - 1`).
+        let min = raw.checked_sub(1)?;
+        let mut all = *iter;
+        let n = all.get_buffer(text).filter(|&n| n > min)?;
+        let mut found = None;
+        for room in packing::long_record_rooms(text.get(..n)?, min) {
+            let mut it = *iter;
+            match it.get_buffer(probe.get_mut(..room)?)? {
+                0 => continue,
+                got => {
+                    found = Some((it, got));
+                    break;
+                }
+            }
+        }
+        let (it, got) = found?;
+        let keep = got.min(raw);
+        text.get_mut(..keep)?.copy_from_slice(probe.get(..keep)?);
+        *iter = it;
+        Some(keep)
+    }
+
+    /// The panic/NMI-safe store: trylock only, non-blocking firmware call;
+    /// outside a panic, a busy lock or busy firmware defers the part to the
+    /// flush work.
+    fn store_atomic(
+        &self,
+        name: &[u16],
+        data: &[u8],
+        reason: u32,
+        part: u32,
+    ) -> core::result::Result<(), Failed> {
+        // An empty SetVariable would delete the variable.
+        if data.is_empty() {
+            return Err(Failed::Error(EINVAL));
+        }
+        // Outside a panic, NMI context never enters the efivars lock or the
+        // firmware: the lock is a semaphore whose release may wake a waiter
+        // (not NMI-safe), and the interrupted CPU or a live one may be in
+        // the middle of either. The part waits for the flush work (or for
+        // the panic dump that usually follows an oops in NMI context).
+        if reason != pstore::reason::PANIC && Context::current() == Context::Nmi {
+            return self.defer(name, data).map_err(|()| Failed::Error(EBUSY));
+        }
+        let res = match EfivarsGuard::try_lock() {
+            Ok(g) => g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, data, true),
+            Err(_) if reason == pstore::reason::PANIC => {
+                // The other CPUs are stopped: the holder will never release
+                // the lock. The firmware may still be entered if it is not
+                // mid-call, which the non-blocking wrapper checks.
+                let res = efivar::set_variable_bypassing_lock(
+                    name,
+                    &LINUX_EFI_CRASH_GUID,
+                    ATTR_NV_BS_RT,
+                    data,
+                );
+                if res.is_ok() {
+                    bump(&BYPASSED);
+                    if part == 1 {
+                        pr_emerg!(
+                            "efivars lock held by a stopped CPU: panic record written without it\n"
+                        );
+                    }
+                }
+                res
+            }
+            Err(e) => return self.defer(name, data).map_err(|()| Failed::Error(e)),
+        };
+        match res {
+            Ok(()) => {
+                bump(&WRITTEN);
+                if self.flusher.0.quota.enabled() {
+                    // Eviction runs in the flush work, never here.
+                    self.kick.queue();
+                }
+                Ok(())
+            }
+            // The firmware is mid-call on another CPU. In a panic that CPU is
+            // stopped and the firmware stays busy: no later part can be
+            // stored either. Otherwise the call will end: defer the part.
+            Err((EfiStatus::NotReady, e)) => {
+                if reason != pstore::reason::PANIC {
+                    return self.defer(name, data).map_err(|()| Failed::Error(e));
+                }
+                bump(&FIRMWARE_BUSY);
+                pr_emerg!(
+                    "firmware busy on a stopped CPU: not re-entering it; panic dump stopped at part {}\n",
+                    part
+                );
+                Err(Failed::FirmwareBusy)
+            }
+            Err((_, e)) => Err(Failed::Error(e)),
+        }
+    }
+
+    /// In a panic: writes the parts that earlier dumps deferred, oldest
+    /// first, through the panic-safe store. What fails is counted and lost
+    /// (the panic's own dump follows; nothing else would write them).
+    fn write_deferred_in_panic(&self) {
+        while let Some(d) = self.flusher.0.pool.take() {
+            let data = d.buf.get(..d.len).unwrap_or(&[]);
+            match self.store_atomic(&d.name, data, pstore::reason::PANIC, 0) {
+                Ok(()) => bump(&DEFERRED_WRITTEN),
+                Err(Failed::FirmwareBusy) => {
+                    bump(&DEFERRED_ERRORS);
+                    return;
+                }
+                Err(Failed::Error(_)) => bump(&DEFERRED_ERRORS),
+            }
+        }
+    }
+
+    /// The efivars lock is held by a live holder: copy the part into a
+    /// preallocated slot for the flush work. `Err` if every slot is in use.
+    fn defer(&self, name: &[u16], data: &[u8]) -> core::result::Result<(), ()> {
+        let Some(mut slot) = self.flusher.0.pool.claim() else {
+            bump(&WRITE_BUSY);
+            return Err(());
+        };
+        let Some(dst) = slot.buf.get_mut(..data.len()) else {
+            bump(&WRITE_BUSY);
+            return Err(());
+        };
+        dst.copy_from_slice(data);
+        slot.len = data.len();
+        for (d, n) in slot.name.iter_mut().zip(name.iter()) {
+            *d = *n;
+        }
+        slot.publish();
+        bump(&DEFERRED);
+        self.kick.queue();
+        Ok(())
+    }
+}
+
+/// Test hook (exported by the C side for lw_crash_test, which calls it only
+/// after the C side checked that the module was loaded with `test_hooks=1`):
+/// takes the dump buffers' lock and never gives it back, as an oops dump
+/// would leave it on a CPU that a panic stopped. 0, or `-EBUSY` if the lock
+/// is taken, `-ENODEV` while the module is not set up.
+// `pub(crate)`: the crate does not export it, the C side links to it by
+// name (`#[no_mangle]` items are always emitted as global symbols).
+#[no_mangle]
+pub(crate) extern "C" fn lw_efi_pstore_rust_hold_dump_lock() -> kernel::ffi::c_int {
+    let w = WRITER.load(Ordering::Acquire);
+    if w.is_null() {
+        return ENODEV.to_errno();
+    }
+    // SAFETY: `WRITER` points at the writer while the module is loaded, and
+    // the caller holds a reference on the module (symbol_get()).
+    let w = unsafe { &*w };
+    let Some(held) = w.bufs.try_lock_here() else {
+        return EBUSY.to_errno();
+    };
+    pr_warn!("test hook: holding the dump lock for good (oops dumps are off from now on)\n");
+    core::mem::forget(held);
+    0
+}
+
+/// The log dumper.
+pub(crate) struct LogDump(pub(crate) Arc<Writer>);
+
+impl DumpHandler for LogDump {
+    fn dump(&self, reason: kmsg_dump::Reason) {
+        self.0.dump(reason);
+    }
+}
