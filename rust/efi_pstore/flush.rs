@@ -18,7 +18,7 @@
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use kernel::workqueue::{self, Work, WorkItem};
+use kernel::workqueue::{Work, WorkItem};
 use kernel::{impl_has_work, new_work};
 
 use crate::efi_name::{DumpName, DUMP_NAME_LEN};
@@ -202,7 +202,7 @@ pub(crate) struct Kick {
 impl IrqWorkHandler for Kick {
     fn run(&self) {
         // Already queued: that run will see this part too.
-        let _ = workqueue::system().enqueue(self.flusher.clone());
+        let _ = crate::lastwords::workqueue::system_percpu().enqueue(self.flusher.clone());
     }
 }
 

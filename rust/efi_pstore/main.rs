@@ -38,7 +38,7 @@
 
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
-use kernel::{c_str, workqueue};
+use kernel::c_str;
 
 #[path = "../lastwords/mod.rs"]
 pub mod lastwords;
@@ -70,6 +70,32 @@ lastwords::module! {
     authors: ["lastwords developers"],
     description: "EFI variable backend for pstore, in Rust",
     license: "GPL",
+    params: {
+        record_size: u32 {
+            default: 1024,
+            description: "size of each pstore EFI variable in bytes, 1024..32768 (default 1024)",
+        },
+        max_reason: i32 {
+            default: 2,
+            description: "largest kmsg_dump reason stored: 1 panic, 2 oops (default), 3 emerg, 4 shutdown, 5 all",
+        },
+        kmsg_bytes: u32 {
+            default: kernel::bindings::CONFIG_PSTORE_DEFAULT_KMSG_BYTES,
+            description: "NVRAM bytes one dump may use, as pstore's kmsg_bytes (default the kernel's, 10240)",
+        },
+        quota_bytes: u32 {
+            default: 0,
+            description: "most bytes of record data kept in NVRAM, oldest evicted first (0: no limit)",
+        },
+        quota_records: u32 {
+            default: 0,
+            description: "most records kept in NVRAM, oldest evicted first (0: no limit)",
+        },
+        test_hooks: bool {
+            default: false,
+            description: "allow lw_crash_test to hold the dump lock for good (crash tests only; default N)",
+        },
+    },
 }
 
 // The counters, one debugfs file each (created at registration), bumped by
@@ -166,7 +192,7 @@ impl kernel::Module for LwEfiPstore {
         WRITER.store(hook, Ordering::Release);
         if quota.enabled() {
             // Bring what earlier boots left within the quota.
-            let _ = workqueue::system().enqueue(initial);
+            let _ = crate::lastwords::workqueue::system_percpu().enqueue(initial);
         }
         pr_info!(
             "registered: record_size={} max_reason={} kmsg_bytes={} quota_bytes={} quota_records={}\n",

@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The module parameters, validated. `module_param()` is a C macro, so the
-//! parameters live in `lw_efi_pstore_params.c` and are read here through its
-//! accessors: `record_size`, `max_reason`, `kmsg_bytes`, `quota_bytes` and
-//! `quota_records` once at load ([`Params::read`], process context; a value
-//! out of range keeps the module from loading), `enabled` at every dump and
-//! pmsg write ([`enabled`], any context: panic path safe). `test_hooks` is
-//! checked by the C side alone, before it calls the test hook
-//! (`lw_efi_pstore_rust_hold_dump_lock()`, in `writer.rs`).
+//! The module parameters, validated. Those set at load time are declared in
+//! `lastwords::module!` (`main.rs`): `record_size`, `max_reason`,
+//! `kmsg_bytes`, `quota_bytes` and `quota_records`, read once at load
+//! ([`Params::read`], process context; a value out of range keeps the module
+//! from loading), and `test_hooks`, read by the test hook
+//! (`lw_efi_pstore_rust_hold_dump_lock()`, in `writer.rs`). `module!`'s
+//! parameters cannot change at run time, so `enabled`, which may, stays a C
+//! `module_param` in `lw_efi_pstore_params.c`, read at every dump and pmsg
+//! write ([`enabled`], any context: panic path safe).
 
 use kernel::prelude::*;
 
 use crate::flush::Quota;
 use crate::lastwords::bindings;
 use crate::lastwords::pstore;
+use crate::module_parameters;
 
 /// Record sizes accepted for `record_size`.
 const RECORD_SIZE_MIN: u32 = 1024;
@@ -38,16 +40,11 @@ impl Params {
     /// the log and fails with `EINVAL` (the module does not load). Module
     /// init only.
     pub(crate) fn read() -> Result<Self> {
-        // SAFETY: Reads module parameters, set before init runs.
-        let (record_size, max_reason, kmsg_bytes, quota_bytes, quota_records) = unsafe {
-            (
-                bindings::lw_efi_pstore_record_size(),
-                bindings::lw_efi_pstore_max_reason(),
-                bindings::lw_efi_pstore_kmsg_bytes(),
-                bindings::lw_efi_pstore_quota_bytes(),
-                bindings::lw_efi_pstore_quota_records(),
-            )
-        };
+        let record_size = module_parameters::record_size.value();
+        let max_reason = module_parameters::max_reason.value();
+        let kmsg_bytes = module_parameters::kmsg_bytes.value();
+        let quota_bytes = module_parameters::quota_bytes.value();
+        let quota_records = module_parameters::quota_records.value();
         if !(RECORD_SIZE_MIN..=RECORD_SIZE_MAX).contains(&record_size) {
             pr_err!(
                 "record_size={} is out of range {}..{}: not loading\n",

@@ -206,6 +206,7 @@ impl Writer {
         // Only the first error of a dump is logged (as pstore does).
         let mut error_logged = false;
         let mut firmware_busy = false;
+        let mut stored = false;
         // The reader takes no part above PART_MAX.
         while total < self.kmsg_bytes && part <= PART_MAX {
             let Some(packed) = self.pack(&mut bufs, &mut iter, reason, count, part) else {
@@ -218,7 +219,7 @@ impl Writer {
             let dn = format::dmesg_name(count, part, time, compressed);
             let name = format::ucs2_name(&dn);
             match self.store_atomic(&name, data, reason, part) {
-                Ok(()) => {}
+                Ok(()) => stored = true,
                 Err(Failed::FirmwareBusy) => {
                     bump(&WRITE_ERRORS);
                     firmware_busy = true;
@@ -242,6 +243,13 @@ impl Writer {
             // panic's own parts, which come first; not at all if the
             // firmware is busy on a stopped CPU (it stays so).
             self.write_deferred_in_panic();
+        }
+        if stored && !panic && self.flusher.0.quota.enabled() {
+            // Eviction runs in the flush work, never here; kicked once the
+            // dump is over: kicked after each part, the work took the efivars
+            // lock while the dump still wrote (7.x runs it at once), and the
+            // dump's remaining parts were deferred.
+            self.kick.queue();
         }
         bump(&DUMPS);
     }
@@ -410,10 +418,6 @@ impl Writer {
         match res {
             Ok(()) => {
                 bump(&WRITTEN);
-                if self.flusher.0.quota.enabled() {
-                    // Eviction runs in the flush work, never here.
-                    self.kick.queue();
-                }
                 Ok(())
             }
             // The firmware is mid-call on another CPU. In a panic that CPU is
@@ -474,15 +478,18 @@ impl Writer {
     }
 }
 
-/// Test hook (exported by the C side for lw_crash_test, which calls it only
-/// after the C side checked that the module was loaded with `test_hooks=1`):
-/// takes the dump buffers' lock and never gives it back, as an oops dump
-/// would leave it on a CPU that a panic stopped. 0, or `-EBUSY` if the lock
-/// is taken, `-ENODEV` while the module is not set up.
+/// Test hook (exported by the C side for lw_crash_test): takes the dump
+/// buffers' lock and never gives it back, as an oops dump would leave it on a
+/// CPU that a panic stopped. 0, or `-EPERM` unless the module was loaded
+/// with `test_hooks=1`, `-EBUSY` if the lock is taken, `-ENODEV` while the
+/// module is not set up.
 // `pub(crate)`: the crate does not export it, the C side links to it by
 // name (`#[no_mangle]` items are always emitted as global symbols).
 #[no_mangle]
 pub(crate) extern "C" fn lw_efi_pstore_rust_hold_dump_lock() -> kernel::ffi::c_int {
+    if !crate::module_parameters::test_hooks.value() {
+        return EPERM.to_errno();
+    }
     let w = WRITER.load(Ordering::Acquire);
     if w.is_null() {
         return ENODEV.to_errno();

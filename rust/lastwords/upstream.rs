@@ -55,6 +55,24 @@ pub mod uaccess {
     }
 }
 
+/// `kernel::workqueue`'s queues.
+pub mod wq {
+    use kernel::workqueue::Queue;
+
+    /// The per-CPU system workqueue: 7.x's `system_percpu_wq` (7.x deprecates
+    /// `system_wq`, which `kernel::workqueue::system()` still returns, with a
+    /// log line at its first use), 6.12's `system_wq`.
+    pub fn system_percpu() -> &'static Queue {
+        #[cfg(lw_compat_6_12)]
+        let q = kernel::workqueue::system();
+        // SAFETY: `system_percpu_wq` is set up at boot, before any module
+        // loads, and never freed; reading the pointer is a plain load.
+        #[cfg(not(lw_compat_6_12))]
+        let q = unsafe { Queue::from_raw(kernel::bindings::system_percpu_wq) };
+        q
+    }
+}
+
 /// `kernel::interrupt`'s interrupt-disable token.
 pub mod interrupt {
     #[cfg(lw_compat_6_12)]

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What the 6.12 `kernel::workqueue` lacks for teardown: cancelling a queued
-//! `Arc` work item.
+//! What `kernel::workqueue` lacks (6.12 and 7.3) for teardown: cancelling a
+//! queued `Arc` work item. And the per-CPU system queue under one name on
+//! both kernels ([`system_percpu`]).
 
 use kernel::sync::Arc;
 use kernel::workqueue::{HasWork, Work, WorkItem};
+
+pub use super::upstream::wq::system_percpu;
 
 /// Cancels `item`'s pending execution and waits for a running one to finish
 /// (`cancel_work_sync()`). Returns whether it was pending. A pending item

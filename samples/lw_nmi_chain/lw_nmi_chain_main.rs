@@ -18,7 +18,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use kernel::workqueue::{self, Work, WorkItem};
+use kernel::workqueue::{Work, WorkItem};
 use kernel::{c_str, impl_has_work, new_work};
 
 #[path = "../../rust/lastwords/mod.rs"]
@@ -101,7 +101,7 @@ impl IrqWorkHandler for ChainIrq {
         }
         PENDING_WORK.fetch_add(n, Ordering::AcqRel);
         // Already queued: that run will take these events too.
-        let _ = workqueue::system().enqueue(self.work.clone());
+        let _ = crate::lastwords::workqueue::system_percpu().enqueue(self.work.clone());
     }
 }
 

@@ -51,7 +51,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use kernel::workqueue::{self, Work, WorkItem};
+use kernel::workqueue::{Work, WorkItem};
 use kernel::{impl_has_work, new_work};
 
 pub mod counters;
@@ -208,7 +208,7 @@ impl<F: Firmware> IrqWorkHandler for Kick<F> {
         }
         if self.shared.queue.ready() > 0 {
             // Already queued: that run takes these records too.
-            let _ = workqueue::system().enqueue(self.shared.clone());
+            let _ = crate::lastwords::workqueue::system_percpu().enqueue(self.shared.clone());
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::{
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use kernel::workqueue::{self, Work, WorkItem};
+use kernel::workqueue::{Work, WorkItem};
 use kernel::{impl_has_work, new_work};
 use lastwords::apei::cper::{self, Header, Severity};
 use lastwords::apei::{Apei, Firmware, SourceKind, RECORD_MAX};
@@ -337,7 +337,7 @@ impl PollerOwner {
 
     /// Polls once, from the system workqueue.
     pub(crate) fn raise(&self) {
-        let _ = workqueue::system().enqueue(self.0.clone());
+        let _ = crate::lastwords::workqueue::system_percpu().enqueue(self.0.clone());
     }
 }
 
