@@ -7,10 +7,10 @@
 #            make demo      crash -> reboot -> recovered panic record, in a VM
 #            make bench     in-VM microbenchmarks against the C anchors
 #
-# KDIR=/path/to/tree builds against your own Rust-enabled kernel tree instead of
-# the cached Debian linux-source-6.12 build; KERNEL=7.3 builds (and caches)
-# Debian's linux-source-7.3 instead (make KERNEL=7.3 kernel; the modules are
-# not ported to 7.3 yet). kbuild itself reads ./Kbuild.
+# KERNEL=7.3 (default) or KERNEL=6.12 picks the cached Debian kernel build
+# the modules are built and tested against (make check runs both, unless
+# KERNEL= names one); KDIR=/path/to/tree builds against your own Rust-enabled
+# kernel tree instead. kbuild itself reads ./Kbuild.
 
 export KDIR KERNEL
 
@@ -48,7 +48,7 @@ check-quick: setup
 demo: modules
 	@scripts/demo.sh
 
-bench: modules
+bench: setup
 	@scripts/bench.sh
 
 clean:

@@ -9,10 +9,23 @@
 # with the log ring full, each with a profile of a dump part's steps; then
 # APEI (scripts/bench-apei.sh): the error status queue's enqueue against its
 # C floor (lw_bench's apei_queue) and the storm throughput (lw_apei_test).
-# Benchmarks, not tests: no pass/fail threshold.
+# Benchmarks, not tests: no pass/fail threshold. Without KERNEL= or KDIR=,
+# on both kernels, 7.3 then 6.12, each with its modules built first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
+if [ -z "${KERNEL:-}" ] && [ -z "${KDIR:-}" ]; then
+	for k in 7.3 6.12; do
+		echo
+		echo "## Linux $k"
+		KERNEL=$k "$0" "$@"
+	done
+	exit 0
+fi
+lw_say "bench: building the modules (${KDIR:-Linux $LW_KERNEL})"
+mkdir -p "$LW_CACHE"
+"$here/scripts/modules.sh" >"$LW_CACHE/bench-modules.log" 2>&1 ||
+	{ cat "$LW_CACHE/bench-modules.log"; lw_die "bench: building the modules failed"; }
 iters=${ITERATIONS:-1000000}
 log=$LW_LOGS/bench-$(date +%Y%m%d-%H%M%S)
 

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make check`: everything, in order, from a fresh Debian 12 machine: install,
-# build the kernel (cached) and the modules, lint, host tests, VM selftests.
-# One progress line per phase with its wall time.
+# host tests, then for each kernel (7.3 and 6.12, or the one KERNEL= or KDIR=
+# names): build it (cached), lint, build the modules, VM selftests. One
+# progress line per phase with its wall time.
 #
-# `make check-quick` (--quick): the same phases, but of the VM selftests only
-# the few that catch most regressions (QUICK_TESTS): the round trip, a panic
-# in each context, interop with the C backend both ways, malformed NVRAM.
+# `make check-quick` (--quick): the same phases for one kernel (KERNEL=, the
+# default 7.3), and of the VM selftests only the few that catch most
+# regressions (QUICK_TESTS): the round trip, a panic in each context, interop
+# with the C backend both ways, malformed NVRAM.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 lw_t0=$(date +%s)
@@ -34,18 +36,29 @@ phase() {
 	lw_say "check: $name done in $(( $(date +%s) - t ))s"
 }
 
-phase setup "$here/scripts/setup.sh"
-phase kernel kernel_quiet
-# lint's clippy pass builds every module (with clippy-driver): it fails on
-# what does not compile, too. Then the modules are built normally.
-phase lint "$here/scripts/lint.sh"
-phase modules build_modules
 QUICK_TESTS=(efi_pstore/test_roundtrip crash_matrix/test_matrix_ours_none
 	efi_pstore/test_interop efi_pstore/test_malformed_nvram)
 
-phase hosttest "$here/scripts/hosttest.sh"
-if [ "${1:-}" = --quick ]; then
-	phase selftests-quick "$here/selftests/run.sh" "${QUICK_TESTS[@]}"
+if [ -n "${KDIR:-}" ] || [ -n "${KERNEL:-}" ] || [ "${1:-}" = --quick ]; then
+	kernels=("$LW_KERNEL")
 else
-	phase selftests "$here/selftests/run.sh"
+	kernels=(7.3 6.12)
 fi
+
+phase setup "$here/scripts/setup.sh"
+phase hosttest "$here/scripts/hosttest.sh"
+for k in "${kernels[@]}"; do
+	export KERNEL=$k
+	n=${KDIR:+tree}
+	n=${n:-$k}
+	phase "kernel $n" kernel_quiet
+	# lint's clippy pass builds every module (with clippy-driver): it fails
+	# on what does not compile, too. Then the modules are built normally.
+	phase "lint $n" "$here/scripts/lint.sh"
+	phase "modules $n" build_modules
+	if [ "${1:-}" = --quick ]; then
+		phase "selftests-quick $n" "$here/selftests/run.sh" "${QUICK_TESTS[@]}"
+	else
+		phase "selftests $n" "$here/selftests/run.sh"
+	fi
+done

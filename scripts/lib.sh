@@ -8,9 +8,11 @@ LW_TOOLS=$LW_CACHE/tools
 LW_VENV=$LW_CACHE/venv
 LW_LOGS=${LW_LOGS:-$LW_CACHE/logs}
 
-# The kernel to build and test against when KDIR is not given: 6.12 or 7.3
-# (scripts/kernel.sh).
-LW_KERNEL=${KERNEL:-6.12}
+# The kernel to build and test against when KDIR is not given: 7.3 (the
+# default: Debian's Rust-enabled kernel, whose kernel crate has the
+# abstractions the modules use) or 6.12 (LTS, through rust/lastwords/compat/).
+# See scripts/kernel.sh.
+LW_KERNEL=${KERNEL:-7.3}
 
 # Pinned tool versions (tested on Debian 12 with libclang 14).
 LW_BINDGEN_VERSION=0.73.2
