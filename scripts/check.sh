@@ -18,9 +18,15 @@ export lw_t0
 
 build_modules() {
 	mkdir -p "$LW_CACHE"
-	"$here/scripts/modules.sh" >"$LW_CACHE/modules.log" 2>&1 && return 0
-	cat "$LW_CACHE/modules.log"
-	return 1
+	if ! "$here/scripts/modules.sh" >"$LW_CACHE/modules.log" 2>&1; then
+		cat "$LW_CACHE/modules.log"
+		return 1
+	fi
+	# objtool's findings are warnings to kbuild (a code path it cannot follow,
+	# such as a panic call the tree does not know never returns): errors here.
+	if grep -E 'warning: objtool|^(warning|error)(\[|:)' "$LW_CACHE/modules.log"; then
+		return 1
+	fi
 }
 
 kernel_quiet() {

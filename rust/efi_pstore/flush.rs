@@ -22,11 +22,11 @@ use kernel::workqueue::{Work, WorkItem};
 use kernel::{impl_has_work, new_work};
 
 use crate::efi_name::{DumpName, DUMP_NAME_LEN};
-use crate::lastwords;
 use crate::lastwords::debugfs::bump;
 use crate::lastwords::efivar::{EfivarsGuard, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
 use crate::lastwords::irq_work::IrqWorkHandler;
 use crate::lastwords::slot_pool::SlotPool;
+use crate::lastwords::workqueue::{OnCancel, OwnedWork};
 use crate::store::{Walk, SKIP_LOG};
 use crate::{DEFERRED_ERRORS, DEFERRED_WRITTEN, EVICTED};
 
@@ -208,11 +208,10 @@ impl IrqWorkHandler for Kick {
 
 /// Owns the flush work: on unload, cancels it and writes what is left, so
 /// that removing the module loses no deferred part.
-pub(crate) struct FlushOwner(pub(crate) Arc<Flusher>);
+pub(crate) type FlushOwner = OwnedWork<Flusher>;
 
-impl Drop for FlushOwner {
-    fn drop(&mut self) {
-        lastwords::workqueue::cancel_sync(&self.0);
-        self.0.flush();
+impl OnCancel for Flusher {
+    fn on_cancel(&self, _was_pending: bool) {
+        self.flush();
     }
 }

@@ -37,11 +37,15 @@
 //! trylocks only.
 
 use core::sync::atomic::Ordering;
-use kernel::prelude::*;
 use kernel::c_str;
+use kernel::prelude::*;
 
 #[path = "../lastwords/mod.rs"]
 pub mod lastwords;
+
+// `efi_name` writes with the one fixed-buffer writer, at `crate::fixed_buf`
+// (as in the host crate, `rust/core`).
+pub use lastwords::fixed_buf;
 
 #[path = "../core/src/efi_name.rs"]
 pub mod efi_name;

@@ -230,7 +230,7 @@ impl Writer {
     /// (`kmsg_bytes`), at most the byte quota, and fewer chunks than the
     /// name's count field keeps apart within a second.
     fn pmsg_max(&self) -> usize {
-        let quota = self.flusher.0.quota.bytes;
+        let quota = self.flusher.item().quota.bytes;
         let chunks = self.record_size.saturating_mul(PMSG_SEQ_WRAP as usize);
         let max = self.kmsg_bytes.min(chunks);
         if quota == 0 {
@@ -265,8 +265,8 @@ impl Writer {
             bump(&WRITTEN);
             first.get_or_insert(dn.generic_id());
         }
-        if self.flusher.0.quota.enabled() {
-            self.flusher.0.enforce_quota_or_say(&g);
+        if self.flusher.item().quota.enabled() {
+            self.flusher.item().enforce_quota_or_say(&g);
         }
         first.ok_or(EINVAL)
     }

@@ -29,6 +29,7 @@ use crate::lastwords::deflate::Deflate;
 use crate::lastwords::efivar::{
     self, EfiStatus, EfivarsGuard, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID,
 };
+use crate::lastwords::fixed_buf::FixedBuf;
 use crate::lastwords::irq_work::IrqWork;
 use crate::lastwords::kmsg_dump::{self, DumpHandler, DumpIter};
 use crate::lastwords::pstore;
@@ -91,22 +92,6 @@ enum Packed {
     Raw(usize),
 }
 
-/// Formats into a byte slice; fails when it is full.
-struct SliceWriter<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl core::fmt::Write for SliceWriter<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
-        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
 /// The write side, shared by the log dumper and the pstore backend (pmsg,
 /// `store.rs`).
 #[pin_data]
@@ -148,7 +133,7 @@ impl Writer {
                 bufs: CrashLock::new(bufs),
                 reserve: CrashLock::new(reserve),
                 kick <- IrqWork::new(kick),
-                flusher: FlushOwner(flusher),
+                flusher: FlushOwner::new(flusher),
             }),
             GFP_KERNEL,
         )?;
@@ -244,7 +229,7 @@ impl Writer {
             // firmware is busy on a stopped CPU (it stays so).
             self.write_deferred_in_panic();
         }
-        if stored && !panic && self.flusher.0.quota.enabled() {
+        if stored && !panic && self.flusher.item().quota.enabled() {
             // Eviction runs in the flush work, never here; kicked once the
             // dump is over: kicked after each part, the work took the efivars
             // lock while the dump still wrote (7.x runs it at once), and the
@@ -276,12 +261,9 @@ impl Writer {
             deflate,
             fit,
         } = &mut **b;
-        let mut w = SliceWriter {
-            buf: &mut text[..],
-            len: 0,
-        };
+        let mut w = FixedBuf::new(&mut text[..]);
         format::write_header(&mut w, reason, count, part).ok()?;
-        let hdr = w.len;
+        let hdr = w.len();
         let mut want = packing::first_text_len(*fit, text.len());
         let mut widened = false;
         // Without pstore's compression, readers would not inflate a part.
@@ -442,7 +424,7 @@ impl Writer {
     /// first, through the panic-safe store. What fails is counted and lost
     /// (the panic's own dump follows; nothing else would write them).
     fn write_deferred_in_panic(&self) {
-        while let Some(d) = self.flusher.0.pool.take() {
+        while let Some(d) = self.flusher.item().pool.take() {
             let data = d.buf.get(..d.len).unwrap_or(&[]);
             match self.store_atomic(&d.name, data, pstore::reason::PANIC, 0) {
                 Ok(()) => bump(&DEFERRED_WRITTEN),
@@ -458,7 +440,7 @@ impl Writer {
     /// The efivars lock is held by a live holder: copy the part into a
     /// preallocated slot for the flush work. `Err` if every slot is in use.
     fn defer(&self, name: &[u16], data: &[u8]) -> core::result::Result<(), ()> {
-        let Some(mut slot) = self.flusher.0.pool.claim() else {
+        let Some(mut slot) = self.flusher.item().pool.claim() else {
             bump(&WRITE_BUSY);
             return Err(());
         };

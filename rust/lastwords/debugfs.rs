@@ -18,6 +18,7 @@
 //! the kernel's own operations and need no owner.
 
 use super::bindings;
+use super::fixed_buf::FixedBuf;
 use core::ffi::c_void;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, AtomicU64};
@@ -249,31 +250,13 @@ impl<H: WriteHandler> TriggerDir<H> {
 /// Largest content of a text file made by [`TriggerDir::text_file`].
 pub const TEXT_MAX: usize = 4096;
 
-/// A text buffer of at most [`TEXT_MAX`] bytes for [`TextSource::show`];
-/// what does not fit is cut.
-pub struct TextBuf {
-    buf: KVec<u8>,
-}
-
-impl core::fmt::Write for TextBuf {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for &b in s.as_bytes() {
-            if self.buf.len() >= TEXT_MAX {
-                break;
-            }
-            // Within the capacity reserved up front: does not allocate.
-            self.buf.push(b, GFP_KERNEL).map_err(|_| core::fmt::Error)?;
-        }
-        Ok(())
-    }
-}
-
 /// The content of a read-only text file of a [`TriggerDir`].
 pub trait TextSource: Sync {
-    /// Writes the file's content into `out`. Called for each `read(2)`, in
-    /// the reader's process context (a read that continues at an offset sees
-    /// the content as of that call).
-    fn show(&self, out: &mut TextBuf);
+    /// Writes the file's content into `out`, at most [`TEXT_MAX`] bytes
+    /// (what does not fit is cut). Called for each `read(2)`, in the
+    /// reader's process context (a read that continues at an offset sees the
+    /// content as of that call).
+    fn show(&self, out: &mut FixedBuf<'_>);
 }
 
 struct ReadFops<H: TextSource>(core::marker::PhantomData<H>);
@@ -306,20 +289,21 @@ unsafe extern "C" fn read_trampoline<H: TextSource>(
     // SAFETY: See the function's safety requirements: the `H` outlives the
     // file, which its `TriggerDir` removes first.
     let h = unsafe { &*(*file).private_data.cast::<H>() };
-    let Ok(v) = KVec::with_capacity(TEXT_MAX, GFP_KERNEL) else {
+    let Ok(mut page) = KVec::from_elem(0u8, TEXT_MAX, GFP_KERNEL) else {
         return ENOMEM.to_errno() as isize;
     };
-    let mut out = TextBuf { buf: v };
+    let mut out = FixedBuf::new(&mut page);
     h.show(&mut out);
+    let text = out.as_bytes();
     // SAFETY: `buf`/`count` and `ppos` come from the VFS (function safety
-    // requirements); the source is `out.buf`, valid for its length.
+    // requirements); the source is `text`, valid for its length.
     unsafe {
         kernel::bindings::simple_read_from_buffer(
             buf.cast(),
             count,
             ppos.cast(),
-            out.buf.as_ptr().cast(),
-            out.buf.len(),
+            text.as_ptr().cast(),
+            text.len(),
         )
     }
 }

@@ -40,6 +40,7 @@ pub mod debugfs;
 pub mod deflate;
 pub mod efivar;
 pub mod fault;
+pub mod fixed_buf;
 pub mod irq_work;
 pub mod kmsg_dump;
 pub mod kthread;

@@ -37,3 +37,67 @@ where
     }
     was_pending
 }
+
+/// What an [`OwnedWork`] does after cancelling its item at teardown.
+pub trait OnCancel {
+    /// Called once, in process context, after the item was cancelled and is
+    /// not running: `was_pending` tells whether a queued run was dropped.
+    /// Default: nothing.
+    fn on_cancel(&self, was_pending: bool) {
+        let _ = was_pending;
+    }
+}
+
+/// Owns an `Arc` work item for its module: [`OwnedWork::enqueue`] queues it
+/// on the per-CPU system workqueue, and dropping the owner cancels it
+/// ([`cancel_sync`]), then runs [`OnCancel::on_cancel`]. Drop it after
+/// everything that queues the item (NMI handlers, irq_works, triggers).
+///
+/// # Examples
+///
+/// ```ignore
+/// impl OnCancel for Flusher {
+///     fn on_cancel(&self, _was_pending: bool) {
+///         self.flush(); // write what the cancelled run would have
+///     }
+/// }
+/// let owner = OwnedWork::new(Arc::pin_init(Flusher::new(), GFP_KERNEL)?);
+/// owner.enqueue();
+/// ```
+pub struct OwnedWork<T>(Arc<T>)
+where
+    T: WorkItem<Pointer = Arc<T>> + HasWork<T> + OnCancel;
+
+impl<T> OwnedWork<T>
+where
+    T: WorkItem<Pointer = Arc<T>> + HasWork<T> + OnCancel,
+{
+    /// Takes ownership of the item's teardown.
+    pub fn new(item: Arc<T>) -> Self {
+        Self(item)
+    }
+
+    /// Queues the item on the per-CPU system workqueue; `false` if it was
+    /// already queued. Any context but NMI.
+    pub fn enqueue(&self) -> bool
+    where
+        T: Send + Sync + 'static,
+    {
+        system_percpu().enqueue(self.0.clone()).is_ok()
+    }
+
+    /// The item.
+    pub fn item(&self) -> &Arc<T> {
+        &self.0
+    }
+}
+
+impl<T> Drop for OwnedWork<T>
+where
+    T: WorkItem<Pointer = Arc<T>> + HasWork<T> + OnCancel,
+{
+    fn drop(&mut self) {
+        let was_pending = cancel_sync(&self.0);
+        self.0.on_cancel(was_pending);
+    }
+}

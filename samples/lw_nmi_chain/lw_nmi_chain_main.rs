@@ -28,6 +28,7 @@ use lastwords::context::Context;
 use lastwords::debugfs::{TriggerDir, WriteHandler};
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::nmi::{self, NmiHandler, NmiKind, NmiRegistration, NmiResult, NmiSlot};
+use lastwords::workqueue::{OnCancel, OwnedWork};
 
 lastwords::module! {
     type: NmiChain,
@@ -146,12 +147,9 @@ impl WriteHandler for Trigger {
     }
 }
 
-/// Cancels the work item when dropped (after everything that queues it).
-struct WorkOwner(Arc<ChainWork>);
-
-impl Drop for WorkOwner {
-    fn drop(&mut self) {
-        if lastwords::workqueue::cancel_sync(&self.0) {
+impl OnCancel for ChainWork {
+    fn on_cancel(&self, was_pending: bool) {
+        if was_pending {
             // Its events were never taken: count them as dropped.
             let n = PENDING_WORK.swap(0, Ordering::AcqRel);
             DROPPED.fetch_add(n, Ordering::Relaxed);
@@ -164,7 +162,7 @@ struct NmiChain {
     // synced as part of the registration), then the work item is cancelled.
     _trigger: Pin<KBox<TriggerDir<Trigger>>>,
     _nmi: Pin<KBox<NmiRegistration<ChainNmi>>>,
-    _work: WorkOwner,
+    _work: OwnedWork<ChainWork>,
 }
 
 impl kernel::Module for NmiChain {
@@ -197,7 +195,7 @@ impl kernel::Module for NmiChain {
         Ok(NmiChain {
             _trigger: trigger,
             _nmi: nmi,
-            _work: WorkOwner(work),
+            _work: OwnedWork::new(work),
         })
     }
 }

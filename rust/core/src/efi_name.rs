@@ -21,6 +21,8 @@
 //! back whole to erase it is not one of ours), and checks every field against
 //! what a pstore writer produces ([`Invalid`] says which one failed).
 
+use crate::fixed_buf::FixedBuf;
+
 /// Length, in characters including the terminating NUL, of a dump name buffer.
 pub const DUMP_NAME_LEN: usize = 66;
 
@@ -98,59 +100,6 @@ impl Invalid {
             Invalid::Time => "time out of range",
             Invalid::CompressedType => "compressed record not of dmesg type",
         }
-    }
-}
-
-/// A cursor that writes ASCII into a fixed buffer, truncating silently (like
-/// `snprintf()`), always leaving room for a terminating NUL.
-struct Cursor<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl Cursor<'_> {
-    fn push(&mut self, b: u8) {
-        // Keep the last byte for the NUL.
-        if self.len.saturating_add(1) < self.buf.len() {
-            if let Some(slot) = self.buf.get_mut(self.len) {
-                *slot = b;
-                self.len += 1;
-            }
-        }
-    }
-
-    fn push_str(&mut self, s: &[u8]) {
-        for &b in s {
-            self.push(b);
-        }
-    }
-
-    fn push_u64(&mut self, mut v: u64) {
-        let mut digits = [0u8; 20];
-        let mut n = 0;
-        loop {
-            if let Some(d) = digits.get_mut(n) {
-                *d = b'0' + (v % 10) as u8;
-            }
-            n += 1;
-            v /= 10;
-            if v == 0 || n == digits.len() {
-                break;
-            }
-        }
-        while n > 0 {
-            n -= 1;
-            if let Some(&d) = digits.get(n) {
-                self.push(d);
-            }
-        }
-    }
-
-    fn push_i64(&mut self, v: i64) {
-        if v < 0 {
-            self.push(b'-');
-        }
-        self.push_u64(v.unsigned_abs());
     }
 }
 
@@ -252,8 +201,10 @@ impl DumpName {
     /// returns its length without the NUL.
     pub fn encode(&self, out: &mut [u8; DUMP_NAME_LEN]) -> usize {
         out.fill(0);
-        let mut c = Cursor { buf: out, len: 0 };
-        c.push_str(PREFIX);
+        // Truncated silently, like `snprintf()`, keeping the NUL; no name
+        // fits so badly (`DUMP_NAME_LEN` is the C backend's size).
+        let mut c = FixedBuf::with_nul(out);
+        c.push_bytes(PREFIX);
         c.push_u64(u64::from(self.record_type));
         c.push(b'-');
         c.push_u64(u64::from(self.part));
@@ -263,7 +214,7 @@ impl DumpName {
         c.push_i64(self.time);
         c.push(b'-');
         c.push(if self.compressed { b'C' } else { b'D' });
-        c.len
+        c.len()
     }
 
     /// Like [`DumpName::encode`], as the UCS-2 name that EFI variable

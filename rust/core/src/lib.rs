@@ -13,6 +13,7 @@ pub mod crash_lock;
 pub mod efi_name;
 pub mod efi_status;
 pub mod estatus_cache;
+pub mod fixed_buf;
 pub mod log_window;
 pub mod packing;
 pub mod registry;

@@ -20,7 +20,8 @@ use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 use lastwords::apei::cper::{self, Severity};
 use lastwords::apei::{Apei, RECORD_MAX};
-use lastwords::debugfs::{bump, TextBuf, TextSource, WriteHandler};
+use lastwords::debugfs::{bump, TextSource, WriteHandler};
+use lastwords::fixed_buf::FixedBuf;
 use lastwords::registry::{Id, NodeInfo, RefRegistry};
 use lastwords::time;
 
@@ -378,7 +379,7 @@ impl WriteHandler for Handler {
 }
 
 impl TextSource for Handler {
-    fn show(&self, out: &mut TextBuf) {
+    fn show(&self, out: &mut FixedBuf<'_>) {
         use core::fmt::Write;
         let mut orphans: [Option<NodeInfo>; REG_NODES] = [None; REG_NODES];
         let n = self.reg.orphans(&mut orphans);

@@ -25,6 +25,7 @@ use lastwords::debugfs::bump;
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
 use lastwords::nmi::{self, NmiHandler, NmiResult, NmiSlot};
 use lastwords::time;
+use lastwords::workqueue::{OnCancel, OwnedWork};
 
 /// Source numbers.
 pub(crate) const NMI0: usize = 0;
@@ -319,8 +320,10 @@ impl WorkItem for Poller {
     }
 }
 
-/// Cancels the poller when dropped.
-pub(crate) struct PollerOwner(Arc<Poller>);
+/// The poller, cancelled when its owner is dropped.
+pub(crate) struct PollerOwner(OwnedWork<Poller>);
+
+impl OnCancel for Poller {}
 
 impl PollerOwner {
     /// The poller of `apei`'s source poll0.
@@ -332,17 +335,11 @@ impl PollerOwner {
             }),
             GFP_KERNEL,
         )?;
-        Ok(Self(poller))
+        Ok(Self(OwnedWork::new(poller)))
     }
 
     /// Polls once, from the system workqueue.
     pub(crate) fn raise(&self) {
-        let _ = crate::lastwords::workqueue::system_percpu().enqueue(self.0.clone());
-    }
-}
-
-impl Drop for PollerOwner {
-    fn drop(&mut self) {
-        lastwords::workqueue::cancel_sync(&self.0);
+        self.0.enqueue();
     }
 }
