@@ -25,7 +25,7 @@ use crate::efi_name::{DumpName, DUMP_NAME_LEN};
 use crate::lastwords::debugfs::bump;
 use crate::lastwords::efivar::{EfivarsGuard, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
 use crate::lastwords::irq_work::IrqWorkHandler;
-use crate::lastwords::slot_pool::SlotPool;
+use crate::lastwords::slot_pool::{self, SlotPool};
 use crate::lastwords::workqueue::{OnCancel, OwnedWork};
 use crate::store::{Walk, SKIP_LOG};
 use crate::{DEFERRED_ERRORS, DEFERRED_WRITTEN, EVICTED};
@@ -88,14 +88,11 @@ impl Flusher {
     /// preallocated. Process context (module init).
     pub(crate) fn new(record_size: usize, quota: Quota) -> Result<Arc<Self>> {
         // Built in place: the pool is too big to pass through the stack.
-        let mut pool = KBox::<SlotPool<Deferred, DEFER_SLOTS>>::new_uninit(GFP_KERNEL)?;
-        SlotPool::init_in_place(&mut pool, |_| Deferred {
+        let mut pool = slot_pool::new_boxed::<_, DEFER_SLOTS>(|_| Deferred {
             name: KVec::new(),
             len: 0,
             buf: KVec::new(),
-        });
-        // SAFETY: `init_in_place()` initialised the whole pool.
-        let mut pool = unsafe { pool.assume_init() };
+        })?;
         for d in pool.values_mut() {
             d.name = KVec::from_elem(0u16, DUMP_NAME_LEN, GFP_KERNEL)?;
             d.buf = KVec::from_elem(0u8, record_size, GFP_KERNEL)?;

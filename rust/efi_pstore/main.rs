@@ -36,7 +36,6 @@
 //! Panic path rules (`format.rs`, `writer.rs`): never allocate, never sleep,
 //! trylocks only.
 
-use core::sync::atomic::Ordering;
 use kernel::c_str;
 use kernel::prelude::*;
 
@@ -141,7 +140,17 @@ struct LwEfiPstore {
 
 impl Drop for LwEfiPstore {
     fn drop(&mut self) {
-        WRITER.store(core::ptr::null_mut(), Ordering::Release);
+        // The test hook's caller holds a reference on the module, so no hook
+        // runs now; the lock is only ever held briefly anyway.
+        loop {
+            if let Some(mut w) = WRITER.try_lock() {
+                let writer = w.take();
+                drop(w);
+                drop(writer);
+                break;
+            }
+            lastwords::time::msleep(1);
+        }
     }
 }
 
@@ -189,11 +198,11 @@ impl kernel::Module for LwEfiPstore {
                 None
             }
         };
-        let hook = core::ptr::from_ref::<Writer>(&writer).cast_mut();
+        let hook = writer.clone();
         let dumper = KBox::pin_init(Dumper::new(LogDump(writer), max_reason), GFP_KERNEL)?;
         dumper.as_ref().register()?;
-        // The dumper holds the writer until the module's drop clears this.
-        WRITER.store(hook, Ordering::Release);
+        // For the test hook, until the module's drop takes it back.
+        *WRITER.try_lock().ok_or(EBUSY)? = Some(hook);
         if quota.enabled() {
             // Bring what earlier boots left within the quota.
             let _ = crate::lastwords::workqueue::system_percpu().enqueue(initial);

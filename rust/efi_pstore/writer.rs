@@ -15,7 +15,7 @@
 //! writes, in process context, are in `store.rs`; the test hook
 //! [`lw_efi_pstore_rust_hold_dump_lock`] runs in process context.
 
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -110,8 +110,9 @@ pub(crate) struct Writer {
     pub(crate) flusher: FlushOwner,
 }
 
-/// The writer, for the test hook; set while the module is loaded.
-pub(crate) static WRITER: AtomicPtr<Writer> = AtomicPtr::new(core::ptr::null_mut());
+/// The writer, for the test hook; set while the module is loaded. Taken in
+/// process context only (load, unload, the hook), never for long.
+pub(crate) static WRITER: CrashLock<Option<Arc<Writer>>> = CrashLock::new(None);
 
 impl Writer {
     /// The writer, with its dump buffers and the reserve allocated, owning
@@ -472,13 +473,12 @@ pub(crate) extern "C" fn lw_efi_pstore_rust_hold_dump_lock() -> kernel::ffi::c_i
     if !crate::module_parameters::test_hooks.value() {
         return EPERM.to_errno();
     }
-    let w = WRITER.load(Ordering::Acquire);
-    if w.is_null() {
+    let Some(writer) = WRITER.try_lock() else {
+        return EBUSY.to_errno();
+    };
+    let Some(w) = writer.as_ref() else {
         return ENODEV.to_errno();
-    }
-    // SAFETY: `WRITER` points at the writer while the module is loaded, and
-    // the caller holds a reference on the module (symbol_get()).
-    let w = unsafe { &*w };
+    };
     let Some(held) = w.bufs.try_lock_here() else {
         return EBUSY.to_errno();
     };

@@ -21,8 +21,8 @@
 //! floor is `samples/lw_bench`'s `apei_queue ROUNDS`). Counters are files in
 //! the same directory; `orphans` lists the registry's orphans.
 //!
-//! Parameter `panic_on_fatal` (0 or 1, default 0; in
-//! `lw_apei_test_anchor.c`): a fatal record panics only when 1.
+//! Parameter `panic_on_fatal` (0 or 1, default 0): a fatal record panics
+//! only when 1.
 //!
 //! This file is the module glue (parameter, counters, load and unload);
 //! [`firmware`] is the synthetic firmware and its notifications, [`commands`]
@@ -51,10 +51,12 @@ lastwords::module! {
     authors: ["lastwords developers"],
     description: "lastwords APEI/GHES-style error notification test",
     license: "GPL",
-}
-
-extern "C" {
-    fn lw_apei_test_panic_on_fatal() -> kernel::ffi::c_uint;
+    params: {
+        panic_on_fatal: u32 {
+            default: 0,
+            description: "panic on a fatal error record: 0 report only (default), 1 panic",
+        },
+    },
 }
 
 static COUNTERS: Counters = Counters::new();
@@ -93,9 +95,7 @@ struct ApeiTest {
 
 impl kernel::Module for ApeiTest {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        // SAFETY: Reads a module parameter set before init runs.
-        let param = unsafe { lw_apei_test_panic_on_fatal() };
-        let panic_on_fatal = match param {
+        let panic_on_fatal = match module_parameters::panic_on_fatal.value() {
             0 => false,
             1 => true,
             v => {
