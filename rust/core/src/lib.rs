@@ -9,6 +9,7 @@
 #![no_std]
 
 pub mod cper;
+pub mod crash_case;
 pub mod crash_lock;
 pub mod efi_name;
 pub mod efi_status;
