@@ -416,3 +416,19 @@ pub fn query_variable_info(attrs: u32) -> core::result::Result<StoreInfo, (EfiSt
         max_variable,
     })
 }
+
+/// Whether some CPU is inside the firmware's variable services right now:
+/// the non-blocking store query (`efi_query_variable_store(.., true)`) only
+/// trylocks the runtime lock and says `EFI_NOT_READY` when it is held. Never
+/// sleeps or waits. `false` without the non-blocking services (nothing is
+/// called then).
+pub fn firmware_busy() -> bool {
+    if !nonblocking_supported() {
+        return false;
+    }
+    // SAFETY: The non-blocking query never sleeps or waits: it trylocks the
+    // runtime lock, and calls the firmware only if it got it; its services
+    // are registered (checked above).
+    let raw = unsafe { bindings::efi_query_variable_store(ATTR_NV_BS_RT, 0, true) };
+    EfiStatus::from_raw(raw as u64) == EfiStatus::NotReady
+}

@@ -49,6 +49,7 @@ pub mod pstore;
 pub mod ratelimit;
 pub mod registry;
 pub mod slot_pool;
+pub mod symbol;
 pub mod tasklet;
 pub mod time;
 pub mod upstream;

@@ -14,9 +14,7 @@ use kernel::prelude::*;
 
 /// A pool on the heap, built in place (it never passes through the kernel
 /// stack), slot `i` holding `init(i)`. Process context.
-pub fn new_boxed<T, const N: usize>(
-    init: impl FnMut(usize) -> T,
-) -> Result<KBox<SlotPool<T, N>>> {
+pub fn new_boxed<T, const N: usize>(init: impl FnMut(usize) -> T) -> Result<KBox<SlotPool<T, N>>> {
     let mut pool = KBox::<SlotPool<T, N>>::new_uninit(GFP_KERNEL)?;
     SlotPool::init_in_place(&mut pool, init);
     // SAFETY: `init_in_place()` initialised the whole pool.

@@ -24,10 +24,10 @@
 //! `hold_efivars_on` and `hold_efivars_off` commands.
 
 use crate::crash_case::LockState;
-use crate::lastwords::bindings;
 use crate::lastwords::context;
-use crate::lastwords::efivar::{EfiStatus, EfivarsGuard, Guid, ATTR_NV_BS_RT};
+use crate::lastwords::efivar::{self, EfivarsGuard, Guid, ATTR_NV_BS_RT};
 use crate::lastwords::kthread;
+use crate::lastwords::symbol::IntFn;
 use crate::lastwords::time;
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use kernel::c_str;
@@ -107,22 +107,16 @@ fn hold_efivars_forever() {
 
 /// Kernel thread: takes lw_efi_pstore's dump lock through its test hook.
 fn hold_backend_lock() {
-    let name = c_str!("lw_efi_pstore_hold_dump_lock");
-    // SAFETY: A valid C string; the symbol is looked up among loaded
-    // modules, and a reference on its module is taken (and kept: the lock
-    // stays held until the kernel goes down).
-    let hook = unsafe { bindings::__symbol_get(name.as_char_ptr()) };
-    if hook.is_null() {
+    // SAFETY: The exported hook is `int lw_efi_pstore_hold_dump_lock(void)`
+    // (rust/efi_pstore/lw_efi_pstore_params.h).
+    let Some(hook) = (unsafe { IntFn::get(c_str!("lw_efi_pstore_hold_dump_lock")) }) else {
         pr_err!("lock state backend: lw_efi_pstore is not loaded\n");
         return;
-    }
-    // SAFETY: The exported hook is `int lw_efi_pstore_hold_dump_lock(void)`
-    // (rust/efi_pstore/lw_efi_pstore_params.h); its module cannot go away
-    // (referenced above).
-    let ret = unsafe {
-        let f: unsafe extern "C" fn() -> kernel::ffi::c_int = core::mem::transmute(hook);
-        f()
     };
+    let ret = hook.call();
+    // The reference on lw_efi_pstore is kept: its dump lock stays held until
+    // the kernel goes down.
+    hook.keep();
     if ret != 0 {
         pr_err!(
             "lock state backend: lw_efi_pstore refused ({:?}; load it with test_hooks=1)\n",
@@ -221,10 +215,7 @@ fn firmware_loop() {
 /// `QueryVariableInfo` only trylocks the runtime lock, and says
 /// `EFI_NOT_READY` when it is held.
 fn firmware_busy() -> bool {
-    // SAFETY: The non-blocking query never sleeps or waits: it trylocks the
-    // runtime lock, and calls the firmware only if it got it.
-    let raw = unsafe { bindings::efi_query_variable_store(ATTR_NV_BS_RT, 0, true) };
-    EfiStatus::from_raw(raw as u64) == EfiStatus::NotReady
+    efivar::firmware_busy()
 }
 
 /// Waits (up to 10 s) until the fwloop thread is inside a firmware call:
