@@ -5,6 +5,24 @@
 use super::bindings;
 
 /// The execution context of the current code, innermost first.
+///
+/// # Examples
+///
+/// A handler that counts runs in a context it did not expect, and a log line
+/// that names the context:
+///
+/// ```ignore
+/// use crate::lastwords::context::Context;
+///
+/// impl IrqWorkHandler for ChainIrq {
+///     fn run(&self) {
+///         if Context::current() != Context::Hardirq {
+///             WRONG_CONTEXT.fetch_add(1, Ordering::Relaxed);
+///         }
+///         pr_emerg!("in {} context\n", Context::current().name());
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Context {
     /// Non-maskable interrupt.

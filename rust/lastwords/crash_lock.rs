@@ -42,6 +42,24 @@ fn this_cpu_tag() -> NonZeroU32 {
 impl<T> CrashLock<T> {
     /// Tries once to take the lock, tagging it with this CPU (number + 1, see
     /// [`CrashLock::owner_cpu`]). Safe in any context, NMI and panic included.
+    ///
+    /// # Examples
+    ///
+    /// ```ignore
+    /// use crate::lastwords::crash_lock::CrashLock;
+    ///
+    /// static CRASH: CrashLock<u64> = CrashLock::new(0);
+    ///
+    /// // NMI handler, panic path: never waits, a held lock is just busy.
+    /// match CRASH.try_lock_here() {
+    ///     Some(mut g) => *g = g.wrapping_add(1),
+    ///     None => bump(&NMI_BUSY),
+    /// }
+    ///
+    /// // Process context, for a caller that reports errors.
+    /// let g = CRASH.try_lock_or_busy()?;
+    /// pr_info!("value {} (held by CPU {:?})\n", *g, CRASH.owner_cpu());
+    /// ```
     pub fn try_lock_here(&self) -> Option<CrashGuard<'_, T>> {
         self.try_lock_as(this_cpu_tag())
     }
@@ -73,6 +91,34 @@ macro_rules! new_hybrid_crash_lock {
 pub use new_hybrid_crash_lock;
 
 /// A crash lock whose process-context users are serialised by a mutex.
+///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::crash_lock::{new_hybrid_crash_lock, HybridCrashLock};
+///
+/// #[pin_data]
+/// struct Shared {
+///     #[pin]
+///     hybrid: HybridCrashLock<u64>,
+/// }
+///
+/// let shared = Arc::pin_init(
+///     pin_init!(Shared {
+///         hybrid <- new_hybrid_crash_lock!(0, "my_module_hybrid"),
+///     }),
+///     GFP_KERNEL,
+/// )?;
+///
+/// // Process context (a debugfs write): waits for other writers; `EBUSY`
+/// // while a crash or NMI path holds the lock.
+/// *shared.hybrid.lock_or_busy()? += 1;
+///
+/// // Crash or NMI path: one try.
+/// if let Some(mut g) = shared.hybrid.try_lock() {
+///     *g = g.wrapping_add(1);
+/// }
+/// ```
 #[pin_data]
 pub struct HybridCrashLock<T> {
     #[pin]

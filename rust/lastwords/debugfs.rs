@@ -26,10 +26,29 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 
 /// Declares `AtomicU64` counter statics and a function
-/// `counter_files(&Dir)` that shows each in a read-only file:
+/// `counter_files(&Dir)` that shows each in a read-only file.
+///
+/// # Examples
+///
+/// At the crate root, next to `module!`; the counters are bumped anywhere
+/// in the module (any context, NMI included):
 ///
 /// ```ignore
-/// debugfs_counters!(WRITTEN => "written", ERRORS => "errors");
+/// lastwords::debugfs::debugfs_counters!(
+///     WRITTEN => "written",
+///     WRITE_ERRORS => "write_errors",
+/// );
+///
+/// fn init() -> Result<Dir> {
+///     let dir = Dir::new(c_str!("my_module"))?;
+///     // /sys/kernel/debug/my_module/written and .../write_errors
+///     counter_files(&dir);
+///     Ok(dir)
+/// }
+///
+/// fn store() {
+///     bump(&WRITTEN);
+/// }
 /// ```
 #[macro_export]
 macro_rules! debugfs_counters {
@@ -191,6 +210,32 @@ impl Drop for Dir {
 /// A debugfs directory with a root-only write-to-trigger file whose writes go
 /// to an owned, pinned handler `H` (lkdtm style: `echo CASE > .../run`). More
 /// files can be added with [`TriggerDir::dir`].
+///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::debugfs::{TriggerDir, WriteHandler};
+///
+/// #[pin_data]
+/// struct Trigger {}
+///
+/// impl WriteHandler for Trigger {
+///     fn write(&self, data: &[u8]) -> Result {
+///         match data {
+///             b"nmi" => {
+///                 nmi::send_nmi_to_self();
+///                 Ok(())
+///             }
+///             _ => Err(EINVAL),
+///         }
+///     }
+/// }
+///
+/// // `echo nmi > /sys/kernel/debug/my_module/run`, until `trigger` is dropped.
+/// let trigger = TriggerDir::new(c_str!("my_module"), c_str!("run"), try_pin_init!(Trigger {}))?;
+/// counter_files(trigger.dir());
+/// trigger.dir().bool_file(c_str!("armed"), &ARMED);
+/// ```
 ///
 /// # Invariants
 ///

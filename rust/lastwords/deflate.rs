@@ -28,6 +28,24 @@ fn stream(src: &[u8], dst: &mut [u8], workspace: &mut VVec<u8>) -> bindings::z_s
 
 /// A deflate compressor.
 ///
+/// # Examples
+///
+/// The workspace and output buffer are allocated at load; compressing later,
+/// on the panic path, allocates nothing:
+///
+/// ```ignore
+/// use crate::lastwords::deflate::Deflate;
+///
+/// let mut deflate = Deflate::new()?;
+/// let mut out = KVec::from_elem(0u8, record_size, GFP_KERNEL)?;
+///
+/// // Any context: as much as fits, else the text as is.
+/// let (data, compressed) = match deflate.compress(text, &mut out) {
+///     Some(n) => (out.get(..n).unwrap_or(&[]), true),
+///     None => (text, false),
+/// };
+/// ```
+///
 /// # Invariants
 ///
 /// `workspace` holds `zlib_deflate_workspacesize(MAX_WBITS, DEF_MEM_LEVEL)`
@@ -84,6 +102,16 @@ impl Deflate {
 }
 
 /// A raw-deflate decompressor, to check records before pstore inflates them.
+///
+/// # Examples
+///
+/// ```ignore
+/// let mut inflate = Inflate::new()?;
+/// let mut inflated = VVec::from_elem(0u8, 3 * record_size, GFP_KERNEL)?;
+/// if inflate.decompress(data, &mut inflated).is_none() {
+///     pr_warn!("compressed data does not inflate: skipped\n");
+/// }
+/// ```
 ///
 /// # Invariants
 ///

@@ -89,6 +89,28 @@ pub fn supports_writes() -> bool {
 /// Proof that the efivars lock is held. Releases it when dropped: every path
 /// that gets one gives it back.
 ///
+/// # Examples
+///
+/// `name` is a NUL-terminated UCS-2 name; an empty `data` deletes the
+/// variable:
+///
+/// ```ignore
+/// use crate::lastwords::efivar::{EfivarsGuard, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
+///
+/// // Process context: sleeps until the lock is free.
+/// let g = EfivarsGuard::lock()?;
+/// let n = g.get_variable(name, &LINUX_EFI_CRASH_GUID, &mut buf)?; // data: `buf[..n]`
+/// g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false)
+///     .map_err(|(_status, e)| e)?;
+/// drop(g);
+///
+/// // A kmsg dump (atomic context): never sleeps, nor enters the firmware
+/// // blockingly; `EBUSY` if the lock is held.
+/// let g = EfivarsGuard::try_lock()?;
+/// g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, data, true)
+///     .map_err(|(_status, e)| e)?;
+/// ```
+///
 /// # Invariants
 ///
 /// The efivars semaphore was taken once for this guard.

@@ -6,6 +6,21 @@ use super::bindings;
 use kernel::prelude::*;
 
 /// `panic("%s", msg)`: never returns.
+///
+/// # Examples
+///
+/// A crash test raising the failure it was asked for, in whatever context it
+/// runs in:
+///
+/// ```ignore
+/// use crate::lastwords::fault;
+///
+/// match action {
+///     Action::Panic => fault::panic(c_str!("lw_crash_test: panic_nmi")),
+///     Action::Oops => fault::bug(),
+///     Action::Warn => fault::warn(c_str!("lw_crash_test: warn_nmi")),
+/// }
+/// ```
 pub fn panic(msg: &CStr) -> ! {
     // SAFETY: A constant format with one `%s` conversion, matched by a valid
     // C string.

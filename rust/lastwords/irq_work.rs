@@ -22,6 +22,26 @@ use kernel::types::Opaque;
 
 /// The callback of an [`IrqWork`]. Runs in hard interrupt context: it must
 /// not sleep.
+///
+/// # Examples
+///
+/// The second step out of NMI context: from hard interrupt context, queue a
+/// work item (process context).
+///
+/// ```ignore
+/// use crate::lastwords::irq_work::IrqWorkHandler;
+///
+/// struct Kick {
+///     work: Arc<MyWork>,
+/// }
+///
+/// impl IrqWorkHandler for Kick {
+///     fn run(&self) {
+///         // Already queued: that run takes this event too.
+///         let _ = crate::lastwords::workqueue::system_percpu().enqueue(self.work.clone());
+///     }
+/// }
+/// ```
 pub trait IrqWorkHandler: Sync {
     /// Called once per successful [`IrqWork::queue`] (queueing an already
     /// pending work coalesces with it).
@@ -33,6 +53,32 @@ pub trait IrqWorkHandler: Sync {
 /// Dropping it waits (`irq_work_sync()`) for a running callback; the owner
 /// must make sure nothing queues it any more by then (e.g. unregister the NMI
 /// handler that queues it first).
+///
+/// # Examples
+///
+/// Embedded in the data of an NMI handler (see [`crate::lastwords::nmi`]),
+/// which queues it:
+///
+/// ```ignore
+/// use crate::lastwords::irq_work::IrqWork;
+///
+/// #[pin_data]
+/// struct ChainNmi {
+///     #[pin]
+///     irq: IrqWork<Kick>,
+/// }
+///
+/// let nmi = KBox::pin_init(
+///     pin_init!(ChainNmi {
+///         irq <- IrqWork::new(Kick { work }),
+///     }),
+///     GFP_KERNEL,
+/// )?;
+/// // Any context, NMI included; `false` if it was already pending.
+/// nmi.irq.queue();
+/// // Process context: waits until the queued run is over.
+/// nmi.irq.sync();
+/// ```
 ///
 /// # Invariants
 ///

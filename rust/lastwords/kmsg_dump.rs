@@ -119,6 +119,31 @@ pub fn reason_str(reason: Reason) -> &'static CStr {
 }
 
 /// A kernel log dump handler.
+///
+/// # Examples
+///
+/// A handler that stores the newest lines of the log, from a buffer
+/// allocated at load (a dump that finds it held gives up):
+///
+/// ```ignore
+/// use crate::lastwords::kmsg_dump::{DumpHandler, DumpIter, Reason};
+///
+/// struct LogDump {
+///     buf: CrashLock<KVec<u8>>,
+/// }
+///
+/// impl DumpHandler for LogDump {
+///     fn dump(&self, reason: Reason) {
+///         let Some(mut buf) = self.buf.try_lock_here() else {
+///             return;
+///         };
+///         let mut iter = DumpIter::newest(64);
+///         if let Some(n) = iter.get_buffer(&mut buf[..]) {
+///             store(reason, buf.get(..n).unwrap_or(&[]));
+///         }
+///     }
+/// }
+/// ```
 pub trait DumpHandler: Sync {
     /// Dumps the log. Called by `kmsg_dump()` in the context of the failure
     /// (task, softirq, hardirq or NMI), with other CPUs possibly stopped: no
@@ -127,6 +152,17 @@ pub trait DumpHandler: Sync {
 }
 
 /// A registered dumper; unregistered when dropped.
+///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::kmsg_dump::Dumper;
+/// use crate::lastwords::pstore::reason;
+///
+/// // Panics and oopses (`max_reason`); keep `dumper` in the module's data.
+/// let dumper = KBox::pin_init(Dumper::new(LogDump::new()?, reason::OOPS), GFP_KERNEL)?;
+/// dumper.as_ref().register()?;
+/// ```
 ///
 /// # Invariants
 ///

@@ -60,6 +60,26 @@ unsafe fn call(data: *mut kernel::ffi::c_void) {
 /// module until `f` returns, so the module cannot be unloaded under it (a
 /// thread that never returns keeps the module loaded until the kernel goes
 /// down).
+///
+/// # Examples
+///
+/// A thread on another CPU that takes a lock and keeps it:
+///
+/// ```ignore
+/// use crate::lastwords::{context, kthread, time};
+///
+/// fn hold_efivars_forever() {
+///     let Ok(_held) = EfivarsGuard::lock() else {
+///         return;
+///     };
+///     loop {
+///         time::msleep(1000);
+///     }
+/// }
+///
+/// let other = if context::processor_id() == 0 { 1 } else { 0 };
+/// kthread::spawn(c_str!("lw_hold_efivars"), Some(other), hold_efivars_forever)?;
+/// ```
 pub fn spawn(name: &CStr, cpu: Option<u32>, f: fn()) -> Result {
     let cpu = cpu.and_then(|c| i32::try_from(c).ok()).unwrap_or(-1);
     // SAFETY: `thread_holding_module` gets a `fn()` and, taken by the shim
@@ -84,6 +104,21 @@ pub fn spawn(name: &CStr, cpu: Option<u32>, f: fn()) -> Result {
 /// The handle must be dropped before this module's code goes away: keep it
 /// in the module's data (dropped at unload), not in a static, and do not
 /// leak it.
+///
+/// # Examples
+///
+/// ```ignore
+/// fn oops_thread() {
+///     fault::bug(); // the thread dies, the kernel goes on
+/// }
+///
+/// let thread: kthread::Thread = kthread::spawn_tracked(c_str!("lw_oops"), None, oops_thread)?;
+/// if !thread.wait_exited(1000) {
+///     pr_info!("the thread still runs\n");
+/// }
+/// // Dropping it (at the latest at unload) waits until it has exited.
+/// drop(thread);
+/// ```
 ///
 /// # Invariants
 ///

@@ -55,6 +55,29 @@ pub enum NmiResult {
 
 /// Where the C trampoline finds the registered instance of a handler type.
 /// Declare one `static` per handler type.
+///
+/// # Examples
+///
+/// ```ignore
+/// static NMI_SLOT: NmiSlot = NmiSlot::new();
+///
+/// impl NmiHandler for ChainNmi {
+///     fn slot() -> &'static NmiSlot {
+///         &NMI_SLOT
+///     }
+///     // ...
+/// }
+/// ```
+///
+/// # Invariants
+///
+/// The pointer is null, or points at the pinned `handler` of a live
+/// [`NmiRegistration<H>`] for a handler type `H` whose `H::slot()` is this
+/// slot: that registration's [`NmiRegistration::register`] sets it (only if
+/// it was null) before putting its action on the NMI chain, and it is
+/// cleared only after the action came off the chain again,
+/// `unregister_nmi_handler()` having waited for running handlers. So while
+/// an action is on the chain, its type's slot points at its handler.
 pub struct NmiSlot(AtomicPtr<c_void>);
 
 impl NmiSlot {
@@ -71,6 +94,35 @@ impl Default for NmiSlot {
 }
 
 /// An NMI handler. Runs in NMI context: no locks, no allocation, no sleeping.
+///
+/// # Examples
+///
+/// A handler that claims NMIs only while armed, and leaves NMI context
+/// through an [`IrqWork`](crate::lastwords::irq_work::IrqWork):
+///
+/// ```ignore
+/// #[pin_data]
+/// struct ChainNmi {
+///     #[pin]
+///     irq: IrqWork<Kick>,
+/// }
+///
+/// static NMI_SLOT: NmiSlot = NmiSlot::new();
+///
+/// impl NmiHandler for ChainNmi {
+///     fn slot() -> &'static NmiSlot {
+///         &NMI_SLOT
+///     }
+///
+///     fn handle(&self) -> NmiResult {
+///         if !ARMED.load(Ordering::Acquire) {
+///             return NmiResult::NotMine; // the kernel's unknown-NMI handling
+///         }
+///         self.irq.queue();
+///         NmiResult::Handled
+///     }
+/// }
+/// ```
 pub trait NmiHandler: Sync + Sized + 'static {
     /// The static slot of this handler type.
     fn slot() -> &'static NmiSlot;
@@ -100,6 +152,25 @@ extern "C" fn handle_trampoline<H: NmiHandler>(
 
 /// An NMI handler of type `H`, registered by [`NmiRegistration::register`]
 /// and unregistered when dropped.
+///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::nmi::{NmiKind, NmiRegistration};
+///
+/// let nmi = KBox::pin_init(
+///     NmiRegistration::new(
+///         NmiKind::Local,
+///         c_str!("my_module"),
+///         pin_init!(ChainNmi {
+///             irq <- IrqWork::new(Kick { work }),
+///         }),
+///     ),
+///     GFP_KERNEL,
+/// )?;
+/// nmi.as_ref().register()?;
+/// // Keep `nmi` in the module's data, dropped before what its handler uses.
+/// ```
 ///
 /// # Invariants
 ///

@@ -112,6 +112,33 @@ pub struct EraseRecord<'a, P> {
 }
 
 /// A pstore backend.
+///
+/// # Examples
+///
+/// A backend with a private id per record, given back to `erase`:
+///
+/// ```ignore
+/// use crate::lastwords::pstore::{Backend, EraseRecord, ReadRecord, WriteRecord};
+///
+/// impl Backend for MyBackend {
+///     type Private = u64;
+///
+///     fn open(&self) -> Result {
+///         self.start_walk() // process context: may sleep, allocate
+///     }
+///     fn close(&self) {}
+///     fn read(&self) -> Result<Option<ReadRecord<u64>>> {
+///         self.next_record() // `Ok(None)`: no more records
+///     }
+///     fn write(&self, record: &WriteRecord<'_>) -> Result<u64> {
+///         // Maybe a panic, in NMI context: preallocated storage, trylocks.
+///         self.store(record.record_type, record.part, record.data)
+///     }
+///     fn erase(&self, record: &EraseRecord<'_, u64>) -> Result {
+///         self.delete(*record.private.ok_or(EINVAL)?)
+///     }
+/// }
+/// ```
 pub trait Backend: Sync + Send + Sized {
     /// What [`ReadRecord::private`] carries to [`Backend::erase`].
     type Private: Copy + Send;
@@ -130,6 +157,22 @@ pub trait Backend: Sync + Send + Sized {
 }
 
 /// A registered pstore backend; unregistered when dropped.
+///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::pstore::{self, Registration};
+///
+/// // pmsg writes and reads through pstore, `record_size`-byte records.
+/// let reg = Registration::register(
+///     c_str!("my_backend"),
+///     pstore::FLAGS_PMSG,
+///     pstore::reason::OOPS,
+///     record_size,
+///     MyBackend::new(), // impl PinInit<MyBackend, Error>
+/// )?;
+/// // Keep `reg` in the module's data: dropping it unregisters.
+/// ```
 ///
 /// # Invariants
 ///

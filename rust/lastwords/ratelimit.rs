@@ -18,10 +18,17 @@ pub const RATELIMIT_INTERVAL_NS: i64 = 5_000_000_000;
 /// start a new interval or both pass the last allowance: at worst a line or
 /// two more than the burst, never a fault.
 ///
+/// # Examples
+///
+/// One limit for every line about what a reader found malformed in NVRAM:
+///
 /// ```ignore
-/// static LIMIT: RateLimit = RateLimit::new();
-/// if LIMIT.allow() {
-///     pr_warn!("skipped a malformed record\n");
+/// use crate::lastwords::ratelimit::RateLimit;
+///
+/// static SKIP_LOG: RateLimit = RateLimit::new();
+///
+/// if SKIP_LOG.allow() {
+///     pr_warn!("skipped variable '{}': {}\n", Ucs2Name(name), why);
 /// }
 /// ```
 pub struct RateLimit {

@@ -75,6 +75,28 @@ fn reg_err(e: RegError) -> Error {
 /// A reference-counted registry of up to `N` members, each owning a boxed
 /// `T`, that members can join and leave while walkers slide over it.
 ///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::registry::RefRegistry;
+///
+/// #[pin_data]
+/// struct Sources {
+///     #[pin]
+///     reg: RefRegistry<Source, 32>,
+/// }
+///
+/// let sources = KBox::pin_init(pin_init!(Sources { reg <- RefRegistry::new() }), GFP_KERNEL)?;
+/// // A platform (a root) with one error source under it.
+/// let platform = sources.reg.add(None, KIND_PLATFORM, Source::new())?;
+/// let source = sources.reg.add(Some(platform), KIND_SOURCE, Source::new())?;
+/// // A recovery walk, sleeping 10 ms between members; others may come and go.
+/// let visited = sources.reg.walk(10, |_id, s| s.visits += 1)?;
+/// // The platform is an orphan until its child goes; then both are freed.
+/// sources.reg.remove(platform)?;
+/// sources.reg.remove(source)?;
+/// ```
+///
 /// # Invariants
 ///
 /// `inner.objs[i]` is `Some` exactly while slot `i` is linked in

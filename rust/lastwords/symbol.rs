@@ -10,6 +10,23 @@ use kernel::prelude::*;
 /// the reference keeps loaded (`symbol_get()`) until it is dropped
 /// (`symbol_put()`).
 ///
+/// # Examples
+///
+/// Calling a test hook of another module, if that module is loaded:
+///
+/// ```ignore
+/// use crate::lastwords::symbol::IntFn;
+///
+/// // SAFETY: lw_efi_pstore exports `int lw_efi_pstore_hold_dump_lock(void)`.
+/// let Some(hook) = (unsafe { IntFn::get(c_str!("lw_efi_pstore_hold_dump_lock")) }) else {
+///     return Err(ENODEV);
+/// };
+/// let ret = hook.call();
+/// // The exporting module may be unloaded again once `hook` is dropped.
+/// drop(hook);
+/// kernel::error::to_result(ret)?;
+/// ```
+///
 /// # Invariants
 ///
 /// `f` is the address `symbol_get()` returned for `name`, an exported

@@ -18,6 +18,26 @@ pub trait TaskletHandler: Sync {
 /// A tasklet that calls `T::run` on its embedded `T`; killed (waited for and
 /// never run again) when dropped.
 ///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::tasklet::{Tasklet, TaskletHandler};
+///
+/// struct SoftirqAct;
+///
+/// impl TaskletHandler for SoftirqAct {
+///     fn run(&self) {
+///         // Softirq context: must not sleep.
+///         bump(&SOFTIRQ_RUNS);
+///     }
+/// }
+///
+/// let tasklet = KBox::pin_init(Tasklet::new(SoftirqAct), GFP_KERNEL)?;
+/// // Any context but NMI.
+/// tasklet.schedule();
+/// // Dropping `tasklet` waits for a scheduled run: it never runs after that.
+/// ```
+///
 /// # Invariants
 ///
 /// `tasklet` was set up by `tasklet_setup()` with [`run_trampoline`] for this

@@ -11,6 +11,24 @@ pub fn msleep(ms: u32) {
 
 /// The monotonic clock in nanoseconds (`ktime_get()`). Not NMI-safe (it may
 /// retry on a seqcount held by the interrupted code): not for NMI context.
+///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::time;
+///
+/// // Process context: wait up to 5 s for a flag, looking every 10 ms.
+/// let start = time::now_ns();
+/// while !ARMED.load(Ordering::Acquire) {
+///     if time::now_ns().saturating_sub(start) > 5_000_000_000 {
+///         return Err(EAGAIN);
+///     }
+///     time::msleep(10);
+/// }
+///
+/// // Any context, NMI included: a record's time stamp, in seconds.
+/// let secs = time::real_fast_ns() / 1_000_000_000;
+/// ```
 pub fn now_ns() -> i64 {
     // SAFETY: `ktime_get()` may be called from task, softirq and hardirq
     // context.

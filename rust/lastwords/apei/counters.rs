@@ -12,6 +12,20 @@ use kernel::prelude::*;
 /// The counters of an [`Apei`](super::Apei). At rest (queue drained):
 /// `received == processed + bad_records + dropped + duplicates` and
 /// `queued == processed + bad_records`.
+///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::apei::{Apei, Counters};
+///
+/// static COUNTERS: Counters = Counters::new();
+///
+/// let apei = Apei::new(Fw::new()?, &KINDS, &COUNTERS, false)?;
+/// // /sys/kernel/debug/my_apei/received, .../queued, ...
+/// let dir = Dir::new(c_str!("my_apei"))?;
+/// COUNTERS.files(&dir);
+/// let lost = COUNTERS.dropped.load(Ordering::Relaxed);
+/// ```
 pub struct Counters {
     /// Records copied out of a status block.
     pub received: AtomicU64,

@@ -90,6 +90,33 @@ pub enum SourceKind {
 }
 
 /// The firmware side of the error sources, indexed by source number.
+///
+/// # Examples
+///
+/// A firmware whose status blocks are in memory, one per source:
+///
+/// ```ignore
+/// impl Firmware for Fw {
+///     fn pending(&self, source: usize) -> bool {
+///         self.blocks.get(source).is_some_and(|b| b.pending.load(Ordering::Acquire))
+///     }
+///
+///     fn read(&self, source: usize, buf: &mut [u8]) -> Option<usize> {
+///         // NMI-safe: a trylock, no allocation, no waiting.
+///         let b = self.blocks.get(source)?;
+///         let data = b.data.try_lock_here()?;
+///         let src = data.get(..b.len.load(Ordering::Relaxed))?;
+///         buf.get_mut(..src.len())?.copy_from_slice(src);
+///         Some(src.len())
+///     }
+///
+///     fn ack(&self, source: usize) {
+///         if let Some(b) = self.blocks.get(source) {
+///             b.pending.store(false, Ordering::Release);
+///         }
+///     }
+/// }
+/// ```
 pub trait Firmware: Send + Sync + 'static {
     /// Whether source `source`'s status block holds a record (a hint,
     /// NMI-safe).
@@ -245,6 +272,26 @@ pub enum Notified {
 }
 
 /// The error sources and their pipeline to process context.
+///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::apei::{Apei, Counters, SourceKind};
+///
+/// static COUNTERS: Counters = Counters::new();
+/// const KINDS: [SourceKind; 2] = [SourceKind::NmiLike, SourceKind::Polled];
+///
+/// // Process context: every buffer is allocated here. A fatal record is
+/// // only reported (`panic_on_fatal` false).
+/// let apei = Apei::new(Fw::new()?, &KINDS, &COUNTERS, false)?;
+///
+/// // In the NMI handler: was the NMI ours (a record in an NMI-like source)?
+/// let mine = apei.notify_nmi();
+/// // In the poller (a work item): source 1's record, if any.
+/// apei.notify(1);
+/// // Process context: wait until every queued record was processed.
+/// apei.flush();
+/// ```
 ///
 /// # Invariants
 ///

@@ -44,6 +44,25 @@ impl Record {
 
 /// The error status queue: `N` preallocated [`Record`] slots, filled
 /// lock-free from any context (NMI included) and drained in process context.
+///
+/// # Examples
+///
+/// ```ignore
+/// use crate::lastwords::apei::{ErrorQueue, QUEUE_SLOTS};
+///
+/// // Process context: the slots and their buffers, allocated up front.
+/// let q = ErrorQueue::<QUEUE_SLOTS>::new()?;
+///
+/// // Any context, NMI included: a copy of source 0's record, or nothing.
+/// if !q.enqueue(0, record) {
+///     bump(&DROPPED);
+/// }
+///
+/// // Process context: oldest first; a slot is free again once `rec` drops.
+/// while let Some(rec) = q.take() {
+///     report(rec.source(), rec.bytes());
+/// }
+/// ```
 pub struct ErrorQueue<const N: usize> {
     pool: SlotPool<Record, N>,
 }

@@ -13,6 +13,24 @@ use kernel::ffi::c_ulong;
 
 /// Proof that interrupts are disabled on this CPU for the token's lifetime.
 ///
+/// # Examples
+///
+/// Two `SpinLockIrq`s taken under one token (module code writes
+/// `lastwords::interrupt`, this type on 6.12 and the kernel crate's on 7.x):
+///
+/// ```ignore
+/// use crate::lastwords::interrupt::local_interrupt_disable;
+///
+/// let irqs = local_interrupt_disable();
+/// let mut a = shared.irq_lock.lock_with(&irqs);
+/// let mut b = shared.irq_lock2.lock_with(&irqs);
+/// *a = a.wrapping_add(1);
+/// *b = b.wrapping_add(1);
+/// // Any order: the token keeps interrupts off until it is dropped.
+/// drop(a);
+/// drop(b);
+/// ```
+///
 /// # Invariants
 ///
 /// Interrupts are disabled on this CPU while the token exists; it does not

@@ -15,6 +15,35 @@ use core::cell::UnsafeCell;
 /// A parameter's value: its default until the kernel parses one from the
 /// module's arguments at load time, before `init` runs.
 ///
+/// # Examples
+///
+/// The same module code on 6.12 and 7.x: `lastwords::module!` with
+/// `params`, read through `module_parameters`.
+///
+/// ```ignore
+/// lastwords::module! {
+///     type: LwHello,
+///     name: "lw_hello",
+///     authors: ["lastwords developers"],
+///     description: "lastwords minimal Rust + C shim module",
+///     license: "GPL",
+///     params: {
+///         tag: u32 {
+///             default: 0,
+///             description: "a number the load message prints",
+///         },
+///     },
+/// }
+///
+/// impl kernel::Module for LwHello {
+///     fn init(_module: &'static ThisModule) -> Result<Self> {
+///         // `insmod lw_hello.ko tag=7`: 7; without it, the default, 0.
+///         pr_info!("tag {}\n", module_parameters::tag.value());
+///         Ok(LwHello)
+///     }
+/// }
+/// ```
+///
 /// # Invariants
 ///
 /// `value` is written only by the kernel's `param_ops_*`, while loading the
@@ -49,6 +78,12 @@ impl<T: Copy> ModuleParamAccess<T> {
 }
 
 /// A `struct kernel_param` that may sit in a `static`.
+///
+/// # Invariants
+///
+/// It points at static data only: its NUL-terminated name, this module's
+/// `struct module`, a C `param_ops_*` and the value of a
+/// [`ModuleParamAccess`] static of the type those operations parse.
 #[doc(hidden)]
 #[repr(transparent)]
 pub struct KernelParam(pub kernel::bindings::kernel_param);
