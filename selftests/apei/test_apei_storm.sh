@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# lw_apei_test: records from NMI (self-NMIs), interrupt (hard-mode hrtimer) and
+# lw_apei_test: records from NMI (self-NMIs), interrupt (a plain irq_work) and
 # polled (work item) sources reach process context through the error status
 # queue. A burst smaller than the queue loses nothing; a storm larger than
 # it may drop records but accounts for every one:

@@ -9,7 +9,7 @@
 //! |--------|-----------|--------------------------------------------------|
 //! | 0 nmi0 | NMI-like  | self-NMI (or a QEMU monitor `nmi`)               |
 //! | 1 nmi1 | NMI-like  | self-NMI (or a QEMU monitor `nmi`)               |
-//! | 2 irq0 | interrupt | a hard `hrtimer` (the "interrupt line")          |
+//! | 2 irq0 | interrupt | a plain `irq_work` (the "interrupt line")        |
 //! | 3 poll | polled    | a work item                                      |
 //!
 //! Commands: `nmi N`, `irq N`, `poll N` (N records, back to back), `dup N`

@@ -114,10 +114,12 @@ fn hold_backend_lock() {
         return;
     };
     let ret = hook.call();
-    // The reference on lw_efi_pstore is kept: its dump lock stays held until
-    // the kernel goes down.
-    hook.keep();
-    if ret != 0 {
+    if ret == 0 {
+        // The reference on lw_efi_pstore is kept: its dump lock stays held
+        // until the kernel goes down.
+        hook.keep();
+    } else {
+        drop(hook);
         pr_err!(
             "lock state backend: lw_efi_pstore refused ({:?}; load it with test_hooks=1)\n",
             Error::from_errno(ret)

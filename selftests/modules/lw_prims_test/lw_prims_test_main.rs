@@ -7,9 +7,9 @@
 //! | case             | what it does                                               |
 //! |------------------|------------------------------------------------------------|
 //! | `spinlock_irq`   | `SpinLockIrq` alone, and two under one interrupt-disable token, |
-//! |                  | taken in task context, then in a hard irq_work              |
+//! |                  | taken in task context, then in an irq_work                  |
 //! | `spinlock_plain` | the same with the kernel's `SpinLock`: lockdep must splat    |
-//! | `crash_irq`      | crash lock held in task context, tried from a hard irq_work  |
+//! | `crash_irq`      | crash lock held in task context, tried from an irq_work       |
 //! |                  | and a self-NMI (busy), then again after release (acquired)   |
 //! | `hold`           | holds the crash lock 10 s, for NMIs injected from the host   |
 //! | `hammer`         | run two, one per CPU: each waits for the other, then 200000 |
@@ -64,7 +64,7 @@ lastwords::debugfs::debugfs_counters!(
 static NMI_ARMED: AtomicBool = AtomicBool::new(false);
 /// The crash lock under test; its data counts the rounds won.
 static CRASH: CrashLock<u64> = CrashLock::new(0);
-/// What the hard irq_work does.
+/// What the irq_work does (a plain one: `SpinLockIrq` may be taken).
 static MODE: AtomicU32 = AtomicU32::new(MODE_NONE);
 const MODE_NONE: u32 = 0;
 const MODE_IRQ_LOCK: u32 = 1;
@@ -188,7 +188,7 @@ struct Tester {
 }
 
 impl Tester {
-    /// Runs the hard irq_work once in `mode` and waits for it.
+    /// Runs the irq_work once in `mode` and waits for it.
     fn irq_once(&self, mode: u32) {
         MODE.store(mode, Ordering::Release);
         self.irq.queue();
