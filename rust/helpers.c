@@ -10,6 +10,7 @@
 #include <linux/irqflags.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/sched/task.h>
 #include <linux/smp.h>
@@ -58,40 +59,42 @@ bool lw_in_task(void)
 }
 
 #ifdef LW_COMPAT_6_12
-unsigned long lw_spin_lock_irqsave(spinlock_t *lock)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(lock, flags);
-	return flags;
-}
-
-bool lw_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags)
-{
-	return spin_trylock_irqsave(lock, *flags);
-}
-
-void lw_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
-{
-	spin_unlock_irqrestore(lock, flags);
-}
-
 bool lw_spin_trylock(spinlock_t *lock)
 {
 	return spin_trylock(lock);
 }
 
-unsigned long lw_local_irq_save(void)
+/*
+ * 7.x's local_interrupt_disable()/local_interrupt_enable()
+ * (include/linux/interrupt_rc.h): a per-CPU count of nested sections, the
+ * interrupt state saved by the outermost one and restored when the count
+ * drops to zero, so sections may end in any order. The count is this
+ * module's own (each module has its copy of these shims); an NMI inside a
+ * section nests and unnests fully, and the state to restore is read before
+ * the count drops, so an NMI after that cannot change it.
+ */
+struct lw_irq_disable_state {
+	unsigned long flags;
+	unsigned int count;
+};
+
+static DEFINE_PER_CPU(struct lw_irq_disable_state, lw_irq_disable_state);
+
+void lw_local_interrupt_disable(void)
 {
 	unsigned long flags;
 
 	local_irq_save(flags);
-	return flags;
+	if (this_cpu_inc_return(lw_irq_disable_state.count) == 1)
+		this_cpu_write(lw_irq_disable_state.flags, flags);
 }
 
-void lw_local_irq_restore(unsigned long flags)
+void lw_local_interrupt_enable(void)
 {
-	local_irq_restore(flags);
+	unsigned long flags = this_cpu_read(lw_irq_disable_state.flags);
+
+	if (this_cpu_dec_return(lw_irq_disable_state.count) == 0)
+		local_irq_restore(flags);
 }
 
 void lw_lockdep_assert_irqs_disabled(void)

@@ -26,12 +26,9 @@ bool lw_in_task(void);
  * rust/lastwords/compat/ (6.12): what 7.x's kernel crate has and 6.12's lacks.
  * Defined only under LW_COMPAT_6_12 (Kbuild); declared always, for bindgen.
  */
-unsigned long lw_spin_lock_irqsave(spinlock_t *lock);
-bool lw_spin_trylock_irqsave(spinlock_t *lock, unsigned long *flags);
-void lw_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 bool lw_spin_trylock(spinlock_t *lock);
-unsigned long lw_local_irq_save(void);
-void lw_local_irq_restore(unsigned long flags);
+void lw_local_interrupt_disable(void);
+void lw_local_interrupt_enable(void);
 void lw_lockdep_assert_irqs_disabled(void);
 
 void lw_init_irq_work_hard(struct irq_work *work,

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Hard `irq_work`: the way out of NMI context.
+//! `irq_work`: the way out of NMI context, and an interrupt on demand.
 //!
 //! An NMI handler may not take locks, allocate, or queue ordinary work; it
 //! may queue an `irq_work`, which runs the callback soon after in hard
 //! interrupt context (x86 raises a self-IPI), where the next step (e.g.
-//! queueing a workqueue item) is allowed. The works here are "hard"
-//! (`IRQ_WORK_HARD_IRQ`): they run in hard interrupt context even on
-//! PREEMPT_RT, so their callbacks may take raw spinlocks only, not a
+//! queueing a workqueue item) is allowed. [`IrqWork::new`] makes a "hard"
+//! one (`IRQ_WORK_HARD_IRQ`): it runs in hard interrupt context even on
+//! PREEMPT_RT, so its callback may take raw spinlocks only, not a
 //! `spinlock_t` (`SpinLockIrq`), which sleeps there; lockdep says so
-//! ("Invalid wait context") under `CONFIG_PROVE_RAW_LOCK_NESTING`, the default
-//! with `CONFIG_PROVE_LOCKING` since 6.16 or so. [`IrqWork::new_threadable`]
+//! ("Invalid wait context") under `CONFIG_PROVE_RAW_LOCK_NESTING`, on by
+//! default with `CONFIG_PROVE_LOCKING` in 7.3. [`IrqWork::new_threadable`]
 //! makes a plain one: hard interrupt context on other kernels, the irq_work
 //! thread on PREEMPT_RT, and a `spinlock_t` is allowed.
 
@@ -20,8 +20,9 @@ use core::pin::Pin;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-/// The callback of an [`IrqWork`]. Runs in hard interrupt context: it must
-/// not sleep.
+/// The callback of an [`IrqWork`]. Runs in hard interrupt context (a
+/// threadable work: in the irq_work thread on PREEMPT_RT): it must not
+/// sleep.
 ///
 /// # Examples
 ///
@@ -48,7 +49,8 @@ pub trait IrqWorkHandler: Sync {
     fn run(&self);
 }
 
-/// A hard `irq_work` that calls `T::run` on its embedded `T`.
+/// An `irq_work` (hard or threadable) that calls `T::run` on its embedded
+/// `T`.
 ///
 /// Dropping it waits (`irq_work_sync()`) for a running callback; the owner
 /// must make sure nothing queues it any more by then (e.g. unregister the NMI

@@ -44,7 +44,9 @@ impl IntFn {
     ///
     /// # Safety
     ///
-    /// The symbol `name`, where exported, is a function `int name(void)`.
+    /// The symbol `name`, where exported, is a function `int name(void)`
+    /// that may be called at any time from process context with no other
+    /// precondition ([`IntFn::call`] is safe).
     pub unsafe fn get(name: &'static CStr) -> Option<Self> {
         // SAFETY: A valid C string; the symbol is looked up among loaded
         // modules, and a reference on its module is taken.

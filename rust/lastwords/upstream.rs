@@ -2,8 +2,9 @@
 
 //! The kernel crate's abstractions that this project uses and that 6.12 lacks,
 //! under their 7.x paths: from the kernel crate on 7.x, from [`compat`] on
-//! 6.12. This file and `Kbuild` (which sets `--cfg lw_compat_6_12` for trees
-//! before 7.0) are the only places where the kernel version matters; module
+//! 6.12. `Kbuild` sets `--cfg lw_compat_6_12` (and `-DLW_COMPAT_6_12` for
+//! the C shims that only compat needs, in `rust/helpers.c`) for trees before
+//! 7.0, and this is the only Rust file that reads it; module
 //! code writes `lastwords::sync::SpinLockIrq` and runs on both.
 //!
 //! Not taken from 7.x: `kernel::debugfs`. Its `file_operations` are the
@@ -90,8 +91,9 @@ macro_rules! lw_module {
 }
 
 /// `kernel::module!` with 7.x's fields (`authors: [..]`, `params: {..}`) on
-/// every kernel; use it as `lastwords::module!`. 6.12 takes one `author`, and
-/// the parameters come from [`compat::module_param`].
+/// every kernel; use it as `lastwords::module!`. On 6.12: one author, and
+/// `params` (if any) right after `license`; the parameters come from
+/// [`compat::module_param`].
 #[cfg(lw_compat_6_12)]
 #[macro_export]
 macro_rules! lw_module {

@@ -3,13 +3,14 @@
 //! `local_interrupt_disable()` for 6.12: the interrupt-disable token of 7.x's
 //! `kernel::interrupt`, with the same names.
 //!
-//! 7.x counts nested sections per CPU; here each token saves the interrupt
-//! state (`local_irq_save()`) and restores it when dropped, so nested tokens
-//! must be dropped in reverse order, as scoped ones are.
+//! As in 7.x, nested sections are counted per CPU (C shims mirroring 7.x's
+//! `include/linux/interrupt_rc.h`): the outermost one saves the interrupt
+//! state and the last one to end restores it, so tokens, and the guards of
+//! [`super::spinlock_irq::SpinLockIrq::lock`], which use the same count, may
+//! be dropped in any order.
 
 use crate::lastwords::bindings;
 use core::marker::PhantomData;
-use kernel::ffi::c_ulong;
 
 /// Proof that interrupts are disabled on this CPU for the token's lifetime.
 ///
@@ -34,21 +35,23 @@ use kernel::ffi::c_ulong;
 /// # Invariants
 ///
 /// Interrupts are disabled on this CPU while the token exists; it does not
-/// leave this CPU (`!Send`); `flags` is the state to restore, or `None` for a
-/// token that only borrows an existing section ([`Self::assume_disabled`]).
+/// leave this CPU (`!Send`); `counted` says whether it holds one count of
+/// the CPU's interrupt-disable sections (`false` for a token that only
+/// borrows an existing section, [`Self::assume_disabled`]).
 pub struct LocalInterruptDisabled {
-    flags: Option<c_ulong>,
+    counted: bool,
     _not_send: PhantomData<*mut ()>,
 }
 
 /// Disables interrupts on this CPU until the returned token is dropped.
 #[inline]
 pub fn local_interrupt_disable() -> LocalInterruptDisabled {
-    // SAFETY: No precondition: saves and disables the local interrupt state.
-    let flags = unsafe { bindings::lw_local_irq_save() };
-    // INVARIANT: Interrupts are now disabled; `flags` restores them.
+    // SAFETY: No precondition: disables interrupts and counts the section;
+    // the token's drop ends it.
+    unsafe { bindings::lw_local_interrupt_disable() };
+    // INVARIANT: Interrupts are now disabled; the token holds one count.
     LocalInterruptDisabled {
-        flags: Some(flags),
+        counted: true,
         _not_send: PhantomData,
     }
 }
@@ -63,7 +66,7 @@ impl LocalInterruptDisabled {
     #[inline]
     pub unsafe fn assume_disabled<'a>() -> &'a LocalInterruptDisabled {
         const ASSUMED: &LocalInterruptDisabled = &LocalInterruptDisabled {
-            flags: None,
+            counted: false,
             _not_send: PhantomData,
         };
         // SAFETY: No precondition; warns (under lockdep) if the caller lied.
@@ -75,10 +78,10 @@ impl LocalInterruptDisabled {
 impl Drop for LocalInterruptDisabled {
     #[inline]
     fn drop(&mut self) {
-        if let Some(flags) = self.flags {
-            // SAFETY: `flags` came from `lw_local_irq_save()` on this CPU
-            // (type invariant).
-            unsafe { bindings::lw_local_irq_restore(flags) };
+        if self.counted {
+            // SAFETY: The token holds one count of this CPU's sections (type
+            // invariant), given back once, here.
+            unsafe { bindings::lw_local_interrupt_enable() };
         }
     }
 }

@@ -10,15 +10,13 @@
 //! disables interrupts for as long as it is held. It is not for NMI context:
 //! an NMI cannot be masked, use [`crate::lastwords::crash_lock`] there.
 //!
-//! # Differences from 7.x
-//!
-//! 7.x counts interrupt-disable sections per CPU, so its guards may be dropped
-//! in any order. Here [`SpinLockIrq::lock`] saves the interrupt state and its
-//! guard restores it (`spin_lock_irqsave()`), so two such guards must be
-//! dropped in reverse order, as scoped guards are. To hold several locks,
-//! take them with [`SpinLockIrq::lock_with`] under one
-//! [`LocalInterruptDisabled`] token, which is the 7.x idiom too and has no
-//! order rule.
+//! As in 7.x, [`SpinLockIrq::lock`] counts an interrupt-disable section on
+//! this CPU (the same count as [`LocalInterruptDisabled`] tokens; see
+//! `compat/interrupt.rs`), so guards and tokens may be dropped in any order:
+//! interrupts come back when the last one ends. To hold several locks, take
+//! them with [`SpinLockIrq::lock_with`] under one token (the 7.x idiom).
+//! Unlike 7.x, `lock_with` returns a [`SpinLockIrqGuard`] (7.x: a plain
+//! `SpinLockGuard`): module code does not name the guard type.
 //!
 //! # Examples
 //!
@@ -34,7 +32,6 @@ use crate::lastwords::bindings;
 use core::cell::UnsafeCell;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::{Deref, DerefMut};
-use kernel::ffi::c_ulong;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::LockClassKey;
@@ -102,31 +99,36 @@ impl<T> SpinLockIrq<T> {
         })
     }
 
-    /// Disables interrupts, saving their state, and takes the lock, spinning.
+    /// Disables interrupts (one counted section) and takes the lock, spinning.
     pub fn lock(&self) -> SpinLockIrqGuard<'_, T> {
+        // SAFETY: No precondition; the guard's drop ends the section.
+        unsafe { bindings::lw_local_interrupt_disable() };
         // SAFETY: `state` is initialised (type invariant).
-        let flags = unsafe { bindings::lw_spin_lock_irqsave(self.state.get()) };
-        // INVARIANT: The lock is held.
+        unsafe { kernel::bindings::spin_lock(self.state.get().cast()) };
+        // INVARIANT: The lock is held, and the guard holds one count of this
+        // CPU's interrupt-disable sections.
         SpinLockIrqGuard {
             lock: self,
-            flags: Some(flags),
+            counted: true,
             _not_send: PhantomData,
         }
     }
 
     /// Like [`Self::lock`], but returns `None` at once if the lock is held.
     pub fn try_lock(&self) -> Option<SpinLockIrqGuard<'_, T>> {
-        let mut flags: c_ulong = 0;
-        // SAFETY: `state` is initialised (type invariant); `flags` is valid
-        // for writes.
-        if unsafe { bindings::lw_spin_trylock_irqsave(self.state.get(), &mut flags) } {
-            // INVARIANT: The lock is held.
+        // SAFETY: No precondition; ended below or by the guard's drop.
+        unsafe { bindings::lw_local_interrupt_disable() };
+        // SAFETY: `state` is initialised (type invariant).
+        if unsafe { bindings::lw_spin_trylock(self.state.get()) } {
+            // INVARIANT: The lock is held; the guard holds the count.
             Some(SpinLockIrqGuard {
                 lock: self,
-                flags: Some(flags),
+                counted: true,
                 _not_send: PhantomData,
             })
         } else {
+            // SAFETY: Ends the section begun above.
+            unsafe { bindings::lw_local_interrupt_enable() };
             None
         }
     }
@@ -141,7 +143,7 @@ impl<T> SpinLockIrq<T> {
         // INVARIANT: The lock is held.
         SpinLockIrqGuard {
             lock: self,
-            flags: None,
+            counted: false,
             _not_send: PhantomData,
         }
     }
@@ -157,7 +159,7 @@ impl<T> SpinLockIrq<T> {
             // INVARIANT: The lock is held.
             Some(SpinLockIrqGuard {
                 lock: self,
-                flags: None,
+                counted: false,
                 _not_send: PhantomData,
             })
         } else {
@@ -167,16 +169,16 @@ impl<T> SpinLockIrq<T> {
 }
 
 /// Proof that this CPU holds a [`SpinLockIrq`]; releases it when dropped and,
-/// if it disabled interrupts itself, restores their saved state.
+/// if it began an interrupt-disable section itself, ends it.
 ///
 /// # Invariants
 ///
-/// This CPU holds `lock`; `flags` is `Some` exactly when the guard saved the
-/// interrupt state (`lock`, `try_lock`).
+/// This CPU holds `lock`; `counted` is `true` exactly when the guard holds
+/// one count of this CPU's interrupt-disable sections (`lock`, `try_lock`).
 #[must_use = "the lock unlocks immediately when the guard is unused"]
 pub struct SpinLockIrqGuard<'a, T> {
     lock: &'a SpinLockIrq<T>,
-    flags: Option<c_ulong>,
+    counted: bool,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -199,14 +201,12 @@ impl<T> DerefMut for SpinLockIrqGuard<'_, T> {
 
 impl<T> Drop for SpinLockIrqGuard<'_, T> {
     fn drop(&mut self) {
-        match self.flags {
-            // SAFETY: This CPU holds the lock, taken with these flags (type
-            // invariant).
-            Some(flags) => unsafe {
-                bindings::lw_spin_unlock_irqrestore(self.lock.state.get(), flags)
-            },
-            // SAFETY: This CPU holds the lock, taken without saving flags.
-            None => unsafe { kernel::bindings::spin_unlock(self.lock.state.get().cast()) },
+        // SAFETY: This CPU holds the lock (type invariant).
+        unsafe { kernel::bindings::spin_unlock(self.lock.state.get().cast()) };
+        if self.counted {
+            // SAFETY: The guard holds one count of this CPU's sections (type
+            // invariant), given back once, here.
+            unsafe { bindings::lw_local_interrupt_enable() };
         }
     }
 }
