@@ -115,27 +115,33 @@ unsafe extern "C" fn run_trampoline<T: IrqWorkHandler>(work: *mut bindings::irq_
     this.data.run();
 }
 
+/// The C shims that initialise an `irq_work` with a function.
+type InitFn = unsafe extern "C" fn(
+    *mut bindings::irq_work,
+    Option<unsafe extern "C" fn(*mut bindings::irq_work)>,
+);
+
 impl<T: IrqWorkHandler> IrqWork<T> {
     /// Returns an initialiser of a hard `irq_work` running `data.run()`.
     pub fn new(data: T) -> impl PinInit<Self> {
-        pin_init!(Self {
-            // SAFETY: `slot` is valid for writes; the function matches the
-            // type that `slot` is embedded in (see the type invariant).
-            work <- Opaque::ffi_init(|slot: *mut bindings::irq_work| unsafe {
-                bindings::lw_init_irq_work_hard(slot, Some(run_trampoline::<T>))
-            }),
-            _pin: PhantomPinned,
-            data,
-        })
+        Self::with_init(data, bindings::lw_init_irq_work_hard)
     }
 
     /// Returns an initialiser of a plain `irq_work` (`init_irq_work()`),
     /// whose callback may take a `spinlock_t`: see the module documentation.
     pub fn new_threadable(data: T) -> impl PinInit<Self> {
+        Self::with_init(data, bindings::lw_init_irq_work)
+    }
+
+    /// An initialiser whose `irq_work` is set up by the C shim `init`
+    /// (`lw_init_irq_work_hard` or `lw_init_irq_work`).
+    fn with_init(data: T, init: InitFn) -> impl PinInit<Self> {
         pin_init!(Self {
-            // SAFETY: As in `new`.
-            work <- Opaque::ffi_init(|slot: *mut bindings::irq_work| unsafe {
-                bindings::lw_init_irq_work(slot, Some(run_trampoline::<T>))
+            // SAFETY: `slot` is valid for writes; `init` initialises the whole
+            // `irq_work` with the function, which matches the type that `slot`
+            // is embedded in (see the type invariant).
+            work <- Opaque::ffi_init(move |slot: *mut bindings::irq_work| unsafe {
+                init(slot, Some(run_trampoline::<T>))
             }),
             _pin: PhantomPinned,
             data,
