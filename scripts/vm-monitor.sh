@@ -22,11 +22,27 @@ if len(os.fsencode(real)) >= 108:
     real = os.path.basename(real)
 s = socket.socket(socket.AF_UNIX)
 s.connect(real)
-s.settimeout(5)
+# QEMU reads the command only when its main loop gets to the socket, which
+# under TCG on a loaded host can take seconds: wait for the monitor's prompt
+# before sending, and for the reply (the next prompt, or the socket closing
+# on "quit") before closing. A command sent and the socket closed at once
+# could be dropped unread.
+s.settimeout(1)
+def read_until_prompt(buf, limit):
+    end = time.time() + limit
+    while b"(qemu)" not in buf and time.time() < end:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            continue
+        if not d:
+            return buf, True
+        buf += d
+    return buf, False
+greeting, closed = read_until_prompt(b"", 60)
+if closed or b"(qemu)" not in greeting:
+    sys.exit("vm-monitor: no monitor prompt")
 s.sendall(command.encode() + b"\n")
-time.sleep(0.5)
-try:
-    print(s.recv(65536).decode(errors="replace"))
-except socket.timeout:
-    pass
+reply, _ = read_until_prompt(b"", 60)
+print(reply.decode(errors="replace").replace("(qemu)", "").strip())
 PY
