@@ -6,15 +6,21 @@
 #                           regressions (minutes, not a quarter hour)
 #            make demo      crash -> reboot -> recovered panic record, in a VM
 #            make bench     in-VM microbenchmarks against the C anchors
+#            make kselftest-install [KSFT_INSTALL=DIR]
+#                           the kselftest target "lastwords" with the
+#                           kernel's run_kselftest.sh, into DIR
+#            make rust-analyzer   rust-project.json for editors
 #
 # KERNEL=7.3 (default) or KERNEL=6.12 picks the cached Debian kernel build
 # the modules are built and tested against (make check runs both, unless
-# KERNEL= names one); KDIR=/path/to/tree builds against your own Rust-enabled
-# kernel tree instead. kbuild itself reads ./Kbuild.
+# KERNEL= names one); KERNEL=debian-7.3 builds for Debian's stock 7.3 kernel
+# image and tests on it; KDIR=/path/to/tree builds against your own
+# Rust-enabled kernel tree instead. kbuild itself reads ./Kbuild.
 
-export KDIR KERNEL
+export KDIR KERNEL KSFT_INSTALL
 
-.PHONY: all modules setup kernel check check-quick lint fmt hosttest selftest demo bench clean
+.PHONY: all modules setup kernel check check-quick lint fmt hosttest selftest demo bench \
+	kselftest-install rust-analyzer clean
 
 all: modules
 
@@ -50,6 +56,12 @@ demo: modules
 
 bench: setup
 	@scripts/bench.sh
+
+kselftest-install: modules
+	@scripts/kselftest.sh $(KSFT_INSTALL)
+
+rust-analyzer: kernel
+	@scripts/rust-analyzer.sh
 
 clean:
 	@scripts/modules.sh clean

@@ -20,7 +20,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 suite=trixie
 pkgs=rustc,rust-src,rustfmt,rust-clippy,bindgen,clang,libclang-dev,llvm,lld,make,gcc,bc,flex,bison
-pkgs+=,libelf-dev,libssl-dev,cpio,kmod,xz-utils,python3,pahole,perl
+pkgs+=,libelf-dev,libssl-dev,cpio,kmod,xz-utils,python3,pahole,perl,dkms,rust-analyzer
 key=$(echo "$suite $pkgs" | sha256sum | cut -c1-12)
 root=$LW_CACHE/chroot/$suite-$key
 

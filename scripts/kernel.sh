@@ -3,7 +3,7 @@
 #
 # Print the path of a built, Rust-enabled kernel tree, building it first if
 # needed. With KDIR set, check that tree and use it as it is. Otherwise take
-# the Debian source of the kernel KERNEL names (default 6.12):
+# the Debian source of the kernel KERNEL names (default 7.3):
 #
 #   6.12  linux-source-6.12 (Debian 12), built with this machine's toolchain
 #         (rustc-web 1.96, bindgen from scripts/setup.sh)
@@ -16,7 +16,18 @@
 # build bzImage + modules into the cache, keyed by kernel, source version,
 # fragment and compilers, so that later runs reuse it.
 #
+#   debian-7.3  Debian's stock kernel of the same version (linux-image-
+#         <release>, e.g. 7.3.4+deb13-amd64), built with CONFIG_RUST=y but
+#         shipped without Rust metadata: the same source, configured with
+#         the headers package's .config, prepared (modules_prepare, which
+#         builds the kernel crate's .rmeta) with its Module.symvers and
+#         release in the trixie chroot, whose rustc must be the one the
+#         kernel was built with (checked). No kernel is built: the VMs boot
+#         the stock image, unpacked next to the tree (see --boot).
+#
 # Progress goes to stderr; the tree's path is the only line on stdout.
+# --boot prints what the VMs boot instead: the tree for a built kernel; for
+# the stock kernel, its vmlinuz and (second line) its modules directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
@@ -25,9 +36,14 @@ if [ -n "${KDIR:-}" ]; then
 	[ -f "$KDIR/.config" ] || lw_die "KDIR=$KDIR has no .config (not a configured kernel tree)"
 	grep -q '^CONFIG_RUST=y' "$KDIR/.config" || lw_die "KDIR=$KDIR is not built with CONFIG_RUST=y"
 	[ -f "$KDIR/Module.symvers" ] || lw_die "KDIR=$KDIR is not built (no Module.symvers): run make there first"
+	# A distribution's headers package has the .config and Module.symvers of
+	# a Rust-enabled kernel, but not the kernel crate's metadata.
+	[ -f "$KDIR/rust/libkernel.rmeta" ] ||
+		lw_die "KDIR=$KDIR has no Rust metadata (rust/libkernel.rmeta): a headers package is not enough; prepare a tree (make modules_prepare), or use KERNEL=debian-7.3 for Debian's stock kernel"
 	echo "$KDIR"
 	exit 0
 fi
+[ "$LW_KERNEL" != debian-7.3 ] || exec "$here/scripts/stock-kernel.sh" "$@"
 
 fragment=$here/config/lastwords.config
 case $LW_KERNEL in
@@ -49,7 +65,7 @@ case $LW_KERNEL in
 	[ -z "${LW_IN_CHROOT:-}" ] || run=()
 	rust=()
 	;;
-*) lw_die "KERNEL=$LW_KERNEL: unknown (6.12 or 7.3; or KDIR=/path/to/tree)" ;;
+*) lw_die "KERNEL=$LW_KERNEL: unknown (7.3, 6.12 or debian-7.3; or KDIR=/path/to/tree)" ;;
 esac
 # The compilers that build the tree (for 6.12 the key is what it always was,
 # so that existing caches stay valid).

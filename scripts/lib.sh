@@ -10,8 +10,9 @@ LW_LOGS=${LW_LOGS:-$LW_CACHE/logs}
 
 # The kernel to build and test against when KDIR is not given: 7.3 (the
 # default: Debian's Rust-enabled kernel, whose kernel crate has the
-# abstractions the modules use) or 6.12 (LTS, through rust/lastwords/compat/).
-# See scripts/kernel.sh.
+# abstractions the modules use), 6.12 (LTS, through rust/lastwords/compat/),
+# or debian-7.3 (Debian's stock 7.3 kernel image, not built here). See
+# scripts/kernel.sh.
 LW_KERNEL=${KERNEL:-7.3}
 
 # Pinned tool versions (tested on Debian 12 with libclang 14).
@@ -21,6 +22,9 @@ LW_VIRTIOFSD_VERSION=1.14.0
 # KERNEL=7.3: the source package's version, from trixie-backports (a new one
 # is a new kernel build; the .deb is kept in $LW_CACHE/debs).
 LW_LINUX_73_VERSION=7.3.4-1~bpo13+1
+# KERNEL=debian-7.3: the flavour of Debian's stock kernel of that version
+# (linux-image-7.3.4+deb13-amd64; scripts/stock-kernel.sh).
+LW_DEBIAN_FLAVOUR=amd64
 
 # The Rust compiler the kernel is built with: Debian's, because it ships the
 # core library sources the kernel needs (rustup's copy does not).
@@ -44,3 +48,10 @@ lw_die() {
 	exit 1
 }
 LW_KSFT_SKIP=4
+
+# lw_chroot_kernel: true if the kernel KERNEL names is built for in the
+# trixie chroot (its rustc, bindgen and libclang), from outside it.
+lw_chroot_kernel() {
+	[ -z "${KDIR:-}" ] && [ -z "${LW_IN_CHROOT:-}" ] &&
+		{ [ "$LW_KERNEL" = 7.3 ] || [ "$LW_KERNEL" = debian-7.3 ]; }
+}

@@ -12,8 +12,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
 kdir=$(KDIR=${KDIR:-} "$here/scripts/kernel.sh")
 cd "$here"
-# Our 7.3 tree's rustc, rustfmt and clippy are the trixie chroot's.
-if [ "$LW_KERNEL" = 7.3 ] && [ -z "${KDIR:-}" ] && [ -z "${LW_IN_CHROOT:-}" ]; then
+# Our 7.3 trees' rustc, rustfmt and clippy are the trixie chroot's.
+if lw_chroot_kernel; then
 	exec "$here/scripts/chroot.sh" run env KDIR="$kdir" "$0" "$@"
 fi
 

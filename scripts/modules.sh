@@ -19,8 +19,9 @@ for c in ${RUSTC:-} "$LW_RUSTC" /usr/bin/rustc $(command -v rustc || true); do
 	if [ -z "$want" ] || [ "$("$c" --version)" = "$want" ]; then rustc=$c; break; fi
 done
 run=()
-if [ -z "$rustc" ] && [ -z "${KDIR:-}" ] && [ "$LW_KERNEL" = 7.3 ] && [ -z "${LW_IN_CHROOT:-}" ]; then
-	# Our 7.3 tree, built in the trixie chroot (scripts/kernel.sh): build there.
+if [ -z "$rustc" ] && lw_chroot_kernel; then
+	# Our 7.3 trees, built or prepared in the trixie chroot (scripts/kernel.sh):
+	# build there.
 	run=("$here/scripts/chroot.sh" run)
 	rustc=rustc
 fi

@@ -9,7 +9,7 @@ set -euo pipefail
 PKGS=(linux-source-6.12 rustc-web rust-web-src rust-web-clippy rustfmt-web
       libclang-dev clang lld llvm bc flex bison libelf-dev libssl-dev dwarves
       cpio kmod qemu-system-x86 ovmf busybox-static python3-venv
-      build-essential git libseccomp-dev libcap-ng-dev debootstrap)
+      build-essential git libseccomp-dev libcap-ng-dev debootstrap rsync)
 
 mkdir -p "$LW_CACHE" "$LW_TOOLS"
 

@@ -49,7 +49,9 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$log" ] && [ $# -eq 1 ] || lw_die "usage: vm.sh --log DIR [options] -- 'guest command'"
 
-kdir=$(KDIR=${KDIR:-} "$here/scripts/kernel.sh")
+# What vng boots: the kernel tree, or Debian's stock image (KERNEL=debian-7.3),
+# unpacked with its modules, which vng then finds next to it.
+kboot=$(KDIR=${KDIR:-} "$here/scripts/kernel.sh" --boot | sed -n 1p)
 mkdir -p "$log"
 log=$(cd "$log" && pwd)
 rm -f "$log/rc" "$log/out.log" "$log/dmesg.log" "$log/console.log" "$log/result"
@@ -144,7 +146,7 @@ fs=--force-9p
 if [ "${LW_VIRTIOFS:-1}" != 0 ] && [ -x "$LW_TOOLS/bin/virtiofsd" ]; then
 	fs=
 fi
-cmd=(vng --run "$kdir" $kvm --disable-microvm $fs --cpus "$cpus" --memory 1G --verbose
+cmd=(vng --run "$kboot" $kvm --disable-microvm $fs --cpus "$cpus" --memory 1G --verbose
      --rwdir="$glog=$log" --append "loglevel=7 $append" --qemu-opts="$qopts"
      --exec "bash $glog/guest.sh")
 printf '%q ' "${cmd[@]}" >"$log/vng.cmd"

@@ -12,6 +12,21 @@ lw_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LW_VM=$lw_repo/scripts/vm.sh
 export LW_KSFT_SKIP=4
 
+# lw_kconfig OPTION: the tested kernel's value of CONFIG_OPTION (y, m, a
+# string, or nothing if unset), from its tree's .config (for Debian's stock
+# kernel, the stock configuration).
+lw_kconfig() {
+	[ -n "${lw_kdir:-}" ] || lw_kdir=$(KDIR=${KDIR:-} "$lw_repo/scripts/kernel.sh")
+	sed -n "s/^CONFIG_$1=//p" "$lw_kdir/.config"
+}
+
+# lw_require OPTION WHAT: skip the test, saying so, unless the tested kernel
+# has CONFIG_OPTION (Debian's stock kernel has no lockdep, no LKDTM and no
+# PSTORE_PMSG); WHAT says what the test needs it for.
+lw_require() {
+	[ -n "$(lw_kconfig "$1")" ] || lw_skip "this kernel has no CONFIG_$1 ($2)"
+}
+
 # lw_boot NAME [vm.sh options] -- 'guest command'
 # One boot, logged under $LW_TEST_LOG/NAME. Returns the vm.sh status: the
 # guest command's exit status, 124 on timeout, 125 on a crash or death.
@@ -82,6 +97,20 @@ lw_wait_console() {
 		sleep 0.2
 	done
 	return 1
+}
+
+# Guest-side snippet: defines lw_oops, a synchronous oops in task context
+# (kernel BUG in a kernel thread of lw_crash_test, loaded if it is not;
+# returns once the oops is dumped), so that the tests need no LKDTM. Expect
+# its splat with lw_expect_oops.
+LW_GUEST_OOPS='lw_oops() {
+	grep -q "^lw_crash_test " /proc/modules || insmod ./lw_crash_test.ko || return 1
+	echo oops_task >/sys/kernel/debug/lw_crash/run && echo wait >/sys/kernel/debug/lw_crash/run
+}'
+
+# lw_expect_oops: the test raises lw_oops (its BUG and oops header).
+lw_expect_oops() {
+	lw_expect_splat 'kernel BUG at .*rust/helpers.c:[0-9]+!|Oops: invalid opcode'
 }
 
 # Guest-side snippets: load our backend; mount pstorefs if needed.

@@ -13,8 +13,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'
-lw_expect_splat 'Oops: invalid opcode'
+lw_expect_oops
 
 m=./lw_efi_pstore.ko
 lw_boot bad -- "
@@ -34,18 +33,17 @@ lw_boot bad -- "
 	rmmod efi_pstore || exit 11
 	try after_other_gone 'record_size=2048'
 	echo 0 >/proc/sys/kernel/panic_on_oops
-	modprobe lkdtm || exit 12
+	$LW_GUEST_OOPS
 	echo N >/sys/module/lw_efi_pstore/parameters/enabled
-	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	lw_oops || exit 20
 	echo disabled_written=\$(cat /sys/kernel/debug/lw_efi_pstore/written)
 	echo disabled_skipped=\$(cat /sys/kernel/debug/lw_efi_pstore/skipped_disabled)
 	echo Y >/sys/module/lw_efi_pstore/parameters/enabled
-	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	lw_oops || exit 20
 	echo enabled_written=\$(cat /sys/kernel/debug/lw_efi_pstore/written)
 	echo enabled_skipped=\$(cat /sys/kernel/debug/lw_efi_pstore/skipped_disabled)
-	insmod ./lw_crash_test.ko || exit 13
 	echo hook: \$(echo panic_task_backend 2>&1 >/sys/kernel/debug/lw_crash/run && echo armed)
-	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	lw_oops || exit 20
 	echo after_hook_written=\$(cat /sys/kernel/debug/lw_efi_pstore/written)
 	true
 "

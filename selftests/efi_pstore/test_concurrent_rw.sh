@@ -12,8 +12,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'
-lw_expect_splat 'Oops: invalid opcode'
+lw_expect_oops
 
 lw_boot rw --timeout 400 -- "
 	$LW_GUEST_DEBUGFS
@@ -21,7 +20,7 @@ lw_boot rw --timeout 400 -- "
 	insmod ./lw_efi_pstore.ko || exit 10
 	insmod ./lw_crash_test.ko || exit 14
 	echo 0 >/proc/sys/kernel/panic_on_oops
-	modprobe lkdtm || exit 11
+	$LW_GUEST_OOPS
 	mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/pstore || exit 12
 	(
 		for i in \$(seq 30); do
@@ -42,7 +41,7 @@ lw_boot rw --timeout 400 -- "
 			until [ \$(dmesg | grep -c 'hold_efivars_on: holding') -gt \$n ]; do sleep 0.1; done
 		fi
 		before=\$(cat \$d/deferred) written_before=\$(cat \$d/written)
-		sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+		lw_oops || exit 20
 		if [ -n \"\$hp\" ]; then
 			echo held_\$i=\$((\$(cat \$d/deferred) - before)),\$((\$(cat \$d/written) - written_before))
 			echo hold_efivars_off >/sys/kernel/debug/lw_crash/run

@@ -7,8 +7,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'
-lw_expect_splat 'Oops: invalid opcode'
+lw_expect_oops
 
 nv=$LW_TEST_LOG/nvram.fd
 ma="lw-deferred-a-$(date +%s)-$RANDOM"
@@ -19,7 +18,7 @@ lw_boot defer --nvram "$nv" -- "
 	insmod ./lw_efi_pstore.ko || exit 10
 	insmod ./lw_crash_test.ko || exit 11
 	echo 0 >/proc/sys/kernel/panic_on_oops
-	modprobe lkdtm || exit 12
+	$LW_GUEST_OOPS
 	hold() {
 		echo hold_efivars_on >/sys/kernel/debug/lw_crash/run &
 		until dmesg | grep -q \"hold_efivars_on: holding\"; do sleep 0.1; done
@@ -27,7 +26,7 @@ lw_boot defer --nvram "$nv" -- "
 	release() { echo hold_efivars_off >/sys/kernel/debug/lw_crash/run; wait; }
 	hold
 	echo '$ma' >/dev/kmsg
-	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	lw_oops || exit 20
 	echo held_written=\$(cat \$d/written) held_deferred=\$(cat \$d/deferred) held_flushed=\$(cat \$d/deferred_written)
 	release
 	sleep 1
@@ -35,7 +34,7 @@ lw_boot defer --nvram "$nv" -- "
 	dmesg -C
 	hold
 	echo '$mb' >/dev/kmsg
-	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	lw_oops || exit 20
 	echo pending=\$(cat \$d/deferred)-\$(cat \$d/deferred_written)
 	# rmmod waits for the lock, let go 2 s later, to write what is pending.
 	( sleep 2; echo hold_efivars_off >/sys/kernel/debug/lw_crash/run ) &

@@ -7,6 +7,7 @@
 # reported (see Documentation/efi_pstore.rst for why each does not apply).
 set -u
 . "$(dirname "$0")/../lib.sh"
+lw_require PSTORE_PMSG "the kernel scripts write /dev/pmsg0 and check its record"
 
 lw_expect_splat 'Kernel panic - not syncing: sysrq triggered crash'
 

@@ -4,6 +4,7 @@
 # it has no counters), registers with pstore and stores pmsg; it unloads.
 set -u
 . "$(dirname "$0")/../lib.sh"
+lw_require PSTORE_PMSG "the record it stores is a pmsg one"
 
 lw_boot nodebugfs --append debugfs=off -- "
 	insmod ./lw_efi_pstore.ko || exit 10

@@ -5,8 +5,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'
-lw_expect_splat 'Oops: invalid opcode'
+lw_expect_oops
 
 nv=$LW_TEST_LOG/nvram.fd
 m1="lw-full-before-$(date +%s)-$RANDOM"
@@ -17,9 +16,9 @@ lw_boot fill --nvram "$nv" -- "
 	d=/sys/kernel/debug/lw_efi_pstore
 	insmod ./lw_efi_pstore.ko || exit 10
 	echo 0 >/proc/sys/kernel/panic_on_oops
-	modprobe lkdtm || exit 11
+	$LW_GUEST_OOPS
 	echo '$m1' >/dev/kmsg
-	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	lw_oops || exit 20
 	echo written_before=\$(cat \$d/written)
 	mount -t efivarfs none /sys/firmware/efi/efivars || exit 12
 	# efivarfs takes the attributes and the data in one write(2).
@@ -31,7 +30,7 @@ lw_boot fill --nvram "$nv" -- "
 	done
 	echo fill_vars=\$n
 	echo '$m2' >/dev/kmsg
-	sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+	lw_oops || exit 20
 	echo written_after=\$(cat \$d/written)
 	echo errors_after=\$(cat \$d/write_errors)
 	true

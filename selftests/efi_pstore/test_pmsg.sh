@@ -7,6 +7,7 @@
 # stores nothing; the quota holds after every write (the oldest chunks go).
 set -u
 . "$(dirname "$0")/../lib.sh"
+lw_require PSTORE_PMSG "/dev/pmsg0"
 
 nv=$LW_TEST_LOG/nvram.fd
 marker="lw-pmsg-$(date +%s)-$RANDOM"

@@ -7,8 +7,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-lw_expect_splat 'kernel BUG at drivers/misc/lkdtm/bugs.c'
-lw_expect_splat 'Oops: invalid opcode'
+lw_expect_oops
 
 nv=$LW_TEST_LOG/nvram.fd
 m3="lw-quota-newest-$(date +%s)-$RANDOM"
@@ -17,10 +16,10 @@ lw_boot quota --nvram "$nv" -- "
 	echo bad_quota: \$(insmod ./lw_efi_pstore.ko quota_bytes=100 2>&1 && echo loaded)
 	insmod ./lw_efi_pstore.ko quota_records=20 || exit 10
 	echo 0 >/proc/sys/kernel/panic_on_oops
-	modprobe lkdtm || exit 11
+	$LW_GUEST_OOPS
 	for i in 1 2 3; do
 		[ \$i = 3 ] && echo '$m3' >/dev/kmsg
-		sh -c 'echo BUG >/sys/kernel/debug/provoke-crash/DIRECT' 2>/dev/null
+		lw_oops || exit 20
 		echo after_dump_\$i=\$(cat /sys/kernel/debug/lw_efi_pstore/written)
 		sleep 1
 	done

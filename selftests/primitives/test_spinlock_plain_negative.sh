@@ -6,6 +6,7 @@
 # its first report.
 set -u
 . "$(dirname "$0")/../lib.sh"
+lw_require PROVE_LOCKING "lockdep must report the plain SpinLock"
 
 lw_expect_splat 'WARNING: inconsistent lock state'
 lw_boot plain --no-uefi -- "

@@ -269,6 +269,10 @@ pub enum Command {
     HoldEfivarsOn,
     /// `hold_efivars_off`: the `hold_efivars_on` writer lets go.
     HoldEfivarsOff,
+    /// `wait`: returns once the last `oops_task` thread has exited (its
+    /// oops dumped), so that a script can go on as after a synchronous
+    /// oops.
+    Wait,
 }
 
 impl Command {
@@ -279,6 +283,7 @@ impl Command {
             b"hold_efivars" => Some(Command::HoldEfivars),
             b"hold_efivars_on" => Some(Command::HoldEfivarsOn),
             b"hold_efivars_off" => Some(Command::HoldEfivarsOff),
+            b"wait" => Some(Command::Wait),
             _ => Case::parse(data).map(Command::Run),
         }
     }

@@ -160,6 +160,9 @@ fn commands_parse() {
         Command::parse(b"hold_efivars_off"),
         Some(Command::HoldEfivarsOff)
     );
+    assert_eq!(Command::parse(b"wait"), Some(Command::Wait));
+    assert_eq!(Command::parse(b"wai"), None);
+    assert_eq!(Command::parse(b"wait_"), None);
 }
 
 #[test]

@@ -28,7 +28,8 @@
 //!
 //! More commands arm a lock state alone: `hold_efivars` (the `efivars` lock
 //! state, for good) and `hold_efivars_on` (in the writing task, until a
-//! `hold_efivars_off` write, at most a minute).
+//! `hold_efivars_off` write, at most a minute). `wait` returns once the last
+//! `oops_task` thread has exited.
 
 use kernel::c_str;
 use kernel::prelude::*;
@@ -100,6 +101,10 @@ impl WriteHandler for Trigger {
             Command::HoldEfivarsOn => locks::hold_efivars_on(),
             Command::HoldEfivarsOff => {
                 locks::hold_efivars_off();
+                Ok(())
+            }
+            Command::Wait => {
+                self.contexts.reap_oops_thread();
                 Ok(())
             }
         }
