@@ -26,12 +26,31 @@ rm -f rust-project.json
 	lw_die "the kernel's rust-analyzer target failed (tree: $kdir)"
 [ -s rust-project.json ] || lw_die "the kernel's rust-analyzer target wrote no rust-project.json"
 version=$(sed -n 's/^VERSION = //p' "$kdir/Makefile")
-python3 - "$here" "$version" <<'PY'
+# For our 7.3 trees, the sysroot (core's sources) is the chroot's: seen from
+# the host under the chroot's directory, which is also where it is inside the
+# chroot (the cache is mounted there at the same path).
+sysroot_root=
+! lw_chroot_kernel || sysroot_root=$("$here/scripts/chroot.sh")
+python3 - "$here" "$version" "$sysroot_root" <<'PY'
 import json, pathlib, re, sys
 
-here, version = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+here, version, root = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 path = here / "rust-project.json"
 project = json.loads(path.read_text())
+sysroot = project.get("sysroot", "")
+
+def rebase(v):
+    """Moves paths under the sysroot to the chroot's copy."""
+    if isinstance(v, dict):
+        return {k: rebase(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [rebase(x) for x in v]
+    if isinstance(v, str) and sysroot and (v == sysroot or v.startswith(sysroot + "/")):
+        return root + v
+    return v
+
+if root:
+    project = rebase(project)
 crates = project["crates"]
 index = {c["display_name"]: i for i, c in enumerate(crates)}
 kernel = crates[index["kernel"]]
@@ -57,6 +76,12 @@ for name, objs in re.findall(r"^(\w+)-y\s*:=\s*(.*)$", kbuild, re.M):
         "cfg": cfg,
         "edition": kernel.get("edition", "2021"),
         "env": {"RUST_MODFILE": "This is only for rust-analyzer"},
+        # rust/lastwords and rust/core come in through #[path]: files
+        # outside the crate's own directory must be in its source roots.
+        "source": {
+            "include_dirs": [str((here / roots[0]).parent), str(here / "rust")],
+            "exclude_dirs": [],
+        },
     })
     added.append(f"{name} ({roots[0]})")
 path.write_text(json.dumps(project, sort_keys=True, indent=4) + "\n")
