@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make check`: everything, in order, from a fresh Debian 12 machine: install,
-# host tests, then for each kernel (7.3 and 6.12, or the one KERNEL= or KDIR=
-# names): build it (cached), lint, build the modules, VM selftests. One
-# progress line per phase with its wall time.
+# host tests, then for each kernel (7.3, 6.12 and Debian's stock 7.3 image,
+# or the one KERNEL= or KDIR= names): build it (cached; for the stock kernel,
+# prepare its tree), lint, build the modules, VM selftests. One progress line
+# per phase with its wall time.
 #
 # `make check-quick` (--quick): the same phases for one kernel (KERNEL=, the
 # default 7.3), and of the VM selftests only the few that catch most
@@ -48,7 +49,7 @@ QUICK_TESTS=(efi_pstore/test_roundtrip crash_matrix/test_matrix_ours_none
 if [ -n "${KDIR:-}" ] || [ -n "${KERNEL:-}" ] || [ "${1:-}" = --quick ]; then
 	kernels=("$LW_KERNEL")
 else
-	kernels=(7.3 6.12)
+	kernels=(7.3 6.12 debian-7.3)
 fi
 
 phase setup "$here/scripts/setup.sh"

@@ -9,6 +9,8 @@
 
 : "${LW_TEST_LOG:?run tests through selftests/run.sh}"
 lw_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# LW_KERNEL, LW_CACHE and the tools on PATH, as the scripts see them.
+. "$lw_repo/scripts/lib.sh"
 LW_VM=$lw_repo/scripts/vm.sh
 export LW_KSFT_SKIP=4
 
