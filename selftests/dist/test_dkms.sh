@@ -34,8 +34,8 @@ echo "ok: dkms add -m lastwords -v $ver"
 	--kernelsourcedir "$kdir" >"$LW_TEST_LOG/dkms-build.log" 2>&1
 rc=$?
 sed 's/^/  | /' "$LW_TEST_LOG/dkms-build.log"
-cp "$work/dkms/lastwords/$ver/build/make.log" "$LW_TEST_LOG/dkms-make.log" 2>/dev/null
 lw_assert_eq "$rc" 0 "dkms build -m lastwords -v $ver -k $rel"
+"$lw_repo/scripts/chroot.sh" run "${dk[@]}" status -m lastwords -k "$rel" | sed 's/^/dkms status: /'
 mkdir -p "$LW_TEST_LOG/boot1" "$LW_TEST_LOG/boot2"
 for m in lw_efi_pstore lw_crash_test; do
 	f=$(find "$work/dkms/lastwords/$ver/$rel" -name "$m.ko*" | head -1)

@@ -16,7 +16,9 @@ lw_expect_splat 'Kernel panic - not syncing: lw_crash_test: panic_hardirq'
 nv=$LW_TEST_LOG/nvram.fd
 ks=$LW_TEST_LOG/boot1/ksft
 "$lw_repo/scripts/kselftest.sh" "$ks" || lw_fail "make kselftest-install failed"
-run='./run_kselftest.sh -c lastwords >"$LW_LOG/ktap.txt" 2>&1; echo runner_rc=$?'
+# Through a pipe: the runner writes through /dev/stdout, which reopened on a
+# regular file would start again at its beginning.
+run='{ ./run_kselftest.sh -c lastwords; echo runner_rc=$?; } 2>&1 | cat >"$LW_LOG/ktap.txt"'
 lw_boot boot1 --nvram "$nv" -- "
 	cd \"\$LW_LOG/ksft\" || exit 10
 	$run
@@ -48,4 +50,7 @@ lw_assert_grep "$k2" 'ok 5 erased records are gone after a remount' "boot 2: and
 lw_assert_grep "$k3" '^ok 1 selftests: lastwords: lw_efi_pstore_tests.sh # SKIP' "boot 3 (no UEFI): lw_efi_pstore_tests skips"
 lw_assert_grep "$k3" 'SKIP not booted through UEFI' "boot 3: with the reason"
 ! grep -q '^not ok' "$k1" "$k2" "$k3" || lw_fail "a kselftest failed"
+for k in "$k1" "$k2" "$k3"; do
+	lw_assert_grep "$k" '^runner_rc=0$' "run_kselftest.sh exit status 0 (${k#"$LW_TEST_LOG/"})"
+done
 echo "ok: no kselftest failed"
