@@ -17,7 +17,7 @@ sed 's/^/  | /' "$out"
 lw_assert_eq "$rc" 1 "nested runner exit status"
 lw_assert_grep "$out" '^not ok 1 fixtures/fixture_guest_check_fails ' "failing guest check is not ok"
 lw_assert_grep "$out" '^not ok 2 fixtures/fixture_unexpected_warn ' "unannounced WARN is not ok"
-lw_assert_grep "$out" '^# splat UNEXPECTED: .*WARNING: .*lkdtm_WARNING' "the WARN is named"
+lw_assert_grep "$out" '^# splat UNEXPECTED: .*WARNING: .*lw_warn' "the WARN is named"
 lw_assert_grep "$out" '^ok 3 fixtures/fixture_expected_warn ' "announced WARN is ok"
 lw_assert_grep "$out" '^not ok 4 fixtures/fixture_console_splats ' "a console log with reports is not ok"
 n=0 missed=0
