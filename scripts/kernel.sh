@@ -26,8 +26,8 @@
 #         the stock image, unpacked next to the tree (see --boot).
 #
 # Progress goes to stderr; the tree's path is the only line on stdout.
-# --boot prints what the VMs boot instead: the tree for a built kernel; for
-# the stock kernel, its vmlinuz and (second line) its modules directory.
+# --boot prints what the VMs boot instead: the tree for a built kernel, the
+# image's vmlinuz for the stock kernel.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"

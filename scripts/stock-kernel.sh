@@ -27,8 +27,8 @@
 # keyed by version, flavour and the chroot's compilers.
 #
 # Usage: stock-kernel.sh          print the prepared tree's path
-#        stock-kernel.sh --boot   print the image's vmlinuz, then the
-#                                 directory that holds lib/modules/<release>
+#        stock-kernel.sh --boot   print the image's vmlinuz (virtme-ng finds
+#                                 its modules in the unpacked image too)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
@@ -53,7 +53,6 @@ done_out() {
 	release=$(cat "$top/release")
 	if [ "${1:-}" = --boot ]; then
 		cat "$top/vmlinuz"
-		echo "$top/image/usr"
 	else
 		echo "$tree"
 	fi

@@ -51,7 +51,7 @@ done
 
 # What vng boots: the kernel tree, or Debian's stock image (KERNEL=debian-7.3),
 # unpacked with its modules, which vng then finds next to it.
-kboot=$(KDIR=${KDIR:-} "$here/scripts/kernel.sh" --boot | sed -n 1p)
+kboot=$(KDIR=${KDIR:-} "$here/scripts/kernel.sh" --boot)
 mkdir -p "$log"
 log=$(cd "$log" && pwd)
 rm -f "$log/rc" "$log/out.log" "$log/dmesg.log" "$log/console.log" "$log/result"
