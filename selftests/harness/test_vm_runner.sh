@@ -46,10 +46,12 @@ echo "ok: short socket directory and symlink removed"
 kill_test() {
 	local name=$1 sig=$2 want=$3 d=$LW_TEST_LOG/$1 pid i rc t0
 	mkdir -p "$d"
+	# With the signal's default disposition whatever this test inherited: a
+	# shell started with SIGHUP ignored (nohup) cannot trap it.
 	if [ "$4" = setsid ]; then
-		setsid "$LW_VM" --log "$d" -- 'sleep 600' &
+		setsid env --default-signal="$sig" "$LW_VM" --log "$d" -- 'sleep 600' &
 	else
-		"$LW_VM" --log "$d" -- 'sleep 600' &
+		env --default-signal="$sig" "$LW_VM" --log "$d" -- 'sleep 600' &
 	fi
 	pid=$!
 	for ((i = 0; i < 300; i++)); do
