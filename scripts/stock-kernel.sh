@@ -49,8 +49,6 @@ tree=$top/$srcpkg
 log=$top/build.log
 
 done_out() {
-	local release
-	release=$(cat "$top/release")
 	if [ "${1:-}" = --boot ]; then
 		cat "$top/vmlinuz"
 	else
@@ -143,6 +141,5 @@ done
 [ -n "$v" ] || fail "unpack (no vmlinuz)"
 echo "$v" >"$top/vmlinuz"
 depmod -b "$top/image/usr" "$release" >>"$log" 2>&1 || fail depmod
-echo "$release" >"$top/release"
 touch "$top/.built"
 done_out "$@"

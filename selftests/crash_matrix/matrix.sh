@@ -26,7 +26,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'Kernel panic - not syncing: (lw_crash_test: panic_|Fatal exception in interrupt)'
-lw_expect_splat 'kernel BUG at .*rust/helpers.c:[0-9]+!|Oops: invalid opcode'
+lw_expect_oops
 # After the panic: x86 EFI calls from NMI warn about the FPU state, and the
 # C backend's semaphore trylock in NMI context trips lockdep.
 lw_expect_splat_after_panic 'arch/x86/kernel/fpu/core.c:[0-9]+ (at )?(irq_fpu_usable|kernel_fpu_begin_mask)'

@@ -12,7 +12,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-lw_expect_splat 'kernel BUG at .*rust/helpers.c:[0-9]+!|Oops: invalid opcode'
+lw_expect_oops
 # The WARN line: 6.12 "WARNING: CPU: 0 PID: 83 at FILE:LINE lw_warn+..",
 # 7.x "WARNING: FILE:LINE at lw_warn+.., CPU#0: comm/83".
 warn_at='rust/helpers.c:[0-9]+ (at )?lw_warn'

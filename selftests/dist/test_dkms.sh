@@ -9,10 +9,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-case ${KDIR:+tree}${KDIR:-$LW_KERNEL} in
-7.3 | debian-7.3) ;;
-*) lw_skip "DKMS runs in the trixie chroot, which builds for KERNEL=7.3 and debian-7.3" ;;
-esac
+lw_chroot_kernel || lw_skip "DKMS runs in the trixie chroot, which builds for KERNEL=7.3 and debian-7.3"
 lw_expect_splat 'Kernel panic - not syncing: lw_crash_test: panic_softirq'
 
 kdir=$("$lw_repo/scripts/kernel.sh")

@@ -34,10 +34,10 @@ for m in mods:
     print(f"ok: {m}: {c['root_module'][len(str(repo)) + 1:]}, depends on kernel")
 PY
 
-case ${KDIR:+tree}${KDIR:-$LW_KERNEL} in
-7.3 | debian-7.3) ;;
-*) echo "rust-analyzer itself not run: it is in the trixie chroot, which builds for 7.3 and debian-7.3"; exit 0 ;;
-esac
+if ! lw_chroot_kernel; then
+	echo "rust-analyzer itself not run: it is in the trixie chroot, which builds for 7.3 and debian-7.3"
+	exit 0
+fi
 # Our crates only as workspace members: the report covers them, and the
 # kernel's crates are analysed only as far as ours use them.
 ws=$LW_CACHE/tmp/ra-$$
