@@ -11,6 +11,12 @@
 //! 2. `dump-type%u-%u-%d-%llu` (before the compression flag),
 //! 3. `dump-type%u-%u-%llu` (before the count: one log per part).
 //!
+//! Dense records (`dense.rs`) are named `lw-dense%u-type%u-%u-%d-%lld`
+//! (format version, then the fields of the current form without the flag):
+//! the C backend's `sscanf()` chain matches none of its forms on them and
+//! passes them over. A dense name of another version is [`Invalid::Version`]:
+//! not ours to read, nor to erase.
+//!
 //! Unlike `sscanf()`, a form must match the whole name and a number that
 //! overflows its field is rejected, so a malformed current-form name is never
 //! misread as an older form with other values.
@@ -35,6 +41,8 @@ pub enum NameForm {
     NoFlag,
     /// `dump-type%u-%u-%llu`: no count (taken as 0), never compressed.
     Old,
+    /// `lw-dense1-type%u-%u-%d-%llu`: a part of a dense dump.
+    Dense,
 }
 
 /// The identity of a pstore record as encoded in its EFI variable name.
@@ -48,8 +56,10 @@ pub struct DumpName {
     pub count: i32,
     /// Seconds since the epoch at which the record was written.
     pub time: i64,
-    /// Whether the payload is compressed.
+    /// Whether the payload is compressed (as pstore decompresses it).
     pub compressed: bool,
+    /// Whether the payload is a dense part (`dense.rs`; never `compressed`).
+    pub dense: bool,
 }
 
 /// Record types below this are known to pstore (`PSTORE_TYPE_MAX`); pstore
@@ -84,6 +94,8 @@ pub enum Invalid {
     Time,
     /// Compressed, but not a dmesg record (pstore decompresses only those).
     CompressedType,
+    /// A dense name of a format version this code does not know.
+    Version,
 }
 
 impl Invalid {
@@ -99,6 +111,7 @@ impl Invalid {
             Invalid::Count => "negative count",
             Invalid::Time => "time out of range",
             Invalid::CompressedType => "compressed record not of dmesg type",
+            Invalid::Version => "dense record of an unknown format version",
         }
     }
 }
@@ -185,6 +198,11 @@ impl Scanner<'_> {
 }
 
 const PREFIX: &[u8] = b"dump-type";
+/// Dense names: `lw-dense`, the format version, then `-type`.
+const DENSE_PREFIX: &[u8] = b"lw-dense";
+const DENSE_TYPE: &[u8] = b"-type";
+/// The dense format version written and read (`dense::VERSION`).
+pub const DENSE_VERSION: u32 = 1;
 
 impl DumpName {
     /// The record id the C backend gives this record:
@@ -204,7 +222,13 @@ impl DumpName {
         // Truncated silently, like `snprintf()`, keeping the NUL; no name
         // fits so badly (`DUMP_NAME_LEN` is the C backend's size).
         let mut c = FixedBuf::with_nul(out);
-        c.push_bytes(PREFIX);
+        if self.dense {
+            c.push_bytes(DENSE_PREFIX);
+            c.push_u64(u64::from(DENSE_VERSION));
+            c.push_bytes(DENSE_TYPE);
+        } else {
+            c.push_bytes(PREFIX);
+        }
         c.push_u64(u64::from(self.record_type));
         c.push(b'-');
         c.push_u64(u64::from(self.part));
@@ -212,8 +236,10 @@ impl DumpName {
         c.push_i64(i64::from(self.count));
         c.push(b'-');
         c.push_i64(self.time);
-        c.push(b'-');
-        c.push(if self.compressed { b'C' } else { b'D' });
+        if !self.dense {
+            c.push(b'-');
+            c.push(if self.compressed { b'C' } else { b'D' });
+        }
         c.len()
     }
 
@@ -229,12 +255,16 @@ impl DumpName {
     }
 
     /// Parses a variable name (ASCII, optionally NUL terminated) in any of the
-    /// three forms. Returns `None` for names that are not pstore dumps.
+    /// three forms, or as a dense name of this version. Returns `None` for
+    /// names that are not pstore dumps (a dense name of another version
+    /// included: see [`DumpName::parse_ucs2_checked`]).
     pub fn parse(name: &[u8]) -> Option<(DumpName, NameForm)> {
         let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
         let name = name.get(..end)?;
-        Self::parse_current(name, true)
-            .map(|n| (n, NameForm::Current))
+        Self::parse_dense(name)
+            .filter(|(v, _)| *v == DENSE_VERSION)
+            .map(|(_, n)| (n, NameForm::Dense))
+            .or_else(|| Self::parse_current(name, true).map(|n| (n, NameForm::Current)))
             .or_else(|| Self::parse_current(name, false).map(|n| (n, NameForm::NoFlag)))
             .or_else(|| Self::parse_old(name).map(|n| (n, NameForm::Old)))
     }
@@ -257,6 +287,11 @@ impl DumpName {
                 .ok_or(Invalid::NotAscii)?;
         }
         let text = ascii.get(..len).ok_or(Invalid::TooLong)?;
+        if let Some((v, _)) = Self::parse_dense(text) {
+            if v != DENSE_VERSION {
+                return Err(Invalid::Version);
+            }
+        }
         let (dn, form) = Self::parse(text).ok_or(Invalid::Malformed)?;
         if form == NameForm::Current && !matches!(text.last(), Some(b'C' | b'D')) {
             return Err(Invalid::Flag);
@@ -279,10 +314,37 @@ impl DumpName {
         if !(0..=TIME_MAX).contains(&self.time) {
             return Err(Invalid::Time);
         }
-        if self.compressed && self.record_type != TYPE_DMESG {
+        if (self.compressed || self.dense) && self.record_type != TYPE_DMESG {
             return Err(Invalid::CompressedType);
         }
         Ok(())
+    }
+
+    /// A dense name of any version: the version and the name.
+    fn parse_dense(name: &[u8]) -> Option<(u32, DumpName)> {
+        let mut s = Scanner { s: name, pos: 0 };
+        s.literal(DENSE_PREFIX)?;
+        let version = s.uint()?;
+        s.literal(DENSE_TYPE)?;
+        let record_type = s.uint()?;
+        s.literal(b"-")?;
+        let part = s.uint()?;
+        s.literal(b"-")?;
+        let count = s.int()?;
+        s.literal(b"-")?;
+        let time = s.ulonglong()?;
+        s.end()?;
+        Some((
+            version,
+            DumpName {
+                record_type,
+                part,
+                count,
+                time,
+                compressed: false,
+                dense: true,
+            },
+        ))
     }
 
     fn parse_current(name: &[u8], with_flag: bool) -> Option<DumpName> {
@@ -308,6 +370,7 @@ impl DumpName {
             count,
             time,
             compressed,
+            dense: false,
         })
     }
 
@@ -326,6 +389,7 @@ impl DumpName {
             count: 0,
             time,
             compressed: false,
+            dense: false,
         })
     }
 }

@@ -11,6 +11,7 @@
 pub mod cper;
 pub mod crash_case;
 pub mod crash_lock;
+pub mod dense;
 pub mod efi_name;
 pub mod efi_status;
 pub mod estatus_cache;

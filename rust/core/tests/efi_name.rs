@@ -12,6 +12,14 @@ fn name(record_type: u32, part: u32, count: i32, time: i64, compressed: bool) ->
         count,
         time,
         compressed,
+        dense: false,
+    }
+}
+
+fn dense(part: u32, count: i32, time: i64) -> DumpName {
+    DumpName {
+        dense: true,
+        ..name(0, part, count, time, false)
     }
 }
 
@@ -241,4 +249,40 @@ fn checked_parse_never_truncates() {
         DumpName::parse_ucs2_checked(&short[..short.len() - 1]),
         Err(Invalid::TooLong)
     );
+}
+
+#[test]
+fn dense_names_round_trip_and_stay_apart_from_the_c_forms() {
+    let d = dense(3, 2, 1_764_690_000);
+    assert_eq!(encoded(&d), "lw-dense1-type0-3-2-1764690000");
+    let mut buf = [0u8; DUMP_NAME_LEN];
+    d.encode(&mut buf);
+    assert_eq!(DumpName::parse(&buf), Some((d, NameForm::Dense)));
+    let u = ucs2("lw-dense1-type0-3-2-1764690000", DUMP_NAME_LEN);
+    assert_eq!(DumpName::parse_ucs2_checked(&u), Ok((d, NameForm::Dense)));
+    // The largest fields still fit the C backend's name buffer.
+    let big = dense(PART_MAX, i32::MAX, TIME_MAX);
+    let mut buf = [0u8; DUMP_NAME_LEN];
+    let len = big.encode(&mut buf);
+    assert_eq!(DumpName::parse(&buf[..len]), Some((big, NameForm::Dense)));
+    // Not a name of the C forms: the C backend's sscanf() passes it over.
+    assert!(!encoded(&d).starts_with("dump-type"));
+}
+
+#[test]
+fn dense_names_of_other_versions_or_types_are_not_read() {
+    for (n, why) in [
+        ("lw-dense2-type0-1-1-1764690000", Invalid::Version),
+        ("lw-dense0-type0-1-1-1764690000", Invalid::Version),
+        ("lw-dense99999999999-type0-1-1-1", Invalid::Malformed),
+        ("lw-dense1-type6-1-1-1764690000", Invalid::CompressedType),
+        ("lw-dense1-type0-0-1-1764690000", Invalid::Part),
+        ("lw-dense1-type0-1-1-1764690000-C", Invalid::Malformed),
+        ("lw-dense1-type0-1-1", Invalid::Malformed),
+        ("lw-dense1type0-1-1-1764690000", Invalid::Malformed),
+    ] {
+        let u = ucs2(n, DUMP_NAME_LEN);
+        assert_eq!(DumpName::parse_ucs2_checked(&u), Err(why), "{n}");
+    }
+    assert_eq!(DumpName::parse(b"lw-dense2-type0-1-1-1764690000"), None);
 }

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Dense records, format version 1: the payload of each part of a dense
+//! dump (the variable name is `efi_name.rs`'s `lw-dense1-...` form), and how
+//! the reader checks it and puts a dump's parts back together.
+//!
+//! A part is a 12-byte header, then the part's text, deflated on its own
+//! (raw deflate, window 15) with the preset dictionary that the module ships
+//! (`rust/efi_pstore/kmsg.dict`), or stored as is:
+//!
+//! ```text
+//! offset  size  field
+//!      0     2  magic "LW"
+//!      2     1  version (1)
+//!      3     1  method: 0 stored, 1 deflate with dictionary kmsg.dict v1
+//!      4     4  text length, little endian
+//!      8     4  CRC-32 (IEEE 802.3, as zlib's crc32()) of the text, LE
+//!     12        the data
+//! ```
+//!
+//! The text is what a C-compatible part holds: the header line pstore
+//! writes (`Panic#1 Part3`) and the log lines. Each part decodes alone, so
+//! that a dump cut off (NVRAM full, power cut, busy firmware) or damaged
+//! keeps every part that was stored whole; the CRC catches what inflating
+//! alone would pass (a bit flip inside a stored block or a literal).
+//!
+//! Pure logic: nothing here allocates, panics or takes a lock; the kernel
+//! module runs the same code (`#[path]`) on its read path, and its dump path
+//! uses [`PartHeader::encode`] and [`crc32`] only.
+
+/// The format version of the parts written, the only one read.
+pub const VERSION: u8 = 1;
+/// Bytes of [`PartHeader`] at the start of every part.
+pub const HEADER_LEN: usize = 12;
+/// The header's magic bytes.
+pub const MAGIC: [u8; 2] = *b"LW";
+
+/// How a part's text is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// As is (text that does not compress into the part).
+    Stored,
+    /// Raw deflate with the kmsg dictionary, version 1.
+    Deflate,
+}
+
+impl Method {
+    fn to_byte(self) -> u8 {
+        match self {
+            Method::Stored => 0,
+            Method::Deflate => 1,
+        }
+    }
+
+    fn from_byte(b: u8) -> Option<Self> {
+        match b {
+            0 => Some(Method::Stored),
+            1 => Some(Method::Deflate),
+            _ => None,
+        }
+    }
+}
+
+/// The header of a dense part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartHeader {
+    /// How the data holds the text.
+    pub method: Method,
+    /// Bytes of text the data decodes to.
+    pub text_len: u32,
+    /// [`crc32`] of that text.
+    pub crc: u32,
+}
+
+/// Why a part was not decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Damage {
+    /// Shorter than its header.
+    Short,
+    /// Does not start with [`MAGIC`].
+    Magic,
+    /// A format version other than [`VERSION`].
+    Version,
+    /// A method this version does not define.
+    Method,
+    /// Claims more text than any part holds (`max_text`).
+    TooLong,
+    /// Stored text whose length is not the header's.
+    Length,
+    /// The data does not decode (the caller inflates).
+    Inflate,
+    /// The text decoded is not as long as the header says, or its CRC
+    /// differs.
+    Crc,
+}
+
+impl Damage {
+    /// A few words for a log line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Damage::Short => "dense part shorter than its header",
+            Damage::Magic => "dense part without its magic",
+            Damage::Version => "dense part of an unknown format version",
+            Damage::Method => "dense part of an unknown method",
+            Damage::TooLong => "dense part claims more text than a part holds",
+            Damage::Length => "stored dense part of the wrong length",
+            Damage::Inflate => "dense part does not inflate",
+            Damage::Crc => "dense part fails its CRC",
+        }
+    }
+}
+
+impl PartHeader {
+    /// Writes the header into `out`.
+    pub fn encode(&self, out: &mut [u8; HEADER_LEN]) {
+        let [m0, m1] = MAGIC;
+        let [l0, l1, l2, l3] = self.text_len.to_le_bytes();
+        let [c0, c1, c2, c3] = self.crc.to_le_bytes();
+        *out = [
+            m0,
+            m1,
+            VERSION,
+            self.method.to_byte(),
+            l0,
+            l1,
+            l2,
+            l3,
+            c0,
+            c1,
+            c2,
+            c3,
+        ];
+    }
+
+    /// Parses the header of `part` (a variable's whole data, untrusted):
+    /// the header and the data after it. A text longer than `max_text` is
+    /// [`Damage::TooLong`]; stored data must be exactly the text.
+    pub fn parse(part: &[u8], max_text: usize) -> Result<(PartHeader, &[u8]), Damage> {
+        let (h, data) = part.split_at_checked(HEADER_LEN).ok_or(Damage::Short)?;
+        let &[m0, m1, version, method, l0, l1, l2, l3, c0, c1, c2, c3] = h else {
+            return Err(Damage::Short);
+        };
+        if [m0, m1] != MAGIC {
+            return Err(Damage::Magic);
+        }
+        if version != VERSION {
+            return Err(Damage::Version);
+        }
+        let method = Method::from_byte(method).ok_or(Damage::Method)?;
+        let text_len = u32::from_le_bytes([l0, l1, l2, l3]);
+        let crc = u32::from_le_bytes([c0, c1, c2, c3]);
+        if usize::try_from(text_len).map_or(true, |l| l > max_text) {
+            return Err(Damage::TooLong);
+        }
+        if method == Method::Stored && usize::try_from(text_len).ok() != Some(data.len()) {
+            return Err(Damage::Length);
+        }
+        Ok((
+            PartHeader {
+                method,
+                text_len,
+                crc,
+            },
+            data,
+        ))
+    }
+
+    /// Checks the text a part decoded to against the header.
+    pub fn check(&self, text: &[u8]) -> Result<(), Damage> {
+        if usize::try_from(self.text_len).ok() != Some(text.len()) || crc32(text) != self.crc {
+            return Err(Damage::Crc);
+        }
+        Ok(())
+    }
+}
+
+/// The CRC-32 table (reflected polynomial 0xedb88320), built at compile time.
+const CRC_TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// CRC-32 of `data` as zlib's `crc32(0, data, len)` computes it.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        // The index is below 256: a byte.
+        c = CRC_TABLE[usize::from((c as u8) ^ b)] ^ (c >> 8);
+    }
+    !c
+}
+
+/// A part's text split into its header line (`Panic#1 Part3\n`, newline
+/// included) and the log after it. Text without a newline is all log.
+pub fn split_header(text: &[u8]) -> (&[u8], &[u8]) {
+    match text.iter().position(|&b| b == b'\n') {
+        Some(nl) => text.split_at(nl + 1),
+        None => (&[], text),
+    }
+}
+
+/// The dense parts of one dump, as the reader found them, put back in log
+/// order: the header line of the newest part found, then the logs of the
+/// parts from the oldest (highest part number) to the newest, with one
+/// [`gap_line`] where parts are missing or damaged.
+///
+/// `parts` holds `(part number, Some(text) | None for damaged)` in any
+/// order; `emit` receives the pieces of the record in order. Returns the
+/// number of parts decoded.
+pub fn assemble<'a>(parts: &mut [(u32, Option<&'a [u8]>)], mut emit: impl FnMut(Piece<'a>)) -> usize {
+    parts.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    let newest = parts
+        .iter()
+        .rev()
+        .find_map(|(_, t)| t.map(|t| split_header(t).0));
+    if let Some(h) = newest {
+        emit(Piece::Text(h));
+    }
+    let mut decoded = 0usize;
+    // The part that should come next, counting down to 1: at first the
+    // highest part found, damaged or not.
+    let mut expect = parts.first().map(|&(p, _)| p);
+    for &(part, text) in parts.iter() {
+        let Some(t) = text else { continue };
+        if let Some(e) = expect.filter(|&e| part < e) {
+            emit(Piece::Gap(part.saturating_add(1), e));
+        }
+        emit(Piece::Text(split_header(t).1));
+        decoded = decoded.saturating_add(1);
+        expect = part.checked_sub(1);
+    }
+    if let Some(e) = expect.filter(|&e| e >= 1) {
+        emit(Piece::Gap(1, e));
+    }
+    decoded
+}
+
+/// A piece of an assembled dump.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Text as is.
+    Text(&'a [u8]),
+    /// Parts `from..=to` are missing or damaged: see [`gap_line`].
+    Gap(u32, u32),
+}
+
+/// The line that stands for missing or damaged parts `from..=to` in an
+/// assembled dump (`w` gets it), so that a reader sees where the log breaks.
+pub fn gap_line(w: &mut impl core::fmt::Write, from: u32, to: u32) -> core::fmt::Result {
+    if from == to {
+        writeln!(w, "lw_efi_pstore: part {} of this dump is missing or damaged", from)
+    } else {
+        writeln!(
+            w,
+            "lw_efi_pstore: parts {}-{} of this dump are missing or damaged",
+            from, to
+        )
+    }
+}
