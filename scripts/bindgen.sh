@@ -27,7 +27,7 @@ allow=(
 	--allowlist-function 'tasklet_(setup|kill)|__symbol_(get|put)'
 	--allowlist-type 'tasklet_struct'
 	--allowlist-type 'kmsg_dumper|kmsg_dump_detail|kmsg_dump_iter|z_stream_s'
-	--allowlist-item 'Z_(OK|STREAM_END|FINISH|DEFLATED|DEFAULT_COMPRESSION|DEFAULT_STRATEGY)|MAX_WBITS|DEF_MEM_LEVEL'
+	--allowlist-item 'Z_(OK|STREAM_END|FINISH|SYNC_FLUSH|NO_FLUSH|DEFLATED|DEFAULT_COMPRESSION|BEST_COMPRESSION|DEFAULT_STRATEGY)|MAX_WBITS|DEF_MEM_LEVEL'
 	--allowlist-type 'spinlock_t|atomic_t'
 	--allowlist-function 'atomic_notifier_chain_(register|unregister)|panic|simple_open|noop_llseek|debug_locks_off'
 	--allowlist-var 'panic_notifier_list|efi'

@@ -22,6 +22,17 @@ use crate::lastwords::pstore;
 pub(crate) const TEXT_FACTOR: usize = 3;
 pub(crate) const TEXT_MARGIN: usize = 64;
 
+/// The text of a dense part stays below this many times `record_size`
+/// (the reader's buffers are sized from it): log text compresses about five
+/// times with the dictionary, repetitive text more.
+pub(crate) const DENSE_TEXT_FACTOR: usize = 8;
+
+/// The preset dictionary of dense parts, version 1: kernel log lines
+/// (`scripts/dict-build.py`; Documentation/efi_pstore.rst). Changing it
+/// makes a new format version: parts written with another dictionary would
+/// not decode.
+pub(crate) static KMSG_DICT: &[u8] = include_bytes!("kmsg.dict");
+
 /// Count of dumps since load, as pstore's `oopscount` (part of the names).
 static DUMP_COUNT: AtomicI32 = AtomicI32::new(0);
 
@@ -39,13 +50,14 @@ pub(crate) fn next_dump_count() -> i32 {
 
 /// The name of part `part` of dump `count`, a dmesg record written at
 /// `time` (seconds).
-pub(crate) fn dmesg_name(count: i32, part: u32, time: i64, compressed: bool) -> DumpName {
+pub(crate) fn dmesg_name(count: i32, part: u32, time: i64, compressed: bool, dense: bool) -> DumpName {
     DumpName {
         record_type: pstore::record_type::DMESG,
         part,
         count,
         time,
-        compressed,
+        compressed: compressed && !dense,
+        dense,
     }
 }
 
@@ -61,6 +73,7 @@ pub(crate) fn next_pmsg_name(record_type: u32, time: i64) -> DumpName {
         count: i32::try_from(seq % PMSG_SEQ_WRAP).unwrap_or(0),
         time,
         compressed: false,
+        dense: false,
     }
 }
 

@@ -16,9 +16,14 @@
 //! checked, and what fails is skipped (counted, one rate-limited line),
 //! never handed to pstore, never erased or evicted.
 //!
+//! Records are dense by default (`dense.rs`: each part deflated with a
+//! preset dictionary of kernel log lines, about twice the log per NVRAM byte
+//! of the C backend's records, which the C backend cannot read); `dense=N`
+//! writes C-compatible records. Both are read back.
+//!
 //! Parameters (validated at load): `record_size` (1024..32768), `max_reason`
 //! (1..5), `enabled` (run-time switch), `kmsg_bytes`, `quota_bytes`,
-//! `quota_records`, `test_hooks` (crash tests only). Counters in
+//! `quota_records`, `dense`, `test_hooks` (crash tests only). Counters in
 //! `/sys/kernel/debug/lw_efi_pstore/` (when debugfs is available).
 //!
 //! This file is the module glue, in process context (load and unload):
@@ -51,6 +56,9 @@ pub mod efi_name;
 
 #[path = "../core/src/packing.rs"]
 pub mod packing;
+
+#[path = "../core/src/dense.rs"]
+pub mod dense;
 
 mod flush;
 mod format;
@@ -93,6 +101,10 @@ lastwords::module! {
         quota_records: u32 {
             default: 0,
             description: "most records kept in NVRAM, oldest evicted first (0: no limit)",
+        },
+        dense: bool {
+            default: true,
+            description: "write dense records, about twice the log per NVRAM byte, which the C efi_pstore cannot read (default Y); N: C-compatible records",
         },
         test_hooks: bool {
             default: false,
@@ -172,7 +184,7 @@ impl kernel::Module for LwEfiPstore {
         let quota = params.quota;
         let flusher = Flusher::new(record_size, quota)?;
         let initial = flusher.clone();
-        let writer = Writer::new(record_size, params.kmsg_bytes, flusher)?;
+        let writer = Writer::new(record_size, params.kmsg_bytes, params.dense, flusher)?;
         let pstore_writer = writer.clone();
         let reg = Registration::register(
             c_str!("lw_efi_pstore"),
@@ -208,12 +220,13 @@ impl kernel::Module for LwEfiPstore {
             let _ = crate::lastwords::workqueue::system_percpu().enqueue(initial);
         }
         pr_info!(
-            "registered: record_size={} max_reason={} kmsg_bytes={} quota_bytes={} quota_records={}\n",
+            "registered: record_size={} max_reason={} kmsg_bytes={} quota_bytes={} quota_records={} dense={}\n",
             record_size,
             max_reason,
             params.kmsg_bytes,
             quota.bytes,
-            quota.records
+            quota.records,
+            if params.dense { "Y" } else { "N" }
         );
         Ok(LwEfiPstore {
             _dumper: dumper,

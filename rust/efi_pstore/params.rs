@@ -2,7 +2,7 @@
 
 //! The module parameters, validated. Those set at load time are declared in
 //! `lastwords::module!` (`main.rs`): `record_size`, `max_reason`,
-//! `kmsg_bytes`, `quota_bytes` and `quota_records`, read once at load
+//! `kmsg_bytes`, `quota_bytes`, `quota_records` and `dense`, read once at load
 //! ([`Params::read`], process context; a value out of range keeps the module
 //! from loading), and `test_hooks`, read by the test hook
 //! (`lw_efi_pstore_rust_hold_dump_lock()`, in `writer.rs`). `module!`'s
@@ -33,6 +33,8 @@ pub(crate) struct Params {
     pub(crate) kmsg_bytes: usize,
     /// `quota_bytes` (0, or at least `record_size`) and `quota_records`.
     pub(crate) quota: Quota,
+    /// Whether dumps are written as dense records.
+    pub(crate) dense: bool,
 }
 
 impl Params {
@@ -92,6 +94,7 @@ impl Params {
             max_reason,
             kmsg_bytes: kmsg_bytes as usize,
             quota,
+            dense: module_parameters::dense.value(),
         })
     }
 }

@@ -18,8 +18,9 @@ use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
+use crate::dense::{self, Method, PartHeader, Piece};
 use crate::efi_name::{DumpName, DUMP_NAME_LEN};
-use crate::format::{self, PMSG_SEQ_WRAP, TEXT_FACTOR};
+use crate::format::{self, DENSE_TEXT_FACTOR, KMSG_DICT, PMSG_SEQ_WRAP, TEXT_FACTOR};
 use crate::lastwords;
 use crate::lastwords::debugfs::bump;
 use crate::lastwords::deflate::Inflate;
@@ -109,6 +110,16 @@ impl Walk {
     /// firmware broke the enumeration (a repeated or unterminated name, too
     /// many variables): what was seen is then not all there is.
     pub(crate) fn next(&mut self, g: &EfivarsGuard) -> Result<Option<(Found, usize)>> {
+        self.next_where(g, |_| true)
+    }
+
+    /// Like [`Walk::next`], for the records whose name `want` accepts: the
+    /// others are passed over unread and unreported.
+    pub(crate) fn next_where(
+        &mut self,
+        g: &EfivarsGuard,
+        want: impl Fn(&DumpName) -> bool,
+    ) -> Result<Option<(Found, usize)>> {
         loop {
             if !self.vars.next(g)? {
                 return Ok(None);
@@ -132,6 +143,9 @@ impl Walk {
                     continue;
                 }
             };
+            if !want(&f.dn) {
+                continue;
+            }
             if let Some(n) = self.check.read(g, &f, self.report) {
                 return Ok(Some((f, n)));
             }
@@ -147,6 +161,8 @@ struct Session {
     /// Type and id of every record handed out: pstore makes one file per
     /// id, a second record with the same one is skipped.
     ids: KVec<(u32, u64)>,
+    /// Count and time of every dense dump handed out (as one record).
+    dense_dumps: KVec<(i32, i64)>,
 }
 
 /// Reads a record's data and checks it, for the reader and the quota's
@@ -162,7 +178,15 @@ struct PayloadCheck {
     /// as it is (`.enc.z`), to be read or deleted.
     inflate: Inflate,
     inflated: VVec<u8>,
+    /// A dense part decodes here, after the dictionary
+    /// ([`Inflate::decompress_preset`]); [`PayloadCheck::data`] then gives
+    /// its text, at `dense_text`.
+    dense: VVec<u8>,
+    dense_text: Option<core::ops::Range<usize>>,
 }
+
+/// Most text a dense part may hold, whatever `record_size` wrote it.
+const DENSE_TEXT_MAX: usize = RECORD_SIZE_MAX as usize * DENSE_TEXT_FACTOR;
 
 impl PayloadCheck {
     fn new() -> Result<Self> {
@@ -170,7 +194,35 @@ impl PayloadCheck {
             scratch: VVec::from_elem(0u8, READ_MAX, GFP_KERNEL)?,
             inflate: Inflate::new()?,
             inflated: VVec::from_elem(0u8, RECORD_SIZE_MAX as usize * TEXT_FACTOR, GFP_KERNEL)?,
+            dense: VVec::from_elem(0u8, KMSG_DICT.len() + DENSE_TEXT_MAX, GFP_KERNEL)?,
+            dense_text: None,
         })
+    }
+
+    /// Decodes the dense part `data` into `self.dense`: the range of its
+    /// text, or what is wrong with it.
+    fn decode_dense(
+        &mut self,
+        data_len: usize,
+    ) -> core::result::Result<core::ops::Range<usize>, dense::Damage> {
+        let part = self.scratch.get(..data_len).ok_or(dense::Damage::Short)?;
+        let (h, data) = PartHeader::parse(part, DENSE_TEXT_MAX)?;
+        let range = match h.method {
+            Method::Stored => {
+                let dst = self
+                    .dense
+                    .get_mut(..data.len())
+                    .ok_or(dense::Damage::TooLong)?;
+                dst.copy_from_slice(data);
+                0..data.len()
+            }
+            Method::Deflate => self
+                .inflate
+                .decompress_preset(KMSG_DICT, data, &mut self.dense)
+                .ok_or(dense::Damage::Inflate)?,
+        };
+        h.check(self.dense.get(range.clone()).ok_or(dense::Damage::Crc)?)?;
+        Ok(range)
     }
 
     /// Reads the record `f` into [`PayloadCheck::data`] and returns its
@@ -207,6 +259,20 @@ impl PayloadCheck {
                 return None;
             }
         };
+        self.dense_text = None;
+        if f.dn.dense {
+            match self.decode_dense(n) {
+                Ok(r) => {
+                    let len = r.len();
+                    self.dense_text = Some(r);
+                    return Some(len);
+                }
+                Err(why) => {
+                    skip(report, &f.name, why.as_str());
+                    return None;
+                }
+            }
+        }
         if f.dn.compressed {
             let data = self.scratch.get(..n)?;
             if self.inflate.decompress(data, &mut self.inflated).is_none() {
@@ -217,9 +283,13 @@ impl PayloadCheck {
         Some(n)
     }
 
-    /// The data [`PayloadCheck::read`] returned the length of.
+    /// The data [`PayloadCheck::read`] returned the length of: a dense
+    /// part's decoded text, else the variable's data.
     fn data(&self, n: usize) -> Option<&[u8]> {
-        self.scratch.get(..n)
+        match &self.dense_text {
+            Some(r) if r.len() == n => self.dense.get(r.clone()),
+            _ => self.scratch.get(..n),
+        }
     }
 }
 
@@ -302,6 +372,7 @@ impl Backend for EfiPstore {
             lock,
             walk,
             ids: KVec::new(),
+            dense_dumps: KVec::new(),
         });
         Ok(())
     }
@@ -327,6 +398,21 @@ impl Backend for EfiPstore {
                 }
             };
             let dn = f.dn;
+            if dn.dense {
+                let dump = (dn.count, dn.time);
+                if s.dense_dumps.contains(&dump) {
+                    continue;
+                }
+                s.dense_dumps.push(dump, GFP_KERNEL)?;
+                match dense_dump(&s.lock, dump)? {
+                    Some(r) if !s.ids.contains(&(r.record_type, r.id)) => {
+                        s.ids.push((r.record_type, r.id), GFP_KERNEL)?;
+                        bump(&READ);
+                        return Ok(Some(r));
+                    }
+                    _ => continue,
+                }
+            }
             let key = (dn.record_type, dn.generic_id());
             if s.ids.contains(&key) {
                 skip(true, &f.name, "same record id as an earlier variable");
@@ -368,6 +454,11 @@ impl Backend for EfiPstore {
     fn erase(&self, r: &EraseRecord<'_, Self::Private>) -> Result {
         let name = r.private.ok_or(EINVAL)?;
         let g = EfivarsGuard::lock()?;
+        if let Ok((dn, _)) = DumpName::parse_ucs2_checked(name) {
+            if dn.dense {
+                return erase_dense_dump(&g, (dn.count, dn.time));
+            }
+        }
         match g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false) {
             Ok(()) | Err((EfiStatus::NotFound, _)) => {
                 bump(&ERASED);
@@ -376,4 +467,83 @@ impl Backend for EfiPstore {
             Err((_, e)) => Err(e),
         }
     }
+}
+
+/// The record of dense dump `dump` (count, time): every part of it that
+/// decodes, put back together in log order ([`dense::assemble`]), as one
+/// plain record named after its newest part. `None` if no part decodes.
+fn dense_dump(
+    g: &EfivarsGuard,
+    dump: (i32, i64),
+) -> Result<Option<ReadRecord<[u16; DUMP_NAME_LEN]>>> {
+    let mine = |dn: &DumpName| dn.dense && (dn.count, dn.time) == dump;
+    // Quiet: the session's own walk reports what is damaged, once.
+    let mut walk = Walk::new(false)?;
+    let mut texts: KVec<(u32, KVec<u8>)> = KVec::new();
+    let mut newest: Option<Found> = None;
+    while let Some((f, n)) = walk.next_where(g, mine).ok().flatten() {
+        let text = walk.check.data(n).ok_or(EINVAL)?;
+        let mut v = KVec::with_capacity(text.len(), GFP_KERNEL)?;
+        v.extend_from_slice(text, GFP_KERNEL)?;
+        texts.push((f.dn.part, v), GFP_KERNEL)?;
+        if newest.as_ref().is_none_or(|o| f.dn.part < o.dn.part) {
+            newest = Some(f);
+        }
+    }
+    let Some(newest) = newest else {
+        return Ok(None);
+    };
+    let mut parts: KVec<(u32, Option<&[u8]>)> = KVec::with_capacity(texts.len(), GFP_KERNEL)?;
+    for (p, t) in texts.iter() {
+        parts.push((*p, Some(&t[..])), GFP_KERNEL)?;
+    }
+    let mut data: KVec<u8> = KVec::new();
+    let mut failed = false;
+    dense::assemble(&mut parts, |piece| {
+        let r = match piece {
+            Piece::Text(t) => data.extend_from_slice(t, GFP_KERNEL).is_ok(),
+            Piece::Gap(from, to) => {
+                let mut line = [0u8; 96];
+                let mut w = lastwords::fixed_buf::FixedBuf::new(&mut line[..]);
+                dense::gap_line(&mut w, from, to).is_ok()
+                    && data.extend_from_slice(w.as_bytes(), GFP_KERNEL).is_ok()
+            }
+        };
+        failed |= !r;
+    });
+    if failed {
+        return Err(ENOMEM);
+    }
+    let dn = newest.dn;
+    Ok(Some(ReadRecord {
+        record_type: dn.record_type,
+        id: dn.generic_id(),
+        time: dn.time,
+        count: dn.count,
+        part: dn.part,
+        compressed: false,
+        data,
+        private: Some(KBox::new(newest.name, GFP_KERNEL)?),
+    }))
+}
+
+/// Erases the parts of dense dump `dump` (count, time) that decode, the
+/// ones its record was made of; a part that does not decode is left alone,
+/// as every record the reader could not parse.
+fn erase_dense_dump(g: &EfivarsGuard, dump: (i32, i64)) -> Result {
+    let mine = |dn: &DumpName| dn.dense && (dn.count, dn.time) == dump;
+    let mut walk = Walk::new(false)?;
+    let mut names: KVec<[u16; DUMP_NAME_LEN]> = KVec::new();
+    // Names first: a variable deleted in the middle of an enumeration may
+    // end it early.
+    while let Some((f, _)) = walk.next_where(g, mine)? {
+        names.push(f.name, GFP_KERNEL)?;
+    }
+    for name in names.iter() {
+        match g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false) {
+            Ok(()) | Err((EfiStatus::NotFound, _)) => bump(&ERASED),
+            Err((_, e)) => return Err(e),
+        }
+    }
+    Ok(())
 }

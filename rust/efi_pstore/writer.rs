@@ -21,11 +21,12 @@ use kernel::sync::Arc;
 
 use crate::efi_name::PART_MAX;
 use crate::flush::{FlushOwner, Flusher, Kick};
-use crate::format::{self, TEXT_FACTOR, TEXT_MARGIN};
+use crate::dense::{self, Method, PartHeader, HEADER_LEN};
+use crate::format::{self, DENSE_TEXT_FACTOR, KMSG_DICT, TEXT_FACTOR, TEXT_MARGIN};
 use crate::lastwords::context::{self, Context};
 use crate::lastwords::crash_lock::{CrashGuard, CrashLock};
 use crate::lastwords::debugfs::bump;
-use crate::lastwords::deflate::Deflate;
+use crate::lastwords::deflate::{Deflate, PresetDeflate};
 use crate::lastwords::efivar::{
     self, EfiStatus, EfivarsGuard, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID,
 };
@@ -50,29 +51,66 @@ const PACK_TRIES: u32 = 4;
 const FETCH_WINDOW: u64 = 64;
 /// pstore decompresses records only with `CONFIG_PSTORE_COMPRESS`.
 const COMPRESS: bool = cfg!(CONFIG_PSTORE_COMPRESS);
+/// Compression level of dense parts: the best (zlib's 9); a part's
+/// compression costs far less than the firmware's write of it.
+const DENSE_LEVEL: i32 = 9;
+
+/// The compressor of a set of dump buffers.
+enum Compressor {
+    /// C-compatible parts: raw deflate as pstore's core reads it.
+    Compat(Deflate),
+    /// Dense parts: raw deflate after the kmsg dictionary.
+    Dense(PresetDeflate),
+}
 
 /// The buffers of one dump, allocated at load: the log text of a part
-/// (`3 * record_size`), the compressor's output and workspace.
+/// (`3 * record_size`, dense `8 * record_size`), the compressor's output
+/// and workspace.
 struct DumpBufs {
     text: KVec<u8>,
     out: KVec<u8>,
-    deflate: Deflate,
+    compressor: Compressor,
     /// Text length (header included) of the dump's last part that fit
     /// compressed; 0 at the start of a dump.
     fit: usize,
 }
 
 impl DumpBufs {
-    fn new(record_size: usize) -> Result<Self> {
-        let text_len = record_size * TEXT_FACTOR - TEXT_MARGIN;
+    fn new(record_size: usize, dense: bool) -> Result<Self> {
+        let (text_len, compressor) = if dense {
+            (
+                record_size * DENSE_TEXT_FACTOR,
+                Compressor::Dense(PresetDeflate::new(KMSG_DICT, DENSE_LEVEL)?),
+            )
+        } else {
+            (
+                record_size * TEXT_FACTOR - TEXT_MARGIN,
+                Compressor::Compat(Deflate::new()?),
+            )
+        };
         Ok(Self {
             text: KVec::from_elem(0u8, text_len, GFP_KERNEL)?,
             // Deflate output of incompressible text is at most a few bytes
             // per 16 KiB block longer than the text.
             out: KVec::from_elem(0u8, text_len + TEXT_MARGIN, GFP_KERNEL)?,
-            deflate: Deflate::new()?,
+            compressor,
             fit: 0,
         })
+    }
+
+    /// Bytes allocated for one set (stated in the log at load).
+    fn size(record_size: usize, dense: bool) -> usize {
+        let text = if dense {
+            record_size * DENSE_TEXT_FACTOR
+        } else {
+            record_size * TEXT_FACTOR - TEXT_MARGIN
+        };
+        let workspaces = if dense {
+            PresetDeflate::size()
+        } else {
+            PresetDeflate::size() / 2
+        };
+        text * 2 + TEXT_MARGIN + workspaces
     }
 }
 
@@ -98,6 +136,8 @@ enum Packed {
 pub(crate) struct Writer {
     pub(crate) record_size: usize,
     pub(crate) kmsg_bytes: usize,
+    /// Whether dumps are written as dense records.
+    dense: bool,
     /// The dump buffers. A panic that finds them held (by a CPU it stopped
     /// in the middle of an oops dump, or by a dump it interrupted on this
     /// CPU) uses `reserve`, which only panics take.
@@ -120,17 +160,24 @@ impl Writer {
     pub(crate) fn new(
         record_size: usize,
         kmsg_bytes: usize,
+        dense: bool,
         flusher: Arc<Flusher>,
     ) -> Result<Arc<Self>> {
         let kick = Kick {
             flusher: flusher.clone(),
         };
-        let bufs = DumpBufs::new(record_size)?;
-        let reserve = DumpBufs::new(record_size)?;
+        let bufs = DumpBufs::new(record_size, dense)?;
+        let reserve = DumpBufs::new(record_size, dense)?;
+        pr_info!(
+            "dump buffers: 2 sets of {} KiB ({} records)\n",
+            DumpBufs::size(record_size, dense) / 1024,
+            if dense { "dense" } else { "C-compatible" }
+        );
         let writer = Arc::pin_init(
             try_pin_init!(Writer {
                 record_size,
                 kmsg_bytes,
+                dense,
                 bufs: CrashLock::new(bufs),
                 reserve: CrashLock::new(reserve),
                 kick <- IrqWork::new(kick),
@@ -202,7 +249,7 @@ impl Writer {
                 Packed::Compressed(n) => (bufs.out.get(..n).unwrap_or(&[]), true),
                 Packed::Raw(n) => (bufs.text.get(..n).unwrap_or(&[]), false),
             };
-            let dn = format::dmesg_name(count, part, time, compressed);
+            let dn = format::dmesg_name(count, part, time, compressed, self.dense);
             let name = format::ucs2_name(&dn);
             match self.store_atomic(&name, data, reason, part) {
                 Ok(()) => stored = true,
@@ -259,16 +306,23 @@ impl Writer {
         let DumpBufs {
             text,
             out,
-            deflate,
+            compressor,
             fit,
         } = &mut **b;
+        // A dense part starts with its header: the data has that much less
+        // room.
+        let (room, hdr_room) = match compressor {
+            Compressor::Dense(_) => (rs.checked_sub(HEADER_LEN)?, HEADER_LEN),
+            Compressor::Compat(_) => (rs, 0),
+        };
         let mut w = FixedBuf::new(&mut text[..]);
         format::write_header(&mut w, reason, count, part).ok()?;
         let hdr = w.len();
         let mut want = packing::first_text_len(*fit, text.len());
         let mut widened = false;
-        // Without pstore's compression, readers would not inflate a part.
-        let tries = if COMPRESS { PACK_TRIES } else { 0 };
+        // Without pstore's compression, readers would not inflate a
+        // C-compatible part; dense parts are inflated by this module.
+        let tries = if COMPRESS || self.dense { PACK_TRIES } else { 0 };
         for attempt in 0..tries {
             if attempt > 0 {
                 bump(&PACK_RETRIES);
@@ -288,27 +342,57 @@ impl Writer {
                 break;
             }
             let len = hdr + n;
-            match deflate.compress(text.get(..len)?, &mut out[..]) {
-                Some(c) if c <= rs => {
+            let src = text.get(..len)?;
+            let missed = match compressor {
+                Compressor::Compat(d) => d.compress(src, &mut out[..]),
+                Compressor::Dense(d) => d.compress(src, out.get_mut(HEADER_LEN..)?),
+            };
+            match missed {
+                Some(c) if c <= room => {
                     *iter = it;
                     *fit = len;
                     bump(&PARTS_COMPRESSED);
                     LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
-                    return Some(Packed::Compressed(c));
+                    if self.dense {
+                        Self::dense_header(out, Method::Deflate, src)?;
+                    }
+                    return Some(Packed::Compressed(c + hdr_room));
                 }
-                missed => match packing::next_text_len(len, missed, rs) {
+                missed => match packing::next_text_len(len, missed, room) {
                     Some(n) => want = n,
                     None => break,
                 },
             }
         }
-        let n = match iter.get_buffer(text.get_mut(hdr..rs)?)? {
-            0 => Self::long_record(iter, text.get_mut(hdr..)?, rs.checked_sub(hdr)?, out)?,
+        let n = match iter.get_buffer(text.get_mut(hdr..room)?)? {
+            0 => Self::long_record(iter, text.get_mut(hdr..)?, room.checked_sub(hdr)?, out)?,
             n => n,
         };
         bump(&PARTS_RAW);
         LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+        if self.dense {
+            // Stored as is, after the header.
+            let src = text.get(..hdr + n)?;
+            out.get_mut(HEADER_LEN..HEADER_LEN + src.len())?
+                .copy_from_slice(src);
+            Self::dense_header(out, Method::Stored, src)?;
+            return Some(Packed::Compressed(HEADER_LEN + src.len()));
+        }
         Some(Packed::Raw(hdr + n))
+    }
+
+    /// Writes the header of a dense part whose text is `text` at the start
+    /// of `out`.
+    fn dense_header(out: &mut [u8], method: Method, text: &[u8]) -> Option<()> {
+        let h = PartHeader {
+            method,
+            text_len: u32::try_from(text.len()).ok()?,
+            crc: dense::crc32(text),
+        };
+        let mut buf = [0u8; HEADER_LEN];
+        h.encode(&mut buf);
+        out.get_mut(..HEADER_LEN)?.copy_from_slice(&buf);
+        Some(())
     }
 
     /// The newest record left is longer than a raw part (`raw` bytes):

@@ -3,6 +3,13 @@
 //! Raw deflate (zlib, no header) into a caller's buffer, with a workspace
 //! allocated up front: usable on the panic path, any context. The stream
 //! format is the one pstore's core writes and decompresses (`-MAX_WBITS`).
+//!
+//! [`PresetDeflate`] and [`Inflate::decompress_preset`] add a preset
+//! dictionary, which the kernel's zlib has no call for
+//! (`deflateSetDictionary()` and `inflateSetDictionary()` were left out of
+//! `lib/zlib_*`). The stream is what zlib's `deflateSetDictionary()` gives
+//! with raw deflate: any inflater that is given the same dictionary (as
+//! Python's `zlib.decompressobj(-15, zdict=...)`) reads it.
 
 use kernel::prelude::*;
 
@@ -99,6 +106,200 @@ impl Deflate {
         // `uLong` is `usize` on the 64-bit kernels this runs on.
         Some(z.total_out).filter(|&n| n <= dst.len())
     }
+
+    /// Decompresses `src`, the output of [`PresetDeflate::compress`] with
+    /// the same `dict`, into `dst`, which must have room for the dictionary
+    /// and the text after it; returns the range of `dst` that holds the
+    /// text, or `None` for data that is not such a stream or does not fit.
+    /// The dictionary goes in first as stored blocks, as
+    /// `inflateSetDictionary()` would put it in the window. Never allocates
+    /// or sleeps.
+    pub fn decompress_preset(
+        &mut self,
+        dict: &[u8],
+        src: &[u8],
+        dst: &mut [u8],
+    ) -> Option<core::ops::Range<usize>> {
+        let mut z = stream(&[], dst, &mut self.workspace);
+        // SAFETY: `z` points at `dst` (writable) for its length, and at a
+        // workspace of the size zlib asked for (type invariant); each input
+        // it is given below is borrowed for the call. zlib allocates nothing.
+        unsafe {
+            if bindings::zlib_inflateInit2(&mut z, -(bindings::MAX_WBITS as i32))
+                != bindings::Z_OK as i32
+            {
+                return None;
+            }
+        }
+        let end = |z: &mut bindings::z_stream_s| {
+            // SAFETY: `z` was initialised above.
+            unsafe { bindings::zlib_inflateEnd(z) };
+        };
+        for chunk in dict.chunks(0xffff) {
+            let len = u16::try_from(chunk.len()).ok()?;
+            let [l0, l1] = len.to_le_bytes();
+            let [n0, n1] = (!len).to_le_bytes();
+            // A stored block, not the last: BFINAL 0, BTYPE 00, then LEN and
+            // NLEN on the next byte boundary.
+            let header = [0u8, l0, l1, n0, n1];
+            for input in [&header[..], chunk] {
+                z.next_in = input.as_ptr();
+                z.avail_in = input.len().try_into().ok()?;
+                // SAFETY: As above; `input` lives through the call.
+                let r = unsafe { bindings::zlib_inflate(&mut z, bindings::Z_SYNC_FLUSH as i32) };
+                if r != bindings::Z_OK as i32 || z.avail_in != 0 {
+                    end(&mut z);
+                    return None;
+                }
+            }
+        }
+        let start = usize::try_from(z.total_out).ok()?;
+        if start != dict.len() {
+            end(&mut z);
+            return None;
+        }
+        z.next_in = src.as_ptr();
+        z.avail_in = src.len().try_into().ok()?;
+        // SAFETY: As above; `src` lives through the call.
+        let done = unsafe { bindings::zlib_inflate(&mut z, bindings::Z_FINISH as i32) };
+        end(&mut z);
+        if done != bindings::Z_STREAM_END as i32 {
+            return None;
+        }
+        let n = usize::try_from(z.total_out).ok()?;
+        (n <= dst.len()).then_some(start..n)
+    }
+}
+
+/// A raw-deflate compressor with a preset dictionary, each call a stream of
+/// its own.
+///
+/// At load, the dictionary is compressed once and the stream flushed
+/// (`Z_SYNC_FLUSH`, which ends on a byte boundary), and the whole compressor
+/// state, the `z_stream` and its workspace, saved. Each
+/// [`PresetDeflate::compress`] puts that state back (a copy of the
+/// workspace, no allocation) and compresses the text as the continuation of
+/// that stream: what it emits refers back into the dictionary, and an
+/// inflater that has been fed the dictionary decodes it.
+///
+/// The state holds pointers into the workspace and to the `z_stream`, so
+/// both stay where they were allocated (a box and a vmalloc area) and the
+/// saved copy is only ever put back into the same place.
+///
+/// # Invariants
+///
+/// `workspace` and `saved` hold `zlib_deflate_workspacesize(MAX_WBITS,
+/// DEF_MEM_LEVEL)` bytes; `saved` and `saved_stream` are the state of
+/// `stream` and `workspace` right after the dictionary was compressed and
+/// flushed, with no input or output pending.
+pub struct PresetDeflate {
+    stream: KBox<bindings::z_stream_s>,
+    workspace: VVec<u8>,
+    saved: VVec<u8>,
+    saved_stream: bindings::z_stream_s,
+}
+
+// SAFETY: The raw pointers in the streams point into memory the compressor
+// owns (its workspace, its boxed stream) or are reset by every call that
+// uses them; the compressor may be used from any thread, one at a time
+// (`&mut self`).
+unsafe impl Send for PresetDeflate {}
+// SAFETY: `&PresetDeflate` gives access to nothing (every method takes
+// `&mut self` or no receiver).
+unsafe impl Sync for PresetDeflate {}
+
+impl PresetDeflate {
+    /// Bytes this compressor allocates (two workspaces).
+    pub fn size() -> usize {
+        // SAFETY: Pure computation on its arguments.
+        let ws = unsafe {
+            bindings::zlib_deflate_workspacesize(
+                bindings::MAX_WBITS as i32,
+                bindings::DEF_MEM_LEVEL as i32,
+            )
+        };
+        usize::try_from(ws).unwrap_or(0).saturating_mul(2)
+    }
+
+    /// Compresses `dict` (at most the window, 32 KiB) at `level` and saves
+    /// the state. Process context: allocates two workspaces (about 270 KiB
+    /// each, vmalloc) and a scratch buffer for the dictionary's output.
+    pub fn new(dict: &[u8], level: i32) -> Result<Self> {
+        if dict.is_empty() || dict.len() > 1 << bindings::MAX_WBITS {
+            return Err(EINVAL);
+        }
+        // SAFETY: Pure computation on its arguments.
+        let size = unsafe {
+            bindings::zlib_deflate_workspacesize(
+                bindings::MAX_WBITS as i32,
+                bindings::DEF_MEM_LEVEL as i32,
+            )
+        };
+        let mut ws = workspace(size)?;
+        let saved = workspace(size)?;
+        // Deflate output of incompressible text is at most 5 bytes per
+        // 16 KiB block longer than the text.
+        let mut scratch = VVec::from_elem(0u8, dict.len() + 1024, GFP_KERNEL)?;
+        let mut stream = KBox::new(stream(dict, &mut scratch, &mut ws), GFP_KERNEL)?;
+        // SAFETY: `stream` points at `dict` (readable) and `scratch`
+        // (writable) for their lengths and at a workspace of the size zlib
+        // asked for; all outlive this block. zlib allocates nothing.
+        let ok = unsafe {
+            bindings::zlib_deflateInit2(
+                &mut *stream,
+                level,
+                bindings::Z_DEFLATED as i32,
+                -(bindings::MAX_WBITS as i32),
+                bindings::DEF_MEM_LEVEL as i32,
+                bindings::Z_DEFAULT_STRATEGY as i32,
+            ) == bindings::Z_OK as i32
+                && bindings::zlib_deflate(&mut *stream, bindings::Z_SYNC_FLUSH as i32)
+                    == bindings::Z_OK as i32
+        };
+        // All of the dictionary taken, and room left: the flush is complete.
+        if !ok || stream.avail_in != 0 || stream.avail_out == 0 {
+            return Err(EINVAL);
+        }
+        // The saved state must not point at the scratch buffer or the
+        // dictionary, which go away: each call sets both.
+        stream.next_in = core::ptr::null();
+        stream.next_out = core::ptr::null_mut();
+        stream.avail_out = 0;
+        let mut this = Self {
+            saved_stream: *stream,
+            stream,
+            workspace: ws,
+            saved,
+        };
+        this.saved.copy_from_slice(&this.workspace);
+        // INVARIANT: both workspaces have the size zlib asked for, and
+        // `saved`/`saved_stream` were taken right after the flush.
+        Ok(this)
+    }
+
+    /// Compresses all of `src` into `dst` after the dictionary. Returns the
+    /// compressed length, or `None` if it does not fit in `dst` or zlib
+    /// fails. Any context: never allocates or sleeps; copies the saved
+    /// workspace back first (about 270 KiB).
+    pub fn compress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
+        self.workspace.copy_from_slice(&self.saved);
+        *self.stream = self.saved_stream;
+        let z = &mut *self.stream;
+        z.next_in = src.as_ptr();
+        z.avail_in = src.len().try_into().ok()?;
+        z.next_out = dst.as_mut_ptr();
+        z.avail_out = dst.len().try_into().ok()?;
+        // SAFETY: `z` is the stream the saved state belongs to, at the same
+        // address, with its workspace (type invariant) restored; it points
+        // at `src` (readable) and `dst` (writable) for their lengths, both
+        // borrowed for this call. zlib allocates nothing.
+        let done = unsafe { bindings::zlib_deflate(z, bindings::Z_FINISH as i32) };
+        if done != bindings::Z_STREAM_END as i32 {
+            return None;
+        }
+        let left = usize::try_from(z.avail_out).ok()?;
+        dst.len().checked_sub(left)
+    }
 }
 
 /// A raw-deflate decompressor, to check records before pstore inflates them.
@@ -153,5 +354,68 @@ impl Inflate {
             }
         }
         Some(z.total_out).filter(|&n| n <= dst.len())
+    }
+
+    /// Decompresses `src`, the output of [`PresetDeflate::compress`] with
+    /// the same `dict`, into `dst`, which must have room for the dictionary
+    /// and the text after it; returns the range of `dst` that holds the
+    /// text, or `None` for data that is not such a stream or does not fit.
+    /// The dictionary goes in first as stored blocks, as
+    /// `inflateSetDictionary()` would put it in the window. Never allocates
+    /// or sleeps.
+    pub fn decompress_preset(
+        &mut self,
+        dict: &[u8],
+        src: &[u8],
+        dst: &mut [u8],
+    ) -> Option<core::ops::Range<usize>> {
+        let mut z = stream(&[], dst, &mut self.workspace);
+        // SAFETY: `z` points at `dst` (writable) for its length, and at a
+        // workspace of the size zlib asked for (type invariant); each input
+        // it is given below is borrowed for the call. zlib allocates nothing.
+        unsafe {
+            if bindings::zlib_inflateInit2(&mut z, -(bindings::MAX_WBITS as i32))
+                != bindings::Z_OK as i32
+            {
+                return None;
+            }
+        }
+        let end = |z: &mut bindings::z_stream_s| {
+            // SAFETY: `z` was initialised above.
+            unsafe { bindings::zlib_inflateEnd(z) };
+        };
+        for chunk in dict.chunks(0xffff) {
+            let len = u16::try_from(chunk.len()).ok()?;
+            let [l0, l1] = len.to_le_bytes();
+            let [n0, n1] = (!len).to_le_bytes();
+            // A stored block, not the last: BFINAL 0, BTYPE 00, then LEN and
+            // NLEN on the next byte boundary.
+            let header = [0u8, l0, l1, n0, n1];
+            for input in [&header[..], chunk] {
+                z.next_in = input.as_ptr();
+                z.avail_in = input.len().try_into().ok()?;
+                // SAFETY: As above; `input` lives through the call.
+                let r = unsafe { bindings::zlib_inflate(&mut z, bindings::Z_SYNC_FLUSH as i32) };
+                if r != bindings::Z_OK as i32 || z.avail_in != 0 {
+                    end(&mut z);
+                    return None;
+                }
+            }
+        }
+        let start = usize::try_from(z.total_out).ok()?;
+        if start != dict.len() {
+            end(&mut z);
+            return None;
+        }
+        z.next_in = src.as_ptr();
+        z.avail_in = src.len().try_into().ok()?;
+        // SAFETY: As above; `src` lives through the call.
+        let done = unsafe { bindings::zlib_inflate(&mut z, bindings::Z_FINISH as i32) };
+        end(&mut z);
+        if done != bindings::Z_STREAM_END as i32 {
+            return None;
+        }
+        let n = usize::try_from(z.total_out).ok()?;
+        (n <= dst.len()).then_some(start..n)
     }
 }
