@@ -123,13 +123,16 @@ LW_GUEST_PSTORE='mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/
 # lw_boot_read NAME NVRAM [LOAD] [GLOB]: boot on NVRAM, load a backend
 # (default: ours), mount pstorefs, and save the records matching GLOB
 # (default: our dmesg records) to $LW_TEST_LOG/NAME/records.txt; out.log gets
-# "files=N", the number of dmesg records listed. Returns the boot's status.
+# "files=N", the number of dmesg records listed, and "dense_parts=N", the
+# dense parts (variables) in NVRAM. Returns the boot's status.
 lw_boot_read() {
 	local name=$1 nv=$2 load=${3:-$LW_LOAD_OURS} glob=${4:-dmesg-lw_efi_pstore-*}
 	lw_boot "$name" --nvram "$nv" -- "
 		$load || exit 10
 		$LW_GUEST_PSTORE || exit 11
 		echo files=\$(ls /sys/fs/pstore | grep -c '^dmesg-')
+		mountpoint -q /sys/firmware/efi/efivars || mount -t efivarfs none /sys/firmware/efi/efivars
+		echo dense_parts=\$(ls /sys/firmware/efi/efivars | grep -c '^lw-dense1-type0-')
 		cat /sys/fs/pstore/$glob >\"\$LW_LOG/records.txt\" 2>/dev/null
 		true
 	"

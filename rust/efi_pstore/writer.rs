@@ -320,6 +320,10 @@ impl Writer {
         let hdr = w.len();
         let mut want = packing::first_text_len(*fit, text.len());
         let mut widened = false;
+        // Dense parts only: the largest text that fit so far, with room to
+        // spare (the iterator after it, the fetch size that gave it), while
+        // a larger one is tried.
+        let mut fitted: Option<(DumpIter, usize)> = None;
         // Without pstore's compression, readers would not inflate a
         // C-compatible part; dense parts are inflated by this module.
         let tries = if COMPRESS || self.dense { PACK_TRIES } else { 0 };
@@ -332,7 +336,11 @@ impl Writer {
             // `want` (the iterator would not move): try once with all the
             // room there is, then the raw path below stores what it can of
             // the newest record.
-            let n = it.get_buffer(text.get_mut(hdr..want)?)?;
+            let n = match it.get_buffer(text.get_mut(hdr..want)?) {
+                Some(n) => n,
+                None if fitted.is_some() => break,
+                None => return None,
+            };
             if n == 0 {
                 if !widened && want < text.len() {
                     widened = true;
@@ -349,6 +357,12 @@ impl Writer {
             };
             match missed {
                 Some(c) if c <= room => {
+                    let grow = packing::grow_text_len(len, c, room, text.len());
+                    if let (true, Some(more)) = (self.dense && attempt + 1 < tries, grow) {
+                        fitted = Some((it, want));
+                        want = more;
+                        continue;
+                    }
                     *iter = it;
                     *fit = len;
                     bump(&PARTS_COMPRESSED);
@@ -358,10 +372,27 @@ impl Writer {
                     }
                     return Some(Packed::Compressed(c + hdr_room));
                 }
+                _ if fitted.is_some() => break,
                 missed => match packing::next_text_len(len, missed, room) {
                     Some(n) => want = n,
                     None => break,
                 },
+            }
+        }
+        if let (Some((_, fetched)), Compressor::Dense(d)) = (fitted, &mut *compressor) {
+            // Back to the largest text that fit: fetched again with the
+            // same room from the same place, it is the same text.
+            let mut it = *iter;
+            let n = it.get_buffer(text.get_mut(hdr..fetched)?)?;
+            let len = hdr + n;
+            let src = text.get(..len)?;
+            if let Some(c) = d.compress(src, out.get_mut(HEADER_LEN..)?).filter(|&c| c <= room) {
+                *iter = it;
+                *fit = len;
+                bump(&PARTS_COMPRESSED);
+                LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+                Self::dense_header(out, Method::Deflate, src)?;
+                return Some(Packed::Compressed(c + HEADER_LEN));
             }
         }
         let n = match iter.get_buffer(text.get_mut(hdr..room)?)? {

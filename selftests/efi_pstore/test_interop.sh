@@ -29,5 +29,5 @@ interop() {
 		"$name: every listed record read with its header"
 }
 
-interop "$LW_LOAD_OURS" "$LW_LOAD_C" 'dmesg-efi_pstore-*' rust-to-c
+interop "$LW_LOAD_OURS dense=0" "$LW_LOAD_C" 'dmesg-efi_pstore-*' rust-to-c
 interop "$LW_LOAD_C" "$LW_LOAD_OURS" 'dmesg-lw_efi_pstore-*' c-to-rust

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # lw_efi_pstore, task-context panic: boot 1 loads it and panics through sysrq;
-# boot 2, same NVRAM, finds the panic and a marker in its dmesg records; then
-# `rm` of every record erases the EFI variables (boot 3 finds none).
+# boot 2, same NVRAM, finds the panic and a marker in its dmesg record; then
+# `rm` of every record erases the EFI variables (boot 3 finds none). Dense
+# records (the default): one record per dump, made of all its parts, whose
+# `rm` erases every part.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -25,7 +27,9 @@ lw_boot boot2-read --nvram "$nv" -- "
 	ls /sys/fs/pstore
 	cat /sys/fs/pstore/dmesg-lw_efi_pstore-* >\"\$LW_LOG/records.txt\" || exit 12
 	mount -t efivarfs none /sys/firmware/efi/efivars 2>/dev/null
-	ls /sys/firmware/efi/efivars | grep -c '^dump-type' | sed 's/^/vars_before_rm=/'
+	ls /sys/firmware/efi/efivars | grep -c '^lw-dense1-type0-' | sed 's/^/vars_before_rm=/'
+	ls /sys/firmware/efi/efivars | grep -c '^dump-type' | sed 's/^/c_vars=/'
+	ls /sys/fs/pstore | grep -c '^dmesg-lw_efi_pstore-' | sed 's/^/files=/'
 	rm /sys/fs/pstore/dmesg-lw_efi_pstore-* || exit 13
 	$LW_GUEST_DEBUGFS
 	$(lw_dump_counters lw_efi_pstore)
@@ -45,14 +49,16 @@ lw_assert_eq "$(echo "$seqs" | wc -l)" 400 "numbered lines recovered"
 lw_assert_eq "$(echo "$seqs" | uniq | wc -l)" 400 "numbered lines, none repeated"
 lw_assert_eq "$(echo "$seqs" | sed -n '1p;$p' | tr '\n' ' ')" "1 400 " "numbered lines, first and last"
 n=$(lw_counter "$out" vars_before_rm)
-[ "${n:-0}" -gt 0 ] || lw_fail "no dump-type variables before rm"
-lw_assert_eq "$(lw_counter "$out" read)" "$n" "one record read per EFI variable"
-lw_assert_eq "$(lw_counter "$out" erased)" "$n" "erase counter"
+[ "${n:-0}" -gt 1 ] || lw_fail "fewer than 2 dense parts before rm"
+lw_assert_eq "$(lw_counter "$out" c_vars)" 0 "no C-compatible variables written"
+lw_assert_eq "$(lw_counter "$out" files)" 1 "one pstore file for the dump"
+lw_assert_eq "$(lw_counter "$out" read)" 1 "one record read for the dump"
+lw_assert_eq "$(lw_counter "$out" erased)" "$n" "erase counter: every part"
 
 # efivarfs lists what it saw at mount: look again from a fresh boot.
 lw_boot boot3-check --nvram "$nv" -- "
 	mount -t efivarfs none /sys/firmware/efi/efivars || exit 10
-	ls /sys/firmware/efi/efivars | grep -c '^dump-type' | sed 's/^/vars_left=/'
+	ls /sys/firmware/efi/efivars | grep -c '^lw-dense\|^dump-type' | sed 's/^/vars_left=/'
 "
 lw_assert_eq "$(lw_counter "$LW_TEST_LOG/boot3-check/out.log" vars_left)" 0 "rm erased every EFI variable"
 echo "records: $n parts, $(wc -c <"$r") bytes"

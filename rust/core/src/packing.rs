@@ -32,6 +32,20 @@ pub fn next_text_len(len: usize, compressed: Option<usize>, target: usize) -> Op
     (want > target).then_some(want)
 }
 
+/// After `len` bytes of text compressed to `compressed` bytes, which fit
+/// in `target` with more than an eighth of it to spare: the text length to
+/// try next to fill the part better (at most `max`), scaled by the room
+/// left like [`next_text_len`]; `None` if the part is full enough or the
+/// text cannot grow.
+pub fn grow_text_len(len: usize, compressed: usize, target: usize, max: usize) -> Option<usize> {
+    if compressed.saturating_mul(8) >= target.saturating_mul(7) || len >= max {
+        return None;
+    }
+    let want = len.saturating_mul(target) / compressed.max(1) / 16 * 15;
+    let want = want.min(max);
+    (want > len).then_some(want)
+}
+
 /// The buffer sizes to fetch with, in order, to find where the newest record
 /// of `text` starts, when that record is longer than `min` bytes.
 ///

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-use lastwords_core::packing::{first_text_len, long_record_rooms, next_text_len};
+use lastwords_core::packing::{grow_text_len, first_text_len, long_record_rooms, next_text_len};
 
 #[test]
 fn first_try_follows_the_last_fit() {
@@ -174,4 +174,18 @@ fn long_record_rooms_end_with_the_whole_text() {
     let rooms: Vec<usize> = long_record_rooms(b"ab\ncd\nefgh\n", 100).collect();
     assert_eq!(rooms, vec![12]);
     assert_eq!(long_record_rooms(b"", 0).collect::<Vec<_>>(), vec![1]);
+}
+
+#[test]
+fn grows_a_part_only_with_room_to_spare() {
+    // Half full: about twice the text, 15/16 of it.
+    assert_eq!(grow_text_len(4000, 500, 1000, 8192), Some(7500));
+    // Capped by the buffer.
+    assert_eq!(grow_text_len(4000, 100, 1000, 8192), Some(8192));
+    // Full enough (7/8 or more used), or the text is already all there is.
+    assert_eq!(grow_text_len(4000, 875, 1000, 8192), None);
+    assert_eq!(grow_text_len(8192, 100, 1000, 8192), None);
+    // Never shrinks, never divides by zero.
+    assert_eq!(grow_text_len(4000, 0, 1000, 8192), Some(8192));
+    assert_eq!(grow_text_len(4000, 800, 1000, 4100), Some(4100));
 }
