@@ -50,7 +50,13 @@ pub(crate) fn next_dump_count() -> i32 {
 
 /// The name of part `part` of dump `count`, a dmesg record written at
 /// `time` (seconds).
-pub(crate) fn dmesg_name(count: i32, part: u32, time: i64, compressed: bool, dense: bool) -> DumpName {
+pub(crate) fn dmesg_name(
+    count: i32,
+    part: u32,
+    time: i64,
+    compressed: bool,
+    dense: bool,
+) -> DumpName {
     DumpName {
         record_type: pstore::record_type::DMESG,
         part,

@@ -19,9 +19,9 @@ use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+use crate::dense::{self, Method, PartHeader, HEADER_LEN};
 use crate::efi_name::PART_MAX;
 use crate::flush::{FlushOwner, Flusher, Kick};
-use crate::dense::{self, Method, PartHeader, HEADER_LEN};
 use crate::format::{self, DENSE_TEXT_FACTOR, KMSG_DICT, TEXT_FACTOR, TEXT_MARGIN};
 use crate::lastwords::context::{self, Context};
 use crate::lastwords::crash_lock::{CrashGuard, CrashLock};
@@ -326,7 +326,11 @@ impl Writer {
         let mut fitted: Option<(DumpIter, usize)> = None;
         // Without pstore's compression, readers would not inflate a
         // C-compatible part; dense parts are inflated by this module.
-        let tries = if COMPRESS || self.dense { PACK_TRIES } else { 0 };
+        let tries = if COMPRESS || self.dense {
+            PACK_TRIES
+        } else {
+            0
+        };
         for attempt in 0..tries {
             if attempt > 0 {
                 bump(&PACK_RETRIES);
@@ -386,7 +390,10 @@ impl Writer {
             let n = it.get_buffer(text.get_mut(hdr..fetched)?)?;
             let len = hdr + n;
             let src = text.get(..len)?;
-            if let Some(c) = d.compress(src, out.get_mut(HEADER_LEN..)?).filter(|&c| c <= room) {
+            if let Some(c) = d
+                .compress(src, out.get_mut(HEADER_LEN..)?)
+                .filter(|&c| c <= room)
+            {
                 *iter = it;
                 *fit = len;
                 bump(&PARTS_COMPRESSED);

@@ -144,7 +144,7 @@ impl Deflate {
             let header = [0u8, l0, l1, n0, n1];
             for input in [&header[..], chunk] {
                 z.next_in = input.as_ptr();
-                z.avail_in = input.len().try_into().ok()?;
+                z.avail_in = input.len();
                 // SAFETY: As above; `input` lives through the call.
                 let r = unsafe { bindings::zlib_inflate(&mut z, bindings::Z_SYNC_FLUSH as i32) };
                 if r != bindings::Z_OK as i32 || z.avail_in != 0 {
@@ -153,20 +153,20 @@ impl Deflate {
                 }
             }
         }
-        let start = usize::try_from(z.total_out).ok()?;
+        let start = z.total_out;
         if start != dict.len() {
             end(&mut z);
             return None;
         }
         z.next_in = src.as_ptr();
-        z.avail_in = src.len().try_into().ok()?;
+        z.avail_in = src.len();
         // SAFETY: As above; `src` lives through the call.
         let done = unsafe { bindings::zlib_inflate(&mut z, bindings::Z_FINISH as i32) };
         end(&mut z);
         if done != bindings::Z_STREAM_END as i32 {
             return None;
         }
-        let n = usize::try_from(z.total_out).ok()?;
+        let n = z.total_out;
         (n <= dst.len()).then_some(start..n)
     }
 }
@@ -286,9 +286,9 @@ impl PresetDeflate {
         *self.stream = self.saved_stream;
         let z = &mut *self.stream;
         z.next_in = src.as_ptr();
-        z.avail_in = src.len().try_into().ok()?;
+        z.avail_in = src.len();
         z.next_out = dst.as_mut_ptr();
-        z.avail_out = dst.len().try_into().ok()?;
+        z.avail_out = dst.len();
         // SAFETY: `z` is the stream the saved state belongs to, at the same
         // address, with its workspace (type invariant) restored; it points
         // at `src` (readable) and `dst` (writable) for their lengths, both
@@ -297,7 +297,7 @@ impl PresetDeflate {
         if done != bindings::Z_STREAM_END as i32 {
             return None;
         }
-        let left = usize::try_from(z.avail_out).ok()?;
+        let left = z.avail_out;
         dst.len().checked_sub(left)
     }
 }
@@ -393,7 +393,7 @@ impl Inflate {
             let header = [0u8, l0, l1, n0, n1];
             for input in [&header[..], chunk] {
                 z.next_in = input.as_ptr();
-                z.avail_in = input.len().try_into().ok()?;
+                z.avail_in = input.len();
                 // SAFETY: As above; `input` lives through the call.
                 let r = unsafe { bindings::zlib_inflate(&mut z, bindings::Z_SYNC_FLUSH as i32) };
                 if r != bindings::Z_OK as i32 || z.avail_in != 0 {
@@ -402,20 +402,20 @@ impl Inflate {
                 }
             }
         }
-        let start = usize::try_from(z.total_out).ok()?;
+        let start = z.total_out;
         if start != dict.len() {
             end(&mut z);
             return None;
         }
         z.next_in = src.as_ptr();
-        z.avail_in = src.len().try_into().ok()?;
+        z.avail_in = src.len();
         // SAFETY: As above; `src` lives through the call.
         let done = unsafe { bindings::zlib_inflate(&mut z, bindings::Z_FINISH as i32) };
         end(&mut z);
         if done != bindings::Z_STREAM_END as i32 {
             return None;
         }
-        let n = usize::try_from(z.total_out).ok()?;
+        let n = z.total_out;
         (n <= dst.len()).then_some(start..n)
     }
 }

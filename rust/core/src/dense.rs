@@ -222,7 +222,10 @@ pub fn split_header(text: &[u8]) -> (&[u8], &[u8]) {
 /// `parts` holds `(part number, Some(text) | None for damaged)` in any
 /// order; `emit` receives the pieces of the record in order. Returns the
 /// number of parts decoded.
-pub fn assemble<'a>(parts: &mut [(u32, Option<&'a [u8]>)], mut emit: impl FnMut(Piece<'a>)) -> usize {
+pub fn assemble<'a>(
+    parts: &mut [(u32, Option<&'a [u8]>)],
+    mut emit: impl FnMut(Piece<'a>),
+) -> usize {
     parts.sort_unstable_by(|a, b| b.0.cmp(&a.0));
     let newest = parts
         .iter()
@@ -263,7 +266,11 @@ pub enum Piece<'a> {
 /// assembled dump (`w` gets it), so that a reader sees where the log breaks.
 pub fn gap_line(w: &mut impl core::fmt::Write, from: u32, to: u32) -> core::fmt::Result {
     if from == to {
-        writeln!(w, "lw_efi_pstore: part {} of this dump is missing or damaged", from)
+        writeln!(
+            w,
+            "lw_efi_pstore: part {} of this dump is missing or damaged",
+            from
+        )
     } else {
         writeln!(
             w,

@@ -3,8 +3,7 @@
 //! parts, and what damaged parts give.
 
 use lastwords_core::dense::{
-    assemble, crc32, gap_line, split_header, Damage, Method, PartHeader, Piece, HEADER_LEN,
-    VERSION,
+    assemble, crc32, gap_line, split_header, Damage, Method, PartHeader, Piece, HEADER_LEN, VERSION,
 };
 
 fn part(method: Method, text: &[u8], data: &[u8]) -> Vec<u8> {
@@ -25,7 +24,6 @@ fn crc32_is_zlibs() {
     // zlib.crc32(b"123456789") and of the empty string.
     assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
     assert_eq!(crc32(b""), 0);
-
 }
 
 #[test]
@@ -39,14 +37,20 @@ fn header_round_trips() {
     assert_eq!(h.check(data), Ok(()));
     let p = part(Method::Deflate, text, b"\x01\x02");
     let (h, data) = PartHeader::parse(&p, 4096).unwrap();
-    assert_eq!((h.method, h.text_len as usize, data), (Method::Deflate, text.len(), &b"\x01\x02"[..]));
+    assert_eq!(
+        (h.method, h.text_len as usize, data),
+        (Method::Deflate, text.len(), &b"\x01\x02"[..])
+    );
 }
 
 #[test]
 fn damaged_headers_are_named() {
     let text = b"Oops#2 Part4\nsome log\n";
     let good = part(Method::Stored, text, text);
-    assert_eq!(PartHeader::parse(&good[..HEADER_LEN - 1], 4096), Err(Damage::Short));
+    assert_eq!(
+        PartHeader::parse(&good[..HEADER_LEN - 1], 4096),
+        Err(Damage::Short)
+    );
     assert_eq!(PartHeader::parse(&[], 4096), Err(Damage::Short));
     let mut bad = good.clone();
     bad[0] = b'X';
@@ -57,7 +61,10 @@ fn damaged_headers_are_named() {
     let mut bad = good.clone();
     bad[3] = 7;
     assert_eq!(PartHeader::parse(&bad, 4096), Err(Damage::Method));
-    assert_eq!(PartHeader::parse(&good, text.len() - 1), Err(Damage::TooLong));
+    assert_eq!(
+        PartHeader::parse(&good, text.len() - 1),
+        Err(Damage::TooLong)
+    );
     let mut bad = good.clone();
     bad.pop();
     assert_eq!(PartHeader::parse(&bad, 4096), Err(Damage::Length));
@@ -98,7 +105,10 @@ fn parts_go_back_in_log_order_under_one_header() {
     let p2: &[u8] = b"Panic#1 Part2\nline 3\nline 4\n";
     let p3: &[u8] = b"Panic#1 Part3\nline 1\nline 2\n";
     let (s, n) = assembled(&mut [(2, Some(p2)), (1, Some(p1)), (3, Some(p3))]);
-    assert_eq!(s, "Panic#1 Part1\nline 1\nline 2\nline 3\nline 4\nline 5\nline 6\n");
+    assert_eq!(
+        s,
+        "Panic#1 Part1\nline 1\nline 2\nline 3\nline 4\nline 5\nline 6\n"
+    );
     assert_eq!(n, 3);
 }
 
@@ -127,6 +137,9 @@ fn missing_and_damaged_parts_leave_a_line() {
 
 #[test]
 fn split_header_takes_the_first_line() {
-    assert_eq!(split_header(b"Oops#1 Part1\nx\n"), (&b"Oops#1 Part1\n"[..], &b"x\n"[..]));
+    assert_eq!(
+        split_header(b"Oops#1 Part1\nx\n"),
+        (&b"Oops#1 Part1\n"[..], &b"x\n"[..])
+    );
     assert_eq!(split_header(b"no newline"), (&b""[..], &b"no newline"[..]));
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-use lastwords_core::packing::{grow_text_len, first_text_len, long_record_rooms, next_text_len};
+use lastwords_core::packing::{first_text_len, grow_text_len, long_record_rooms, next_text_len};
 
 #[test]
 fn first_try_follows_the_last_fit() {
