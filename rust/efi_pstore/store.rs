@@ -204,6 +204,7 @@ impl PayloadCheck {
     fn decode_dense(
         &mut self,
         data_len: usize,
+        part: u32,
     ) -> core::result::Result<core::ops::Range<usize>, dense::Damage> {
         let part = self.scratch.get(..data_len).ok_or(dense::Damage::Short)?;
         let (h, data) = PartHeader::parse(part, DENSE_TEXT_MAX)?;
@@ -221,7 +222,11 @@ impl PayloadCheck {
                 .decompress_preset(KMSG_DICT, data, &mut self.dense)
                 .ok_or(dense::Damage::Inflate)?,
         };
-        h.check(self.dense.get(range.clone()).ok_or(dense::Damage::Crc)?)?;
+        let text = self.dense.get(range.clone()).ok_or(dense::Damage::Crc)?;
+        h.check(text)?;
+        if !dense::names_part(text, part) {
+            return Err(dense::Damage::Part);
+        }
         Ok(range)
     }
 
@@ -261,7 +266,7 @@ impl PayloadCheck {
         };
         self.dense_text = None;
         if f.dn.dense {
-            match self.decode_dense(n) {
+            match self.decode_dense(n, f.dn.part) {
                 Ok(r) => {
                     let len = r.len();
                     self.dense_text = Some(r);

@@ -92,6 +92,9 @@ pub enum Damage {
     /// The text decoded is not as long as the header says, or its CRC
     /// differs.
     Crc,
+    /// The text's header line names another part than the variable's name
+    /// (parts swapped or renamed).
+    Part,
 }
 
 impl Damage {
@@ -106,6 +109,7 @@ impl Damage {
             Damage::Length => "stored dense part of the wrong length",
             Damage::Inflate => "dense part does not inflate",
             Damage::Crc => "dense part fails its CRC",
+            Damage::Part => "dense part's text is another part's",
         }
     }
 }
@@ -203,6 +207,19 @@ pub fn crc32(data: &[u8]) -> u32 {
         c = CRC_TABLE[usize::from((c as u8) ^ b)] ^ (c >> 8);
     }
     !c
+}
+
+/// Whether the header line of `text` (`Panic#1 Part3`) names part `part`,
+/// as the writer puts it: a part moved to another part's name fails.
+pub fn names_part(text: &[u8], part: u32) -> bool {
+    let (line, _) = split_header(text);
+    let Some(line) = line.strip_suffix(b"\n") else {
+        return false;
+    };
+    let mut want = [0u8; 16];
+    let mut w = crate::fixed_buf::FixedBuf::new(&mut want[..]);
+    let _ = core::fmt::Write::write_fmt(&mut w, format_args!(" Part{}", part));
+    !w.truncated() && line.ends_with(w.as_bytes())
 }
 
 /// A part's text split into its header line (`Panic#1 Part3\n`, newline

@@ -3,7 +3,7 @@
 //! parts, and what damaged parts give.
 
 use lastwords_core::dense::{
-    assemble, crc32, gap_line, split_header, Damage, Method, PartHeader, Piece, HEADER_LEN, VERSION,
+    assemble, crc32, gap_line, names_part, split_header, Damage, Method, PartHeader, Piece, HEADER_LEN, VERSION,
 };
 
 fn part(method: Method, text: &[u8], data: &[u8]) -> Vec<u8> {
@@ -142,4 +142,14 @@ fn split_header_takes_the_first_line() {
         (&b"Oops#1 Part1\n"[..], &b"x\n"[..])
     );
     assert_eq!(split_header(b"no newline"), (&b""[..], &b"no newline"[..]));
+}
+
+#[test]
+fn a_part_knows_its_number() {
+    assert!(names_part(b"Panic#1 Part3\nlog\n", 3));
+    assert!(!names_part(b"Panic#1 Part3\nlog\n", 2));
+    assert!(!names_part(b"Panic#1 Part13\nlog\n", 3));
+    assert!(!names_part(b"Panic#1 Part3", 3));
+    assert!(!names_part(b"", 1));
+    assert!(names_part(b"Oops#2 Part1024\n", 1024));
 }

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Dense records that are cut off or damaged decode up to the break. The host
+# builds dense dumps from the documented format alone (Python's zlib with
+# the module's dictionary, Documentation/efi_pstore.rst), one dump per case,
+# each of four parts of numbered lines: intact; part 2 with a bit flipped in
+# its deflate data; part 1 truncated; part 2 missing; parts 1 and 2 swapped;
+# part 3 with a header of format version 2; part 4 shorter than a header;
+# and a whole dump named lw-dense2 (a foreign version). The guest writes them
+# through efivarfs, loads lw_efi_pstore, reads every record and unlinks it.
+# Asserts: no splat; each dump is one record holding every intact part's
+# lines, in order, and one line per break; the damaged parts are skipped
+# (counter) and stay in NVRAM, as does the foreign version; every intact
+# part is erased.
+set -u
+. "$(dirname "$0")/../lib.sh"
+export LC_ALL=C
+
+guid=cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0
+b=$LW_TEST_LOG/dense
+vars=$b/vars
+mkdir -p "$vars"
+time=1764000000
+
+python3 - "$vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$time" >"$b/cases.txt" <<'PY' ||
+import os, struct, sys, zlib
+d, dict_path, t = sys.argv[1], sys.argv[2], int(sys.argv[3])
+zd = open(dict_path, "rb").read()
+def part(text, method=1, version=1):
+    if method == 1:
+        c = zlib.compressobj(9, zlib.DEFLATED, -15, 8, zdict=zd)
+        data = c.compress(text) + c.flush()
+    else:
+        data = text
+    return struct.pack("<2sBBII", b"LW", version, method, len(text), zlib.crc32(text)) + data
+def texts(count):
+    # Part 1 holds the newest lines (31..40), part 4 the oldest (1..10).
+    out = {}
+    for p in range(1, 5):
+        lines = "".join("<6>[ %4d.000000] lw-dense-%d line %d\n" % (n, count, n)
+                        for n in range((4 - p) * 10 + 1, (5 - p) * 10 + 1))
+        out[p] = ("Panic#%d Part%d\n" % (count, p) + lines).encode()
+    return out
+order = []
+def put(name, data):
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(struct.pack("<I", 7) + data)
+    order.append(name)
+# count: (case, {part: payload or None}, parts expected to decode, kept)
+cases = {
+    101: "intact", 102: "bitflip", 103: "truncated", 104: "missing",
+    105: "swapped", 106: "version", 107: "short",
+}
+for count, case in cases.items():
+    tx = texts(count)
+    parts = {p: part(tx[p]) for p in tx}
+    if case == "bitflip":
+        b = bytearray(parts[2]); b[12 + len(b[12:]) // 2] ^= 0x10; parts[2] = bytes(b)
+    elif case == "truncated":
+        parts[1] = parts[1][: len(parts[1]) // 2]
+    elif case == "missing":
+        del parts[2]
+    elif case == "swapped":
+        parts[1], parts[2] = parts[2], parts[1]
+    elif case == "version":
+        parts[3] = part(tx[3], version=2)
+    elif case == "short":
+        parts[4] = parts[4][:5]
+    for p, data in parts.items():
+        put("lw-dense1-type0-%d-%d-%d" % (p, count, t), data)
+    print(count, case)
+tx = texts(108)
+for p in tx:
+    put("lw-dense2-type0-%d-108-%d" % (p, t), part(tx[p]))
+print(108, "foreign")
+with open(os.path.join(d, "..", "order.list"), "w") as f:
+    f.write("".join(n + "\n" for n in order))
+PY
+	lw_fail "could not build the variables"
+
+cat >"$b/guest-dense.sh" <<GUEST
+set -u
+export LC_ALL=C
+$LW_GUEST_DEBUGFS
+ev=/sys/firmware/efi/efivars
+mountpoint -q \$ev || mount -t efivarfs none \$ev || exit 10
+while IFS= read -r n; do
+	cat "\$LW_LOG/vars/\$n" >"\$ev/\$n-$guid" || echo "could not write \$n"
+done <\$LW_LOG/order.list
+$LW_LOAD_OURS || exit 11
+$LW_GUEST_PSTORE || exit 12
+d=/sys/kernel/debug/lw_efi_pstore
+echo read=\$(cat \$d/read)
+echo read_skipped=\$(cat \$d/read_skipped)
+for f in /sys/fs/pstore/dmesg-*; do cp "\$f" "\$LW_LOG/record-\${f##*-}.txt"; done
+rm -f /sys/fs/pstore/dmesg-*
+echo erased=\$(cat \$d/erased)
+umount \$ev && mount -t efivarfs none \$ev || echo 'could not remount efivarfs'
+ls \$ev | grep -- '-$guid\$' | sed 's/-$guid\$//' | sort >\$LW_LOG/after_erase.txt
+GUEST
+
+lw_boot dense -- "bash \$LW_LOG/guest-dense.sh"
+rc=$?
+out=$b/out.log
+cat "$out"
+lw_assert_eq "$rc" 0 "the guest wrote the variables and read the records"
+
+# record_for COUNT: the record of dump COUNT (its id ends in the count).
+record_for() { ls "$b"/record-*"$1".txt 2>/dev/null | head -1; }
+# lines COUNT: the numbers of the dump's lines, in record order.
+lines() { grep -o "lw-dense-$1 line [0-9]*" "$(record_for "$1")" | awk '{print $3}' | tr '\n' ' '; }
+gaps() { grep -o 'parts\? [0-9-]* of this dump' "$(record_for "$1")" | tr '\n' ';'; }
+
+lw_assert_eq "$(lines 101)" "$(seq 1 40 | tr '\n' ' ')" "intact: lines 1..40 in order"
+lw_assert_eq "$(gaps 101)" "" "intact: no break"
+lw_assert_eq "$(seq 1 20 | tr '\n' ' ')$(seq 31 40 | tr '\n' ' ')" "$(lines 102)" "bit flip: all but part 2's lines"
+lw_assert_eq "$(gaps 102)" "part 2 of this dump;" "bit flip: the break is part 2"
+lw_assert_eq "$(lines 103)" "$(seq 1 30 | tr '\n' ' ')" "truncated part 1: parts 2..4"
+lw_assert_eq "$(gaps 103)" "part 1 of this dump;" "truncated: the break is part 1"
+lw_assert_eq "$(lines 104)" "$(seq 1 20 | tr '\n' ' ')$(seq 31 40 | tr '\n' ' ')" "missing part 2"
+lw_assert_eq "$(gaps 104)" "part 2 of this dump;" "missing: the break is part 2"
+lw_assert_eq "$(lines 105)" "$(seq 1 20 | tr '\n' ' ')" "swapped parts 1 and 2: parts 3..4"
+lw_assert_eq "$(gaps 105)" "parts 1-2 of this dump;" "swapped: the break is parts 1-2"
+lw_assert_eq "$(lines 106)" "$(seq 1 10 | tr '\n' ' ')$(seq 21 40 | tr '\n' ' ')" "version 2 part 3: the others"
+lw_assert_eq "$(lines 107)" "$(seq 11 40 | tr '\n' ' ')" "short part 4: parts 1..3, no break shown above them"
+lw_assert_eq "$(gaps 107)" "" "short part 4: nothing below part 3 is known to be missing"
+lw_assert_eq "$(record_for 108)" "" "the foreign version is not read"
+lw_assert_eq "$(lw_counter "$out" read)" 7 "one record per dense dump of this version"
+# Damaged: bit flip, truncated, the two swapped, version 2, short = 6 parts;
+# the 4 of lw-dense2 are skipped too.
+lw_assert_eq "$(lw_counter "$out" read_skipped)" 10 "damaged and foreign parts skipped"
+lw_assert_eq "$(lw_counter "$out" erased)" 21 "every intact part erased"
+lw_assert_eq "$(grep -c '^lw-dense1-' "$b/after_erase.txt")" 6 "the damaged parts stay in NVRAM"
+lw_assert_eq "$(grep -c '^lw-dense2-' "$b/after_erase.txt")" 4 "the foreign version stays in NVRAM"
+lw_assert_grep "$b/console.log" 'skipped variable .lw-dense1-type0-2-102-.*dense part (does not inflate|fails its CRC)' "the bit flip is named"
+lw_assert_grep "$b/console.log" "skipped variable .lw-dense2-type0-.*unknown format version" "the foreign version is named"
