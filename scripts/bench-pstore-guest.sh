@@ -13,8 +13,10 @@
 # after one untimed round, times each from user space, counts the parts
 # stored and the bytes of log they give back and the NVRAM the dump consumed
 # (the firmware's remaining store before and after, through lw_bench), then
-# erases them. Prints
-# "sample BACKEND NS PARTS BYTES NVRAM_BYTES".
+# erases them. PARTS counts the dump's variables (C-compatible parts or
+# dense parts; a dense dump is one pstore file). Prints
+# "sample BACKEND NS PARTS BYTES NVRAM_BYTES", and "memory ..." as
+# lw_efi_pstore states its buffers.
 set -u
 rounds=${1:-5}
 scenario=${2:-boot}
@@ -55,7 +57,10 @@ one() {
 	t1=$(date +%s%N)
 	n1=$(nvram_remaining)
 	umount /sys/fs/pstore && mount -t pstore pstore /sys/fs/pstore
-	parts=$(ls /sys/fs/pstore | grep -c '^dmesg-')
+	# efivarfs lists what it saw at mount: mount it again to count.
+	umount /sys/firmware/efi/efivars 2>/dev/null
+	mount -t efivarfs none /sys/firmware/efi/efivars || exit 16
+	parts=$(ls /sys/firmware/efi/efivars | grep -c '^dump-type0-\|^lw-dense1-type0-')
 	bytes=$(cat /sys/fs/pstore/dmesg-* 2>/dev/null | grep -v '^Oops#' | wc -c)
 	rm -f /sys/fs/pstore/dmesg-*
 	echo "sample $name $((t1 - t0)) $parts $bytes $((n0 - n1))"
@@ -73,3 +78,4 @@ for i in $(seq "$rounds"); do
 	one c 'modprobe efi_pstore' 'rmmod efi_pstore'
 	one rust 'insmod ./lw_efi_pstore.ko' 'rmmod lw_efi_pstore'
 done
+echo "memory $(dmesg | sed -n 's/.*lw_efi_pstore: dump buffers: \(.*\)$/\1/p' | tail -1)"

@@ -74,7 +74,7 @@ for scenario in boot full; do
 	python3 - "$plog/out.log" "$scenario" <<'PY'
 import re, statistics, sys
 path, scenario = sys.argv[1], sys.argv[2]
-s, p, log = {}, {}, "?"
+s, p, log, memory = {}, {}, "?", "?"
 for line in open(path, errors="replace"):
     line = line.strip()
     m = re.match(r"sample (\S+) (\d+) (\d+) (\d+) (-?\d+)$", line)
@@ -83,6 +83,9 @@ for line in open(path, errors="replace"):
     m = re.match(r"profile (\S+) (\d+)(?: (\d+))?$", line)
     if m:
         p.setdefault(m[1], []).append((int(m[2]), int(m[3] or 0)))
+    m = re.match(r"memory (.+)$", line)
+    if m:
+        memory = m[1]
     m = re.match(r"log (\d+) lines, (\d+) bytes$", line)
     if m:
         log = f"{m[1]} lines, {int(m[2]) // 1024} KiB"
@@ -132,6 +135,7 @@ r, c = row["rust"], row["c"]
 print(f"\nratios lw_efi_pstore / C ({scenario} log): time per part {r[0] / c[0]:.2f}x, "
       f"time per dump {r[1] / c[1]:.2f}x, time per KiB of log {r[6] / c[6]:.2f}x, "
       f"log bytes recovered per dump {r[3] / c[3]:.2f}x, per NVRAM byte {r[5] / c[5]:.2f}x")
+print(f"lw_efi_pstore's dump buffers (default settings: dense records, record_size=1024): {memory}")
 print(f"raw samples: {path}")
 PY
 done

@@ -153,12 +153,12 @@ impl Flusher {
         let mut stored = KVec::new();
         // An enumeration the firmware broke evicts nothing: the records not
         // reached may be older than those seen.
-        while let Some((f, size)) = walk.next(g)? {
+        while let Some((f, _)) = walk.next(g)? {
             stored.push(
                 Stored {
                     name: f.name,
                     dn: f.dn,
-                    size,
+                    size: walk.stored_size(),
                 },
                 GFP_KERNEL,
             )?;

@@ -110,6 +110,10 @@ lastwords::module! {
             default: false,
             description: "allow lw_crash_test to hold the dump lock for good (crash tests only; default N)",
         },
+        test_busy_part: u32 {
+            default: 0,
+            description: "crash tests only, with test_hooks: a panic dump finds the firmware busy from this part on, as with a stopped CPU inside it (0: never)",
+        },
     },
 }
 

@@ -113,6 +113,12 @@ impl Walk {
         self.next_where(g, |_| true)
     }
 
+    /// The size of the variable the last [`Walk::next`] returned: its
+    /// data in NVRAM (a dense part's data, not its decoded text).
+    pub(crate) fn stored_size(&self) -> usize {
+        self.check.var_size
+    }
+
     /// Like [`Walk::next`], for the records whose name `want` accepts: the
     /// others are passed over unread and unreported.
     pub(crate) fn next_where(
@@ -183,6 +189,9 @@ struct PayloadCheck {
     /// its text, at `dense_text`.
     dense: VVec<u8>,
     dense_text: Option<core::ops::Range<usize>>,
+    /// Bytes of the last variable read (what it takes in NVRAM, less the
+    /// firmware's own header and the name).
+    var_size: usize,
 }
 
 /// Most text a dense part may hold, whatever `record_size` wrote it.
@@ -196,6 +205,7 @@ impl PayloadCheck {
             inflated: VVec::from_elem(0u8, RECORD_SIZE_MAX as usize * TEXT_FACTOR, GFP_KERNEL)?,
             dense: VVec::from_elem(0u8, KMSG_DICT.len() + DENSE_TEXT_MAX, GFP_KERNEL)?,
             dense_text: None,
+            var_size: 0,
         })
     }
 
@@ -206,8 +216,8 @@ impl PayloadCheck {
         data_len: usize,
         part: u32,
     ) -> core::result::Result<core::ops::Range<usize>, dense::Damage> {
-        let part = self.scratch.get(..data_len).ok_or(dense::Damage::Short)?;
-        let (h, data) = PartHeader::parse(part, DENSE_TEXT_MAX)?;
+        let raw = self.scratch.get(..data_len).ok_or(dense::Damage::Short)?;
+        let (h, data) = PartHeader::parse(raw, DENSE_TEXT_MAX)?;
         let range = match h.method {
             Method::Stored => {
                 let dst = self
@@ -265,6 +275,7 @@ impl PayloadCheck {
             }
         };
         self.dense_text = None;
+        self.var_size = n;
         if f.dn.dense {
             match self.decode_dense(n, f.dn.part) {
                 Ok(r) => {
@@ -516,10 +527,13 @@ fn dense_dump(
         };
         failed |= !r;
     });
-    if failed {
-        return Err(ENOMEM);
-    }
     let dn = newest.dn;
+    if failed {
+        // Text beyond what one allocation gives (kmalloc's largest, 4 MiB
+        // with 4 KiB pages): this dump is not read, the others are.
+        skip(true, &newest.name, "dense dump too large to put together");
+        return Ok(None);
+    }
     Ok(Some(ReadRecord {
         record_type: dn.record_type,
         id: dn.generic_id(),

@@ -496,6 +496,14 @@ impl Writer {
         if reason != pstore::reason::PANIC && Context::current() == Context::Nmi {
             return self.defer(name, data).map_err(|()| Failed::Error(EBUSY));
         }
+        if reason == pstore::reason::PANIC && test_firmware_busy(part) {
+            bump(&FIRMWARE_BUSY);
+            pr_emerg!(
+                "firmware busy on a stopped CPU (test_busy_part): not re-entering it; panic dump stopped at part {}\n",
+                part
+            );
+            return Err(Failed::FirmwareBusy);
+        }
         let res = match EfivarsGuard::try_lock() {
             Ok(g) => g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, data, true),
             Err(_) if reason == pstore::reason::PANIC => {
@@ -581,6 +589,15 @@ impl Writer {
         self.kick.queue();
         Ok(())
     }
+}
+
+/// Crash tests (`test_hooks=1 test_busy_part=N`): whether the panic dump
+/// is to find the firmware busy at `part`, as when a CPU that the panic
+/// stopped was inside a variable service from part N on. Part 0 (the
+/// deferred parts of earlier dumps) never. Any context.
+fn test_firmware_busy(part: u32) -> bool {
+    let at = crate::module_parameters::test_busy_part.value();
+    at != 0 && part >= at && crate::module_parameters::test_hooks.value()
 }
 
 /// Test hook (exported by the C side for lw_crash_test): takes the dump

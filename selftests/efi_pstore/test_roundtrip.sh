@@ -30,6 +30,8 @@ lw_boot boot2-read --nvram "$nv" -- "
 	ls /sys/firmware/efi/efivars | grep -c '^lw-dense1-type0-' | sed 's/^/vars_before_rm=/'
 	ls /sys/firmware/efi/efivars | grep -c '^dump-type' | sed 's/^/c_vars=/'
 	ls /sys/fs/pstore | grep -c '^dmesg-lw_efi_pstore-' | sed 's/^/files=/'
+	mkdir -p \"\$LW_LOG/vars\"
+	for v in /sys/firmware/efi/efivars/lw-dense1-type0-*; do cat \"\$v\" >\"\$LW_LOG/vars/\${v##*/}\"; done
 	rm /sys/fs/pstore/dmesg-lw_efi_pstore-* || exit 13
 	$LW_GUEST_DEBUGFS
 	$(lw_dump_counters lw_efi_pstore)
@@ -54,6 +56,36 @@ lw_assert_eq "$(lw_counter "$out" c_vars)" 0 "no C-compatible variables written"
 lw_assert_eq "$(lw_counter "$out" files)" 1 "one pstore file for the dump"
 lw_assert_eq "$(lw_counter "$out" read)" 1 "one record read for the dump"
 lw_assert_eq "$(lw_counter "$out" erased)" "$n" "erase counter: every part"
+
+# The parts follow the documented format: Python's zlib, given the
+# module's dictionary, decodes each one alone, and the parts' logs, oldest
+# part first, are the record pstore showed.
+python3 - "$LW_TEST_LOG/boot2-read/vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$r" <<'PY' ||
+import os, re, struct, sys, zlib
+d, zd, rec = sys.argv[1], open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
+parts = {}
+for n in os.listdir(d):
+    part = int(re.match(r"lw-dense1-type0-(\d+)-", n)[1])
+    data = open(os.path.join(d, n), "rb").read()[4:]
+    magic, ver, method, tlen, crc = struct.unpack("<2sBBII", data[:12])
+    assert (magic, ver) == (b"LW", 1), n
+    if method == 1:
+        z = zlib.decompressobj(-15, zdict=zd)
+        text = z.decompress(data[12:]) + z.flush()
+        assert z.eof, n + ": stream not finished"
+    else:
+        assert method == 0, n
+        text = data[12:]
+    assert len(text) == tlen and zlib.crc32(text) == crc, n + ": length or CRC"
+    head, _, body = text.partition(b"\n")
+    assert head.endswith(b" Part%d" % part), n
+    parts[part] = (head, body)
+assert sorted(parts) == list(range(1, len(parts) + 1)), sorted(parts)
+whole = parts[1][0] + b"\n" + b"".join(parts[p][1] for p in sorted(parts, reverse=True))
+assert whole == rec, "the parts decoded by Python differ from the record"
+print("ok: %d parts decoded by Python's zlib with the dictionary, %d bytes, as the record" % (len(parts), len(rec)))
+PY
+	lw_fail "the dense parts do not follow the documented format"
 
 # efivarfs lists what it saw at mount: look again from a fresh boot.
 lw_boot boot3-check --nvram "$nv" -- "

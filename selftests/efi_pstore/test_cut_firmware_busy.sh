@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Dumps cut off by busy firmware keep their complete parts.
+#
+# 1. An oops dump interrupted by a panic: boot 1 fills the log (4000 numbered
+#    lines) and oopses with lw_efi_pstore loaded (dense records, kmsg_bytes
+#    at its largest, so the oops dump runs for seconds); once the oops dump
+#    has stored 3 parts, a shell on the other CPU panics the kernel. The
+#    panic stops the oopsing CPU in the middle of its dump, most likely
+#    inside the firmware, and its own dump uses the reserve buffers (and
+#    finds the firmware busy, or not). Boot 2: the oops dump is one record
+#    whose parts are all there from part 1 on (no part reported missing):
+#    the oops and the newest lines, without a hole, and not the oldest.
+# 2. The same stop at a chosen part, deterministically: with test_hooks=1
+#    test_busy_part=3, the panic dump finds the firmware busy at part 3 and
+#    stops; boot 2 reads parts 1 and 2 as one record, with the panic.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+lw_expect_oops
+lw_expect_splat 'Kernel panic - not syncing: sysrq triggered crash'
+
+# 1. An oops dump cut by a panic on the other CPU.
+nv=$LW_TEST_LOG/oops.nvram.fd
+lw_boot oops-cut --nvram "$nv" -- "
+	$LW_GUEST_DEBUGFS
+	insmod ./lw_efi_pstore.ko kmsg_bytes=1048576 || exit 10
+	echo 0 >/proc/sys/kernel/panic_on_oops
+	echo 1 >/proc/sys/kernel/sysrq
+	echo on >/proc/sys/kernel/printk_devkmsg
+	i=1
+	while [ \$i -le 4000 ]; do echo \"<7>lw-cut line \$i of the oops cut\"; i=\$((i + 1)); done >/dev/kmsg
+	$LW_GUEST_OOPS
+	# The trigger: waits on any CPU the oops leaves free until 3 parts
+	# of the oops dump are stored, then panics.
+	sh -c 'while [ \$(cat /sys/kernel/debug/lw_efi_pstore/written) -lt 3 ]; do :; done; echo c >/proc/sysrq-trigger' &
+	lw_oops
+	sleep 30
+	echo 'the panic never came'
+"
+lw_assert_eq "$(lw_result oops-cut)" panic "boot 1 went down in the panic"
+con=$LW_TEST_LOG/oops-cut/console.log
+lw_assert_grep "$con" 'dump buffers held \(CPU [0-9]+\): the panic dump uses the reserve buffers' \
+	"the panic came in the middle of the oops dump"
+if grep -q 'firmware busy on a stopped CPU' "$con"; then
+	echo "the stopped CPU was inside the firmware: the panic dump was not written"
+else
+	echo "the stopped CPU was outside the firmware: the panic dump was written too"
+fi
+
+lw_boot read-oops --nvram "$nv" -- "
+	$LW_LOAD_OURS || exit 10
+	$LW_GUEST_PSTORE || exit 11
+	for f in /sys/fs/pstore/dmesg-*; do cp \"\$f\" \"\$LW_LOG/\${f##*/}.txt\"; done
+	ls /sys/fs/pstore
+"
+lw_assert_eq "$?" 0 "boot 2 read the records"
+b=$LW_TEST_LOG/read-oops
+r=$(grep -l '^Oops#1 Part1$' "$b"/dmesg-*.txt | head -1)
+[ -n "$r" ] || lw_fail "no record of the oops dump"
+! grep -q 'missing or damaged' "$r" || lw_fail "a part of the oops dump is missing: $(grep 'missing or damaged' "$r")"
+lw_assert_grep "$r" 'Oops: invalid opcode|kernel BUG at' "the oops is in its record"
+seqs=$(grep -o 'lw-cut line [0-9]* of' "$r" | awk '{print $3}')
+lo=$(echo "$seqs" | head -1)
+[ -n "$lo" ] && [ "$lo" -gt 1 ] || lw_fail "the oops dump was not cut (lines from ${lo:-none})"
+lw_assert_eq "$(echo "$seqs" | tr '\n' ' ')" "$(seq "$lo" 4000 | tr '\n' ' ')" \
+	"lines $lo..4000 in order, none missing"
+! grep -q 'skipped variable' "$b/console.log" || lw_fail "a variable was skipped: $(grep 'skipped variable' "$b/console.log" | head -1)"
+echo "ok: the oops dump's parts decoded up to the cut"
+
+# 2. The panic dump stopped at part 3.
+nv=$LW_TEST_LOG/busy.nvram.fd
+lw_boot busy --nvram "$nv" -- "
+	insmod ./lw_efi_pstore.ko test_hooks=1 test_busy_part=3 || exit 10
+	for i in \$(seq 1 1500); do echo \"lw-busy line \$i\" >/dev/kmsg; done
+	echo 1 >/proc/sys/kernel/sysrq
+	echo c >/proc/sysrq-trigger
+"
+lw_assert_eq "$(lw_result busy)" panic "boot 1 panicked"
+lw_assert_grep "$LW_TEST_LOG/busy/console.log" 'panic dump stopped at part 3' "the panic dump stopped at part 3"
+lw_boot_read read-busy "$nv"
+lw_assert_eq "$?" 0 "boot 2 read the records"
+out=$LW_TEST_LOG/read-busy/out.log
+r=$LW_TEST_LOG/read-busy/records.txt
+lw_assert_eq "$(lw_counter "$out" dense_parts)" 2 "parts 1 and 2 stored"
+lw_assert_eq "$(lw_counter "$out" files)" 1 "one record"
+lw_assert_grep "$r" 'Kernel panic - not syncing: sysrq triggered crash' "with the panic"
+! grep -q 'missing or damaged' "$r" || lw_fail "a part is reported missing"
+seqs=$(grep -o 'lw-busy line [0-9]*' "$r" | awk '{print $3}')
+lo=$(echo "$seqs" | head -1)
+lw_assert_eq "$(echo "$seqs" | tr '\n' ' ')" "$(seq "$lo" 1500 | tr '\n' ' ')" "lines $lo..1500 in order, none missing"
