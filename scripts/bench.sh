@@ -101,6 +101,7 @@ what = {
     "fetch_all": "kmsg_dump_get_buffer() of {} bytes, whole log walked (pstore's core)",
     "fetch_window": "kmsg_dump_get_buffer() of {} bytes, newest-128-record window (ours)",
     "deflate": "deflate of {} bytes of log text",
+    "dense": "dense: deflate after the dictionary of {} bytes (state restored)",
     "setvar": "SetVariable (non-blocking) of a {}-byte variable",
 }
 print(f"| {'step':<72} | {'us':>8} |")
@@ -109,7 +110,7 @@ for case, xs in p.items():
     kind, size = case.rsplit("_", 1)
     us = statistics.median(x[0] for x in xs) / 1e3
     label = what.get(kind, kind + " {}").format(size)
-    if kind == "deflate":
+    if kind in ("deflate", "dense"):
         label += f" (to {xs[0][1]})"
     print(f"| {label:<72} | {us:>8.0f} |")
 med = lambda k, i: statistics.median(x[i] for x in s[k])
@@ -135,7 +136,7 @@ r, c = row["rust"], row["c"]
 print(f"\nratios lw_efi_pstore / C ({scenario} log): time per part {r[0] / c[0]:.2f}x, "
       f"time per dump {r[1] / c[1]:.2f}x, time per KiB of log {r[6] / c[6]:.2f}x, "
       f"log bytes recovered per dump {r[3] / c[3]:.2f}x, per NVRAM byte {r[5] / c[5]:.2f}x")
-print(f"lw_efi_pstore's dump buffers (default settings: dense records, record_size=1024): {memory}")
+print(f"lw_efi_pstore's dump buffers (default settings): {memory}")
 print(f"raw samples: {path}")
 PY
 done

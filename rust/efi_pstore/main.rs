@@ -21,7 +21,8 @@
 //! of the C backend's records, which the C backend cannot read); `dense=N`
 //! writes C-compatible records. Both are read back.
 //!
-//! Parameters (validated at load): `record_size` (1024..32768), `max_reason`
+//! Parameters (validated at load): `record_size` (1024..32768, or 0: by
+//! record kind and firmware), `max_reason`
 //! (1..5), `enabled` (run-time switch), `kmsg_bytes`, `quota_bytes`,
 //! `quota_records`, `dense`, `test_hooks` (crash tests only). Counters in
 //! `/sys/kernel/debug/lw_efi_pstore/` (when debugfs is available).
@@ -83,8 +84,8 @@ lastwords::module! {
     license: "GPL",
     params: {
         record_size: u32 {
-            default: 1024,
-            description: "size of each pstore EFI variable in bytes, 1024..32768 (default 1024)",
+            default: 0,
+            description: "size of each pstore EFI variable in bytes, 1024..32768; 0 (default): 4096 for dense records (less if the firmware's variables are smaller), 1024 for C-compatible ones",
         },
         max_reason: i32 {
             default: 2,

@@ -14,18 +14,28 @@ use kernel::prelude::*;
 
 use crate::flush::Quota;
 use crate::lastwords::bindings;
+use crate::lastwords::efivar;
 use crate::lastwords::pstore;
 use crate::module_parameters;
 
 /// Record sizes accepted for `record_size`.
 const RECORD_SIZE_MIN: u32 = 1024;
+/// `record_size=0`: the size of dense parts, if the firmware takes
+/// variables that large. Larger parts compress better (a dump's oops
+/// traces repeat within a few KiB of text) and cost the firmware fewer
+/// variables; smaller ones lose less to a cut.
+const DENSE_RECORD_SIZE: u32 = 4096;
+/// What a variable's name takes of the firmware's largest variable (a
+/// dense name is at most 45 UCS-2 characters and its NUL), rounded up.
+const NAME_ROOM: u64 = 128;
 pub(crate) const RECORD_SIZE_MAX: u32 = 32768;
 /// Most bytes one dump may use, for `kmsg_bytes`.
 const KMSG_BYTES_MAX: u32 = 1 << 20;
 
 /// The parameters read at load, each checked against its range.
 pub(crate) struct Params {
-    /// Bytes of each EFI variable, `RECORD_SIZE_MIN..=RECORD_SIZE_MAX`.
+    /// Bytes of each EFI variable, `RECORD_SIZE_MIN..=RECORD_SIZE_MAX`
+    /// (`record_size=0`: see [`default_record_size`]).
     pub(crate) record_size: usize,
     /// Largest kmsg_dump reason stored, `1..=pstore::reason::MAX`.
     pub(crate) max_reason: u32,
@@ -42,9 +52,14 @@ impl Params {
     /// the log and fails with `EINVAL` (the module does not load). Module
     /// init only.
     pub(crate) fn read() -> Result<Self> {
-        let record_size = module_parameters::record_size.value();
-        let max_reason = module_parameters::max_reason.value();
+        let dense = module_parameters::dense.value();
         let kmsg_bytes = module_parameters::kmsg_bytes.value();
+        let record_size = match module_parameters::record_size.value() {
+            // Not above what one dump may use.
+            0 => default_record_size(dense).min(kmsg_bytes.max(RECORD_SIZE_MIN)),
+            n => n,
+        };
+        let max_reason = module_parameters::max_reason.value();
         let quota_bytes = module_parameters::quota_bytes.value();
         let quota_records = module_parameters::quota_records.value();
         if !(RECORD_SIZE_MIN..=RECORD_SIZE_MAX).contains(&record_size) {
@@ -94,8 +109,35 @@ impl Params {
             max_reason,
             kmsg_bytes: kmsg_bytes as usize,
             quota,
-            dense: module_parameters::dense.value(),
+            dense,
         })
+    }
+}
+
+/// `record_size=0`: 1024 for C-compatible records (the C backend's size);
+/// for dense ones [`DENSE_RECORD_SIZE`], or less if the firmware's largest
+/// variable (`QueryVariableInfo`), less the name, is smaller, and at least
+/// 1024. Module init (the firmware query may sleep).
+fn default_record_size(dense: bool) -> u32 {
+    if !dense {
+        return RECORD_SIZE_MIN;
+    }
+    match efivar::query_variable_info(efivar::ATTR_NV_BS_RT) {
+        Ok(info) => {
+            let fits = info.max_variable.saturating_sub(NAME_ROOM);
+            let size =
+                u32::try_from(fits.min(u64::from(DENSE_RECORD_SIZE))).unwrap_or(RECORD_SIZE_MIN);
+            if size < DENSE_RECORD_SIZE {
+                pr_info!(
+                    "the firmware's largest variable is {} bytes: dense parts of {} bytes\n",
+                    info.max_variable,
+                    size.max(RECORD_SIZE_MIN)
+                );
+            }
+            size.max(RECORD_SIZE_MIN)
+        }
+        // No answer (no EFI: the load fails later with a clear message).
+        Err(_) => RECORD_SIZE_MIN,
     }
 }
 

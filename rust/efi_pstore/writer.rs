@@ -51,6 +51,9 @@ const PACK_TRIES: u32 = 4;
 const FETCH_WINDOW: u64 = 64;
 /// pstore decompresses records only with `CONFIG_PSTORE_COMPRESS`.
 const COMPRESS: bool = cfg!(CONFIG_PSTORE_COMPRESS);
+/// The smallest last part of a dense dump: below this, what is left of
+/// `kmsg_bytes` is not used.
+const DENSE_PART_MIN: usize = 512;
 /// Compression level of dense parts: the best (zlib's 9); a part's
 /// compression costs far less than the firmware's write of it.
 const DENSE_LEVEL: i32 = 9;
@@ -169,9 +172,10 @@ impl Writer {
         let bufs = DumpBufs::new(record_size, dense)?;
         let reserve = DumpBufs::new(record_size, dense)?;
         pr_info!(
-            "dump buffers: 2 sets of {} KiB ({} records)\n",
+            "dump buffers: 2 sets of {} KiB ({} records of {} bytes)\n",
             DumpBufs::size(record_size, dense) / 1024,
-            if dense { "dense" } else { "C-compatible" }
+            if dense { "dense" } else { "C-compatible" },
+            record_size
         );
         let writer = Arc::pin_init(
             try_pin_init!(Writer {
@@ -242,7 +246,18 @@ impl Writer {
         let mut stored = false;
         // The reader takes no part above PART_MAX.
         while total < self.kmsg_bytes && part <= PART_MAX {
-            let Some(packed) = self.pack(&mut bufs, &mut iter, reason, count, part) else {
+            // A dense dump stays within its budget: its last part takes
+            // what is left of it (C-compatible parts are all
+            // `record_size`, as pstore's core makes them).
+            let rs = if self.dense {
+                self.record_size.min(self.kmsg_bytes - total)
+            } else {
+                self.record_size
+            };
+            if rs < DENSE_PART_MIN {
+                break;
+            }
+            let Some(packed) = self.pack(&mut bufs, &mut iter, reason, count, part, rs) else {
                 break;
             };
             let (data, compressed) = match packed {
@@ -289,10 +304,11 @@ impl Writer {
 
     /// Fills the buffers with the next part: the header pstore writes
     /// (`Panic#1 Part1`), then as much of the newest log not yet dumped as
-    /// compresses into `record_size` bytes, the text staying below what the
-    /// readers inflate into. Tries the most text first, then less, scaled by
-    /// how far it missed; after [`PACK_TRIES`], stores `record_size` bytes of
-    /// text uncompressed. Text fetched is never thrown away: the iterator
+    /// compresses into `rs` bytes (`record_size`, or less for a dense dump's
+    /// last part), the text staying below what the readers inflate into.
+    /// Tries the most text first, then less, scaled by how far it missed (a
+    /// dense part also more, while it has room to spare); after
+    /// [`PACK_TRIES`], stores `rs` bytes of text uncompressed. Text fetched is never thrown away: the iterator
     /// moves only past what is stored. `None` when the log is exhausted.
     fn pack(
         &self,
@@ -301,8 +317,8 @@ impl Writer {
         reason: kmsg_dump::Reason,
         count: i32,
         part: u32,
+        rs: usize,
     ) -> Option<Packed> {
-        let rs = self.record_size;
         let DumpBufs {
             text,
             out,

@@ -9,7 +9,9 @@
 //! REMAINING`), for the pstore benchmark's NVRAM accounting. `echo profile >
 //! .../run` times the pieces of a dump part, [`PROFILE_REPS`] times each:
 //! fetching the newest log text (the whole log walked, or a window of the
-//! newest records), compressing it, and writing an EFI variable of a given
+//! newest records), compressing it (as C-compatible parts are, and as dense
+//! parts are: after the kmsg dictionary, the saved state put back first),
+//! and writing an EFI variable of a given
 //! size (`lw_bench: profile CASE NS`). `echo 'apei_queue ROUNDS' > .../run`
 //! times the APEI error status queue's enqueue against its C floor
 //! ([`apei_queue`]; `scripts/bench-apei.sh`).
@@ -27,7 +29,7 @@ mod apei_queue;
 use lastwords::bindings;
 use lastwords::crash_lock::CrashLock;
 use lastwords::debugfs::{TriggerDir, WriteHandler};
-use lastwords::deflate::Deflate;
+use lastwords::deflate::{Deflate, PresetDeflate};
 use lastwords::efivar::{EfivarsGuard, Guid, ATTR_NV_BS_RT};
 use lastwords::kmsg_dump::DumpIter;
 use lastwords::sync::{new_spinlock_irq, SpinLockIrq};
@@ -45,8 +47,11 @@ const ROUNDS: usize = 5;
 /// Samples of each profile case.
 const PROFILE_REPS: usize = 7;
 /// Log text sizes profiled: what the C pstore fetches per part with a
-/// 1024-byte record (`1024 * 100 / 60`), and lw_efi_pstore's most.
-const PROFILE_TEXT: [usize; 2] = [1706, 3008];
+/// 1024-byte record (`1024 * 100 / 60`), lw_efi_pstore's most in
+/// C-compatible parts, and a typical dense part of log text.
+const PROFILE_TEXT: [usize; 3] = [1706, 3008, 5120];
+/// The dictionary of dense parts, as lw_efi_pstore ships it.
+static KMSG_DICT: &[u8] = include_bytes!("../../rust/efi_pstore/kmsg.dict");
 /// Variable sizes profiled: a typical C part, a full lw_efi_pstore part.
 const PROFILE_VAR: [usize; 2] = [768, 1024];
 /// Records in the windowed fetch.
@@ -139,6 +144,7 @@ fn profile() -> Result {
     let mut text = KVec::from_elem(0u8, max, GFP_KERNEL)?;
     let mut out = KVec::from_elem(0u8, max * 2, GFP_KERNEL)?;
     let mut deflate = Deflate::new()?;
+    let mut dense = PresetDeflate::new(KMSG_DICT, 9)?;
     let (start, end) = DumpIter::rewind().bounds();
     pr_info!("profile log records {}\n", end.saturating_sub(start));
     for size in PROFILE_TEXT {
@@ -170,6 +176,12 @@ fn profile() -> Result {
             let c = deflate.compress(src, &mut out).unwrap_or(0);
             let dt = time::now_ns().wrapping_sub(t0);
             pr_info!("profile deflate_{} {} {}\n", size, dt, c);
+        }
+        for _ in 0..PROFILE_REPS {
+            let t0 = time::now_ns();
+            let c = dense.compress(src, &mut out).unwrap_or(0);
+            let dt = time::now_ns().wrapping_sub(t0);
+            pr_info!("profile dense_{} {} {}\n", size, dt, c);
         }
     }
     let g = EfivarsGuard::lock()?;

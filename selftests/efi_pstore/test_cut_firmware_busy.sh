@@ -71,7 +71,7 @@ echo "ok: the oops dump's parts decoded up to the cut"
 # 2. The panic dump stopped at part 3.
 nv=$LW_TEST_LOG/busy.nvram.fd
 lw_boot busy --nvram "$nv" -- "
-	insmod ./lw_efi_pstore.ko test_hooks=1 test_busy_part=3 || exit 10
+	insmod ./lw_efi_pstore.ko record_size=1024 test_hooks=1 test_busy_part=3 || exit 10
 	for i in \$(seq 1 1500); do echo \"lw-busy line \$i\" >/dev/kmsg; done
 	echo 1 >/proc/sys/kernel/sysrq
 	echo c >/proc/sysrq-trigger

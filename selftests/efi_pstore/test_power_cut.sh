@@ -18,7 +18,7 @@ cp /usr/share/OVMF/OVMF_VARS_4M.fd "$nv" || lw_fail "no OVMF variable store temp
 lw_expect_splat 'Kernel panic - not syncing: sysrq triggered crash'
 
 lw_boot cut --nvram "$nv" --monitor "$sock" -- "
-	insmod ./lw_efi_pstore.ko kmsg_bytes=1048576 || exit 10
+	insmod ./lw_efi_pstore.ko record_size=1024 kmsg_bytes=1048576 || exit 10
 	for i in \$(seq 1 1500); do echo \"lw-cut \$i of the power cut test\" >/dev/kmsg; done
 	dmesg | grep -q 'lw-cut 1 of the' && echo 'lw-cut: the ring holds the oldest line' >/dev/kmsg
 	echo 1 >/proc/sys/kernel/sysrq

@@ -12,8 +12,10 @@ nv=$LW_TEST_LOG/nvram.fd
 marker="lw-roundtrip-$(date +%s)-$RANDOM"
 lw_expect_splat 'Kernel panic - not syncing: sysrq triggered crash'
 
+# Parts of 1 KiB (the default for dense records is 4 KiB): the dump has
+# many parts to put back together.
 lw_boot boot1-crash --nvram "$nv" -- "
-	insmod ./lw_efi_pstore.ko || exit 10
+	insmod ./lw_efi_pstore.ko record_size=1024 || exit 10
 	echo '$marker' >/dev/kmsg
 	for i in \$(seq 1 400); do echo \"lw-seq \$i\" >/dev/kmsg; done
 	echo 1 >/proc/sys/kernel/sysrq

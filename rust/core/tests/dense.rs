@@ -3,7 +3,8 @@
 //! parts, and what damaged parts give.
 
 use lastwords_core::dense::{
-    assemble, crc32, gap_line, names_part, split_header, Damage, Method, PartHeader, Piece, HEADER_LEN, VERSION,
+    assemble, crc32, gap_line, names_part, split_header, Damage, Method, PartHeader, Piece,
+    HEADER_LEN, VERSION,
 };
 
 fn part(method: Method, text: &[u8], data: &[u8]) -> Vec<u8> {
