@@ -502,7 +502,7 @@ fn dense_dump(
         let mut v = KVec::with_capacity(text.len(), GFP_KERNEL)?;
         v.extend_from_slice(text, GFP_KERNEL)?;
         texts.push((f.dn.part, v), GFP_KERNEL)?;
-        if newest.as_ref().is_none_or(|o| f.dn.part < o.dn.part) {
+        if newest.as_ref().map_or(true, |o| f.dn.part < o.dn.part) {
             newest = Some(f);
         }
     }

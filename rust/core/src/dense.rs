@@ -140,7 +140,10 @@ impl PartHeader {
     /// the header and the data after it. A text longer than `max_text` is
     /// [`Damage::TooLong`]; stored data must be exactly the text.
     pub fn parse(part: &[u8], max_text: usize) -> Result<(PartHeader, &[u8]), Damage> {
-        let (h, data) = part.split_at_checked(HEADER_LEN).ok_or(Damage::Short)?;
+        if part.len() < HEADER_LEN {
+            return Err(Damage::Short);
+        }
+        let (h, data) = part.split_at(HEADER_LEN);
         let &[m0, m1, version, method, l0, l1, l2, l3, c0, c1, c2, c3] = h else {
             return Err(Damage::Short);
         };
@@ -243,7 +246,7 @@ pub fn assemble<'a>(
     parts: &mut [(u32, Option<&'a [u8]>)],
     mut emit: impl FnMut(Piece<'a>),
 ) -> usize {
-    parts.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    parts.sort_unstable_by_key(|&(p, _)| core::cmp::Reverse(p));
     let newest = parts
         .iter()
         .rev()
