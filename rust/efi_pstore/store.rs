@@ -502,7 +502,11 @@ fn dense_dump(
         let mut v = KVec::with_capacity(text.len(), GFP_KERNEL)?;
         v.extend_from_slice(text, GFP_KERNEL)?;
         texts.push((f.dn.part, v), GFP_KERNEL)?;
-        if newest.as_ref().map_or(true, |o| f.dn.part < o.dn.part) {
+        let newer = match &newest {
+            Some(o) => f.dn.part < o.dn.part,
+            None => true,
+        };
+        if newer {
             newest = Some(f);
         }
     }

@@ -11,11 +11,11 @@ lw_require PSTORE_PMSG "/dev/pmsg0"
 
 nv=$LW_TEST_LOG/nvram.fd
 marker="lw-pmsg-$(date +%s)-$RANDOM"
-# A 3000-byte line: three chunks of at most 1024 bytes.
+# A 3000-byte line: three chunks of at most record_size (1024) bytes.
 big=$(for i in $(seq 300); do printf 'B%08d:' "$i"; done)
 
 lw_boot boot1-write --nvram "$nv" -- "
-	insmod ./lw_efi_pstore.ko || exit 10
+	insmod ./lw_efi_pstore.ko record_size=1024 || exit 10
 	[ -c /dev/pmsg0 ] || exit 11
 	echo 'first $marker' >/dev/pmsg0 || exit 12
 	echo '$big' >/dev/pmsg0 || exit 13
