@@ -115,6 +115,18 @@ lw_expect_oops() {
 	lw_expect_splat 'kernel BUG at .*rust/helpers.c:[0-9]+!|Oops: invalid opcode'
 }
 
+# Guest-side snippet: defines lw_put_vars GUID, which writes the variables
+# the host put in $LW_LOG/vars (one file each, in efivarfs' format: the
+# attributes, then the data) through efivarfs, in the order of
+# $LW_LOG/order.list, under GUID.
+LW_GUEST_PUT_VARS='lw_put_vars() {
+	local ev=/sys/firmware/efi/efivars n
+	mountpoint -q $ev || mount -t efivarfs none $ev || return 1
+	while IFS= read -r n; do
+		cat "$LW_LOG/vars/$n" >"$ev/$n-$1" || echo "could not write $n"
+	done <"$LW_LOG/order.list"
+}'
+
 # Guest-side snippets: load our backend; mount pstorefs if needed.
 LW_LOAD_OURS='insmod ./lw_efi_pstore.ko'
 LW_LOAD_C='modprobe efi_pstore'

@@ -106,69 +106,6 @@ impl Deflate {
         // `uLong` is `usize` on the 64-bit kernels this runs on.
         Some(z.total_out).filter(|&n| n <= dst.len())
     }
-
-    /// Decompresses `src`, the output of [`PresetDeflate::compress`] with
-    /// the same `dict`, into `dst`, which must have room for the dictionary
-    /// and the text after it; returns the range of `dst` that holds the
-    /// text, or `None` for data that is not such a stream or does not fit.
-    /// The dictionary goes in first as stored blocks, as
-    /// `inflateSetDictionary()` would put it in the window. Never allocates
-    /// or sleeps.
-    pub fn decompress_preset(
-        &mut self,
-        dict: &[u8],
-        src: &[u8],
-        dst: &mut [u8],
-    ) -> Option<core::ops::Range<usize>> {
-        let mut z = stream(&[], dst, &mut self.workspace);
-        // SAFETY: `z` points at `dst` (writable) for its length, and at a
-        // workspace of the size zlib asked for (type invariant); each input
-        // it is given below is borrowed for the call. zlib allocates nothing.
-        unsafe {
-            if bindings::zlib_inflateInit2(&mut z, -(bindings::MAX_WBITS as i32))
-                != bindings::Z_OK as i32
-            {
-                return None;
-            }
-        }
-        let end = |z: &mut bindings::z_stream_s| {
-            // SAFETY: `z` was initialised above.
-            unsafe { bindings::zlib_inflateEnd(z) };
-        };
-        for chunk in dict.chunks(0xffff) {
-            let len = u16::try_from(chunk.len()).ok()?;
-            let [l0, l1] = len.to_le_bytes();
-            let [n0, n1] = (!len).to_le_bytes();
-            // A stored block, not the last: BFINAL 0, BTYPE 00, then LEN and
-            // NLEN on the next byte boundary.
-            let header = [0u8, l0, l1, n0, n1];
-            for input in [&header[..], chunk] {
-                z.next_in = input.as_ptr();
-                z.avail_in = input.len();
-                // SAFETY: As above; `input` lives through the call.
-                let r = unsafe { bindings::zlib_inflate(&mut z, bindings::Z_SYNC_FLUSH as i32) };
-                if r != bindings::Z_OK as i32 || z.avail_in != 0 {
-                    end(&mut z);
-                    return None;
-                }
-            }
-        }
-        let start = z.total_out;
-        if start != dict.len() {
-            end(&mut z);
-            return None;
-        }
-        z.next_in = src.as_ptr();
-        z.avail_in = src.len();
-        // SAFETY: As above; `src` lives through the call.
-        let done = unsafe { bindings::zlib_inflate(&mut z, bindings::Z_FINISH as i32) };
-        end(&mut z);
-        if done != bindings::Z_STREAM_END as i32 {
-            return None;
-        }
-        let n = z.total_out;
-        (n <= dst.len()).then_some(start..n)
-    }
 }
 
 /// A raw-deflate compressor with a preset dictionary, each call a stream of

@@ -82,11 +82,9 @@ cat >"$b/guest-dense.sh" <<GUEST
 set -u
 export LC_ALL=C
 $LW_GUEST_DEBUGFS
+$LW_GUEST_PUT_VARS
 ev=/sys/firmware/efi/efivars
-mountpoint -q \$ev || mount -t efivarfs none \$ev || exit 10
-while IFS= read -r n; do
-	cat "\$LW_LOG/vars/\$n" >"\$ev/\$n-$guid" || echo "could not write \$n"
-done <\$LW_LOG/order.list
+lw_put_vars $guid || exit 10
 $LW_LOAD_OURS || exit 11
 $LW_GUEST_PSTORE || exit 12
 d=/sys/kernel/debug/lw_efi_pstore

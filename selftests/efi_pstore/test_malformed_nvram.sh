@@ -94,11 +94,9 @@ cat >"$b/guest-malformed.sh" <<GUEST
 set -u
 export LC_ALL=C
 $LW_GUEST_DEBUGFS
+$LW_GUEST_PUT_VARS
 ev=/sys/firmware/efi/efivars
-mountpoint -q \$ev || mount -t efivarfs none \$ev || exit 10
-while IFS= read -r n; do
-	cat "\$LW_LOG/vars/\$n" >"\$ev/\$n-$guid" || echo "could not write \$n"
-done <\$LW_LOG/order.list
+lw_put_vars $guid || exit 10
 # efivarfs lists what it saw at mount time and its own changes: remount
 # to see what the backend deleted.
 ours() {

@@ -326,30 +326,16 @@ impl DumpName {
         s.literal(DENSE_PREFIX)?;
         let version = s.uint()?;
         s.literal(DENSE_TYPE)?;
-        let record_type = s.uint()?;
-        s.literal(b"-")?;
-        let part = s.uint()?;
-        s.literal(b"-")?;
-        let count = s.int()?;
-        s.literal(b"-")?;
-        let time = s.ulonglong()?;
+        let mut dn = Self::type_part_count_time(&mut s)?;
         s.end()?;
-        Some((
-            version,
-            DumpName {
-                record_type,
-                part,
-                count,
-                time,
-                compressed: false,
-                dense: true,
-            },
-        ))
+        dn.dense = true;
+        Some((version, dn))
     }
 
-    fn parse_current(name: &[u8], with_flag: bool) -> Option<DumpName> {
-        let mut s = Scanner { s: name, pos: 0 };
-        s.literal(PREFIX)?;
+    /// `%u-%u-%d-%llu` (type, part, count, seconds), the fields of the
+    /// current and the dense forms, as a record neither compressed nor
+    /// dense.
+    fn type_part_count_time(s: &mut Scanner<'_>) -> Option<DumpName> {
         let record_type = s.uint()?;
         s.literal(b"-")?;
         let part = s.uint()?;
@@ -357,21 +343,26 @@ impl DumpName {
         let count = s.int()?;
         s.literal(b"-")?;
         let time = s.ulonglong()?;
-        let compressed = if with_flag {
-            s.literal(b"-")?;
-            s.any_char()? == b'C'
-        } else {
-            false
-        };
-        s.end()?;
         Some(DumpName {
             record_type,
             part,
             count,
             time,
-            compressed,
+            compressed: false,
             dense: false,
         })
+    }
+
+    fn parse_current(name: &[u8], with_flag: bool) -> Option<DumpName> {
+        let mut s = Scanner { s: name, pos: 0 };
+        s.literal(PREFIX)?;
+        let mut dn = Self::type_part_count_time(&mut s)?;
+        if with_flag {
+            s.literal(b"-")?;
+            dn.compressed = s.any_char()? == b'C';
+        }
+        s.end()?;
+        Some(dn)
     }
 
     fn parse_old(name: &[u8]) -> Option<DumpName> {
