@@ -108,6 +108,14 @@ impl Deflate {
     }
 }
 
+/// Copies `src` into `dst`, both of one length (no panic path, which
+/// `copy_from_slice()` has for unequal lengths).
+fn copy(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src.iter()) {
+        *d = *s;
+    }
+}
+
 /// A raw-deflate compressor with a preset dictionary, each call a stream of
 /// its own.
 ///
@@ -208,7 +216,7 @@ impl PresetDeflate {
             workspace: ws,
             saved,
         };
-        this.saved.copy_from_slice(&this.workspace);
+        copy(&mut this.saved, &this.workspace);
         // INVARIANT: both workspaces have the size zlib asked for, and
         // `saved`/`saved_stream` were taken right after the flush.
         Ok(this)
@@ -219,7 +227,7 @@ impl PresetDeflate {
     /// fails. Any context: never allocates or sleeps; copies the saved
     /// workspace back first (about 270 KiB).
     pub fn compress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
-        self.workspace.copy_from_slice(&self.saved);
+        copy(&mut self.workspace, &self.saved);
         *self.stream = self.saved_stream;
         let z = &mut *self.stream;
         z.next_in = src.as_ptr();

@@ -246,7 +246,18 @@ pub fn assemble<'a>(
     parts: &mut [(u32, Option<&'a [u8]>)],
     mut emit: impl FnMut(Piece<'a>),
 ) -> usize {
-    parts.sort_unstable_by_key(|&(p, _)| core::cmp::Reverse(p));
+    // Highest part first. An insertion sort: a dump has few parts, and
+    // core's sort brings code objtool cannot follow into the module.
+    for i in 1..parts.len() {
+        let mut j = i;
+        while j > 0 {
+            match (parts.get(j - 1), parts.get(j)) {
+                (Some(a), Some(b)) if a.0 < b.0 => parts.swap(j - 1, j),
+                _ => break,
+            }
+            j -= 1;
+        }
+    }
     let newest = parts
         .iter()
         .rev()
