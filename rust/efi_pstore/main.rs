@@ -17,9 +17,9 @@
 //! never handed to pstore, never erased or evicted.
 //!
 //! Records are dense by default (`dense.rs`: each part deflated with a
-//! preset dictionary of kernel log lines, about twice the log per NVRAM byte
-//! of the C backend's records, which the C backend cannot read); `dense=N`
-//! writes C-compatible records. Both are read back.
+//! preset dictionary of kernel log lines, two to three times the log per
+//! NVRAM byte of the C backend's records, which the C backend cannot read);
+//! `dense=N` writes C-compatible records. Both are read back.
 //!
 //! Parameters (validated at load): `record_size` (1024..32768, or 0: by
 //! record kind and firmware), `max_reason`
@@ -105,7 +105,7 @@ lastwords::module! {
         },
         dense: bool {
             default: true,
-            description: "write dense records, about twice the log per NVRAM byte, which the C efi_pstore cannot read (default Y); N: C-compatible records",
+            description: "write dense records, two to three times the log per NVRAM byte of the C efi_pstore, which cannot read them (default Y); N: C-compatible records",
         },
         test_hooks: bool {
             default: false,
