@@ -79,17 +79,21 @@ struct DumpBufs {
 }
 
 impl DumpBufs {
-    fn new(record_size: usize, dense: bool) -> Result<Self> {
-        let (text_len, compressor) = if dense {
-            (
-                record_size * DENSE_TEXT_FACTOR,
-                Compressor::Dense(PresetDeflate::new(KMSG_DICT, DENSE_LEVEL)?),
-            )
+    /// Bytes of log text a part may hold.
+    fn text_len(record_size: usize, dense: bool) -> usize {
+        if dense {
+            record_size * DENSE_TEXT_FACTOR
         } else {
-            (
-                record_size * TEXT_FACTOR - TEXT_MARGIN,
-                Compressor::Compat(Deflate::new()?),
-            )
+            record_size * TEXT_FACTOR - TEXT_MARGIN
+        }
+    }
+
+    fn new(record_size: usize, dense: bool) -> Result<Self> {
+        let text_len = Self::text_len(record_size, dense);
+        let compressor = if dense {
+            Compressor::Dense(PresetDeflate::new(KMSG_DICT, DENSE_LEVEL)?)
+        } else {
+            Compressor::Compat(Deflate::new()?)
         };
         Ok(Self {
             text: KVec::from_elem(0u8, text_len, GFP_KERNEL)?,
@@ -103,17 +107,13 @@ impl DumpBufs {
 
     /// Bytes allocated for one set (stated in the log at load).
     fn size(record_size: usize, dense: bool) -> usize {
-        let text = if dense {
-            record_size * DENSE_TEXT_FACTOR
-        } else {
-            record_size * TEXT_FACTOR - TEXT_MARGIN
-        };
+        // A dense compressor holds two workspaces, a C-compatible one one.
         let workspaces = if dense {
             PresetDeflate::size()
         } else {
             PresetDeflate::size() / 2
         };
-        text * 2 + TEXT_MARGIN + workspaces
+        Self::text_len(record_size, dense) * 2 + TEXT_MARGIN + workspaces
     }
 }
 
@@ -336,10 +336,9 @@ impl Writer {
         let hdr = w.len();
         let mut want = packing::first_text_len(*fit, text.len());
         let mut widened = false;
-        // Dense parts only: the largest text that fit so far, with room to
-        // spare (the iterator after it, the fetch size that gave it), while
-        // a larger one is tried.
-        let mut fitted: Option<(DumpIter, usize)> = None;
+        // Dense parts only: the fetch size that gave the largest text that
+        // fit so far, with room to spare, while a larger one is tried.
+        let mut fitted: Option<usize> = None;
         // Without pstore's compression, readers would not inflate a
         // C-compatible part; dense parts are inflated by this module.
         let tries = if COMPRESS || self.dense {
@@ -379,14 +378,11 @@ impl Writer {
                 Some(c) if c <= room => {
                     let grow = packing::grow_text_len(len, c, room, text.len());
                     if let (true, Some(more)) = (self.dense && attempt + 1 < tries, grow) {
-                        fitted = Some((it, want));
+                        fitted = Some(want);
                         want = more;
                         continue;
                     }
-                    *iter = it;
-                    *fit = len;
-                    bump(&PARTS_COMPRESSED);
-                    LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+                    Self::taken(iter, it, fit, len, n);
                     if self.dense {
                         Self::dense_header(out, Method::Deflate, src)?;
                     }
@@ -399,7 +395,7 @@ impl Writer {
                 },
             }
         }
-        if let (Some((_, fetched)), Compressor::Dense(d)) = (fitted, &mut *compressor) {
+        if let (Some(fetched), Compressor::Dense(d)) = (fitted, &mut *compressor) {
             // Back to the largest text that fit: fetched again with the
             // same room from the same place, it is the same text.
             let mut it = *iter;
@@ -410,10 +406,7 @@ impl Writer {
                 .compress(src, out.get_mut(HEADER_LEN..)?)
                 .filter(|&c| c <= room)
             {
-                *iter = it;
-                *fit = len;
-                bump(&PARTS_COMPRESSED);
-                LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+                Self::taken(iter, it, fit, len, n);
                 Self::dense_header(out, Method::Deflate, src)?;
                 return Some(Packed::Compressed(c + HEADER_LEN));
             }
@@ -433,6 +426,15 @@ impl Writer {
             return Some(Packed::Compressed(HEADER_LEN + src.len()));
         }
         Some(Packed::Raw(hdr + n))
+    }
+
+    /// A compressed part is kept: the dump goes on after its `n` bytes of
+    /// log (`it`), and the next part starts from its text length `len`.
+    fn taken(iter: &mut DumpIter, it: DumpIter, fit: &mut usize, len: usize, n: usize) {
+        *iter = it;
+        *fit = len;
+        bump(&PARTS_COMPRESSED);
+        LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     /// Writes the header of a dense part whose text is `text` at the start

@@ -234,10 +234,9 @@ impl PresetDeflate {
         z.avail_in = src.len();
         z.next_out = dst.as_mut_ptr();
         z.avail_out = dst.len();
-        // SAFETY: `z` is the stream the saved state belongs to, at the same
-        // address, with its workspace (type invariant) restored; it points
-        // at `src` (readable) and `dst` (writable) for their lengths, both
-        // borrowed for this call. zlib allocates nothing.
+        // SAFETY: `z` and its workspace are where the saved state was taken
+        // and hold it again (type invariant); `src` and `dst` are borrowed
+        // for this call. zlib allocates nothing.
         let done = unsafe { bindings::zlib_deflate(z, bindings::Z_FINISH as i32) };
         if done != bindings::Z_STREAM_END as i32 {
             return None;

@@ -201,8 +201,8 @@ const PREFIX: &[u8] = b"dump-type";
 /// Dense names: `lw-dense`, the format version, then `-type`.
 const DENSE_PREFIX: &[u8] = b"lw-dense";
 const DENSE_TYPE: &[u8] = b"-type";
-/// The dense format version written and read (`dense::VERSION`).
-pub const DENSE_VERSION: u32 = 1;
+/// The dense format version written and read.
+pub const DENSE_VERSION: u32 = crate::dense::VERSION as u32;
 
 impl DumpName {
     /// The record id the C backend gives this record:
