@@ -20,12 +20,17 @@
 export KDIR KERNEL KSFT_INSTALL
 
 .PHONY: all modules setup kernel check check-quick lint fmt hosttest selftest demo bench \
-	kselftest-install rust-analyzer clean
+	kselftest-install rust-analyzer clean guest-paths
 
 all: modules
 
 setup:
 	@scripts/setup.sh
+
+# Before anything that boots a VM (and before minutes of building): the
+# guests must see the repository, the cache and KDIR at their host paths.
+guest-paths:
+	@scripts/guest-paths.sh
 
 kernel: setup
 	@scripts/kernel.sh >/dev/null
@@ -42,19 +47,19 @@ fmt: kernel
 hosttest:
 	@scripts/hosttest.sh
 
-selftest: modules
+selftest: guest-paths modules
 	@selftests/run.sh $(T)
 
-check: setup
+check: guest-paths setup
 	@scripts/check.sh
 
-check-quick: setup
+check-quick: guest-paths setup
 	@scripts/check.sh --quick
 
-demo: modules
+demo: guest-paths modules
 	@scripts/demo.sh
 
-bench: setup
+bench: guest-paths setup
 	@scripts/bench.sh
 
 kselftest-install: modules

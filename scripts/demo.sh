@@ -25,7 +25,10 @@ TXT
 	echo '$marker' >/dev/kmsg
 	echo panic_hardirq >/sys/kernel/debug/lw_crash/run
 " || true
-[ "$(cat "$log/boot1/result")" = panic ] || lw_die "boot 1 did not panic (logs: $log/boot1)"
+[ "$(cat "$log/boot1/result")" = panic ] ||
+	lw_die "boot 1 did not panic ($(cat "$log/boot1/result"); the guest command's output ends with:
+$(tail -5 "$log/boot1/out.log" 2>/dev/null)
+logs: $log/boot1)"
 echo "Boot 1 died: $(grep -m1 -o 'Kernel panic - not syncing:.*' "$log/boot1/console.log" | tr -d '\r')"
 echo
 echo "Boot 2: same NVRAM; load lw_efi_pstore, mount pstore, read the records."

@@ -30,6 +30,13 @@ LW_DEBIAN_FLAVOUR=amd64
 # core library sources the kernel needs (rustup's copy does not).
 LW_RUSTC=${RUSTC:-/usr/bin/rustc}
 LW_CLIPPY_DRIVER=${CLIPPY_DRIVER:-/usr/bin/clippy-driver}
+# Cargo for the host tools and tests: Debian's (cargo-web, the same release
+# as rustc-web), so that a machine without rustup needs nothing else; with
+# Debian's rustc and rustdoc, whatever else is first on PATH.
+LW_CARGO=${CARGO:-/usr/bin/cargo}
+lw_cargo() {
+	RUSTC=$LW_RUSTC RUSTDOC=${RUSTDOC:-/usr/bin/rustdoc} "$LW_CARGO" "$@"
+}
 LW_RUSTFMT=${RUSTFMT:-/usr/bin/rustfmt}
 
 # Inside the trixie chroot (scripts/chroot.sh run) the chroot's own tools
@@ -54,4 +61,51 @@ LW_KSFT_SKIP=4
 lw_chroot_kernel() {
 	[ -z "${KDIR:-}" ] && [ -z "${LW_IN_CHROOT:-}" ] &&
 		{ [ "$LW_KERNEL" = 7.3 ] || [ "$LW_KERNEL" = debian-7.3 ]; }
+}
+
+# Directories the test VMs' guests do not share with the host: virtme-ng
+# (LW_VIRTME_NG_VERSION, both its Rust init and virtme-init) mounts a fresh
+# tmpfs there, or the kernel's own file systems, so a host path under one of
+# them does not exist in the guest (a checkout in /var/tmp: `cd: No such
+# file or directory` inside the VM). The guest sees the rest of the host's
+# root read-only (/tmp and home directories included).
+LW_GUEST_PRIVATE=(/var/tmp /var/log /var/cache /var/lib/apt /var/spool/rsyslog
+	/var/lib/portables /var/lib/machines /var/lib/private /run /dev /proc /sys
+	/lib/modules)
+
+# lw_guest_hidden PATH: prints the guest-private directory that hides PATH
+# (resolved, symlinks followed), and returns 0; returns 1 if the guest sees
+# it.
+lw_guest_hidden() {
+	local p d
+	p=$(realpath -m -- "$1")
+	for d in "${LW_GUEST_PRIVATE[@]}"; do
+		case "$p/" in
+		"$d"/*) echo "$d"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# lw_check_guest_visible: dies, saying why and what to do, if the VMs could
+# not see the repository or the cache (kernels, modules) at the same path.
+lw_check_guest_visible() {
+	local repo d
+	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	if d=$(lw_guest_hidden "$repo"); then
+		lw_die "the repository is in $repo, under $d, which the test VMs cannot see:
+virtme-ng gives each guest its own $d, and the guest runs the tests from the
+host's path. Clone it elsewhere (your home directory, or /tmp) and run make there."
+	fi
+	if d=$(lw_guest_hidden "$LW_CACHE"); then
+		lw_die "the cache (LW_CACHE) is in $LW_CACHE, under $d, which the test VMs
+cannot see: virtme-ng gives each guest its own $d, and the guests load the
+kernels' modules from the cache. Set LW_CACHE to a directory elsewhere (the
+default is ~/.cache/lastwords)."
+	fi
+	if [ -n "${KDIR:-}" ] && d=$(lw_guest_hidden "$KDIR"); then
+		lw_die "the kernel tree (KDIR) is in $KDIR, under $d, which the test VMs
+cannot see: virtme-ng gives each guest its own $d, and the guests load the
+tree's modules from it. Move the tree elsewhere (your home directory, or /tmp)."
+	fi
 }

@@ -48,6 +48,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$log" ] && [ $# -eq 1 ] || lw_die "usage: vm.sh --log DIR [options] -- 'guest command'"
+lw_check_guest_visible
 
 # What vng boots: the kernel tree, or Debian's stock image (KERNEL=debian-7.3),
 # unpacked with its modules, which vng then finds next to it.
@@ -73,7 +74,7 @@ glog=/tmp/lw-log
 cat >"$log/guest.sh" <<GUEST
 #!/bin/bash
 export LW_REPO='$here' LW_LOG='$glog' PATH=/usr/sbin:/usr/bin:/sbin:/bin
-cd '$here'
+cd '$here' || { echo 'vm.sh: the guest cannot see $here' >'$glog/out.log'; echo 126 >'$glog/rc'; exit; }
 ( $1 ) >'$glog/out.log' 2>&1 </dev/null
 echo \$? >'$glog/rc.tmp'
 dmesg >'$glog/dmesg.log' 2>&1
@@ -86,26 +87,40 @@ GUEST
 # stable" at boot) raced with TCG's translation cache and oopsed ("Oops:
 # int3" in sched_clock_cpu) in one of our first three boots. The guest still has
 # --cpus vCPUs, run round-robin. LW_TCG_THREAD=multi restores MTTCG.
-qopts="-machine q35"
+qopts="-machine q35 -pidfile $qpid"
 [ -z "$kvm" ] || qopts+=" -accel tcg,thread=${LW_TCG_THREAD:-single}"
 if [ -n "$uefi" ]; then
 	qopts+=" -drive if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
 	qopts+=" -drive if=pflash,format=raw,unit=1,file=$nvram"
 fi
-# The VM (timeout leads its own process group: QEMU, vng) and the short
-# monitor directory, cleaned up however vm.sh ends.
-vm_pid= mon_dir=
+# The VM (timeout leads its own process group: vng, QEMU, virtiofsd) and the
+# short monitor directory, cleaned up however vm.sh ends: after a timeout, a
+# signal, or a normal end, whatever of the boot is still running is killed,
+# its process group and its QEMU (by QEMU's own pid file, in case QEMU left
+# the group), so that no VM outlives vm.sh.
+vm_pid= mon_dir= qpid=$log/qemu.pid
+rm -f "$qpid"
+qemu_of_boot() {
+	local p
+	p=$(cat "$qpid" 2>/dev/null) || return 1
+	[[ $p =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$qpid" &&
+		echo "$p"
+}
 vm_alive() {
-	ps -e -o pgid=,stat= | awk -v g="$vm_pid" '$1 == g && $2 !~ /^Z/ { a = 1 } END { exit !a }'
+	ps -e -o pgid=,stat= | awk -v g="$vm_pid" '$1 == g && $2 !~ /^Z/ { a = 1 } END { exit !a }' ||
+		qemu_of_boot >/dev/null
 }
 cleanup() {
+	local q
 	if [ -n "$vm_pid" ]; then
-		kill -TERM -- "-$vm_pid" "$vm_pid" 2>/dev/null || true
+		q=$(qemu_of_boot) || q=
+		kill -TERM -- "-$vm_pid" "$vm_pid" $q 2>/dev/null || true
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
 			vm_alive || break
 			sleep 0.2
 		done
-		kill -KILL -- "-$vm_pid" 2>/dev/null || true
+		q=$(qemu_of_boot) || q=
+		kill -KILL -- "-$vm_pid" $q 2>/dev/null || true
 	fi
 	if [ -n "$mon_dir" ]; then
 		[ ! -L "$monitor" ] || rm -f "$monitor"
@@ -160,6 +175,24 @@ set +e
 wait "$vm_pid"
 vrc=$?
 set -e
+# Anything of the boot left (QEMU after a timeout): gone before the result.
+# The group's leader has been reaped, so only processes that are both in its
+# group and of this boot (their command lines name the log directory) are
+# killed.
+leftovers() {
+	local p
+	for p in $(pgrep -g "$vm_pid" 2>/dev/null); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$log" && echo "$p"
+	done
+	qemu_of_boot || true
+}
+for sig in TERM TERM TERM TERM TERM KILL; do
+	left=$(leftovers | sort -u)
+	[ -n "$left" ] || break
+	# shellcheck disable=SC2086 # a list of pids
+	kill -"$sig" $left 2>/dev/null || true
+	sleep 0.2
+done
 vm_pid=
 
 if [ -f "$log/rc" ]; then

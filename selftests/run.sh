@@ -17,6 +17,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
+lw_check_guest_visible
 
 jobs=${LW_JOBS:-$(nproc)}
 args=()
