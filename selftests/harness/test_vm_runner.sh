@@ -6,7 +6,9 @@
 #    directory vm.sh made for it is gone after the boot;
 #  - SIGTERM to vm.sh, and SIGHUP to its process group, kill its QEMU at once:
 #    vm.sh exits with 128+N and "killed", and no QEMU of that boot is left,
-#    nor any other process of it (vng, virtiofsd).
+#    nor any other process of it (vng, virtiofsd);
+#  - a boot that outlives --timeout ends with "timeout" (exit 124), and no
+#    process of it is left either.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -82,7 +84,27 @@ kill_test() {
 	done
 	leftovers "$d" | sed "s/^/$name: left: /"
 	lw_assert_eq "$(leftovers "$d" | wc -l)" 0 "$name: no process of the boot left (virtiofsd, vng)"
-	[ "$(($(date +%s) - t0))" -le 5 ] || lw_fail "$name: took more than 5 s"
+	# "At once": well before the 300 s timeout would end it (a bound for a
+	# busy machine, not a measurement).
+	[ "$(($(date +%s) - t0))" -le 30 ] || lw_fail "$name: took more than 30 s"
 }
 kill_test term TERM 143 -
 kill_test hup_group HUP 129 setsid
+
+# The timeout: QEMU is running when it strikes.
+d=$LW_TEST_LOG/timeout
+mkdir -p "$d"
+lw_boot timeout --timeout 60 -- 'sleep 600' &
+pid=$!
+for ((i = 0; i < 250; i++)); do
+	[ -z "$(qemus "$d")" ] || break
+	sleep 0.2
+done
+[ -n "$(qemus "$d")" ] || lw_fail "timeout: QEMU never started"
+echo "ok: timeout: QEMU started"
+wait "$pid"
+lw_assert_eq "$?" 124 "timeout: vm.sh exit status"
+lw_assert_eq "$(lw_result timeout)" timeout "timeout: result"
+lw_assert_eq "$(qemus "$d" | wc -l)" 0 "timeout: no QEMU left when vm.sh returned"
+leftovers "$d" | sed "s/^/timeout: left: /"
+lw_assert_eq "$(leftovers "$d" | wc -l)" 0 "timeout: no process of the boot left"
