@@ -8,6 +8,8 @@
 # under $LW_CACHE/chroot, keyed by suite and package list.
 #
 # Usage: chroot.sh              print the chroot's path (create it if missing)
+#        chroot.sh where        print the chroot's path only
+#        chroot.sh remove       remove the chroot (to make it anew next time)
 #        chroot.sh run CMD...   run CMD in it, as root, in a private mount
 #                               namespace with /proc, /dev, the repository
 #                               and $LW_CACHE mounted at their host paths (so
@@ -24,6 +26,25 @@ pkgs+=,libelf-dev,libssl-dev,cpio,kmod,xz-utils,python3,pahole,perl,dkms,rust-an
 key=$(echo "$suite $pkgs" | sha256sum | cut -c1-12)
 root=$LW_CACHE/chroot/$suite-$key
 
+# remove_root: removes $root, or what an interrupted debootstrap left of it,
+# without ever reaching through a mount: whatever is still mounted under it
+# (debootstrap mounts /proc and /sys in the target; a container may have
+# bind mounts) is unmounted first, deepest first, and rm stays on the root's
+# own file system.
+remove_root() {
+	local m left
+	[ -e "$root" ] || return 0
+	findmnt -rn -o TARGET | sed 's/\\x20/ /g' |
+		awk -v r="$root" 'index($0, r "/") == 1 || $0 == r' | sort -r |
+		while IFS= read -r m; do
+			umount "$m" 2>/dev/null || umount -l "$m" ||
+				lw_die "cannot unmount $m (under the old chroot $root)"
+		done
+	left=$(findmnt -rn -o TARGET | awk -v r="$root" 'index($0, r "/") == 1 || $0 == r')
+	[ -z "$left" ] || lw_die "still mounted under $root: $left"
+	rm -rf --one-file-system "$root"
+}
+
 create() {
 	[ "$(id -u)" = 0 ] || lw_die "making the $suite chroot needs root (debootstrap)"
 	command -v debootstrap >/dev/null || lw_die "debootstrap missing: run scripts/setup.sh"
@@ -33,15 +54,29 @@ create() {
 	local mirror log=$LW_CACHE/chroot/$suite-$key.log
 	mirror=$(lw_debian_mirror)
 	lw_say "chroot: debootstrap $suite into $root (log: $log; 2 to 8 min)" >&2
-	rm -rf "$root"
+	remove_root
 	mkdir -p "$root"
-	debootstrap --variant=minbase --include="$pkgs" \
+	# In a mount namespace of its own: the /proc and /sys it mounts in the
+	# target go away with it, even if it is interrupted.
+	unshare --mount --propagation private -- debootstrap --variant=minbase --include="$pkgs" \
 		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
 		"$suite" "$root" "$mirror" >"$log" 2>&1 ||
 		{ tail -30 "$log" >&2; lw_die "debootstrap $suite failed (log: $log)"; }
 	rm -rf "$root/var/cache/apt/archives/"*.deb
 	touch "$root/.done"
 }
+
+case "${1:-}" in
+where) echo "$root"; exit 0 ;;
+remove)
+	[ "$(id -u)" = 0 ] || lw_die "removing the $suite chroot needs root"
+	mkdir -p "$LW_CACHE"
+	exec 8>"$LW_CACHE/chroot.lock"
+	flock 8
+	remove_root
+	exit 0
+	;;
+esac
 
 [ -f "$root/.done" ] || create
 
