@@ -6,16 +6,16 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
-command -v cargo >/dev/null || lw_die "cargo missing (install a Rust toolchain for host tests)"
+[ -x "$LW_CARGO" ] || lw_die "$LW_CARGO missing: run scripts/setup.sh (apt-get install cargo-web)"
 export CARGO_TARGET_DIR=$LW_CACHE/target
 for toml in "$here"/rust/core/Cargo.toml; do
 	[ -f "$toml" ] || continue
 	dir=$(dirname "$toml")
 	lw_say "hosttest: cargo test in ${dir#"$here"/}"
-	cargo test -q --locked --manifest-path "$toml"
+	lw_cargo test -q --locked --manifest-path "$toml"
 	if grep -q '^loom' "$toml"; then
 		lw_say "hosttest: loom in ${dir#"$here"/}"
-		RUSTFLAGS="--cfg loom" cargo test -q --locked --release \
+		RUSTFLAGS="--cfg loom" lw_cargo test -q --locked --release \
 			--manifest-path "$toml" --features loom -- loom_
 	fi
 done

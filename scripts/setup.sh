@@ -6,7 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PKGS=(linux-source-6.12 rustc-web rust-web-src rust-web-clippy rustfmt-web
+PKGS=(linux-source-6.12 rustc-web rust-web-src cargo-web rust-web-clippy rustfmt-web
       libclang-dev clang lld llvm bc flex bison libelf-dev libssl-dev dwarves
       cpio kmod qemu-system-x86 ovmf busybox-static python3-venv
       build-essential git libseccomp-dev libcap-ng-dev debootstrap rsync)
@@ -33,10 +33,8 @@ or build against your own Rust-enabled kernel tree with KDIR=/path/to/tree."
 fi
 
 if ! "$LW_TOOLS/bin/bindgen" --version 2>/dev/null | grep -q " $LW_BINDGEN_VERSION\$"; then
-	command -v cargo >/dev/null ||
-		lw_die "cargo is needed to install bindgen-cli $LW_BINDGEN_VERSION"
 	lw_say "setup: cargo install bindgen-cli $LW_BINDGEN_VERSION"
-	cargo install -q --locked --root "$LW_TOOLS" bindgen-cli --version "$LW_BINDGEN_VERSION" \
+	lw_cargo install -q --locked --root "$LW_TOOLS" bindgen-cli --version "$LW_BINDGEN_VERSION" \
 		>"$LW_CACHE/bindgen-install.log" 2>&1 ||
 		{ tail -30 "$LW_CACHE/bindgen-install.log"; lw_die "bindgen-cli install failed"; }
 fi
@@ -45,7 +43,7 @@ fi
 # old C virtiofsd, which virtme-ng cannot drive.
 if ! "$LW_TOOLS/bin/virtiofsd" --version 2>/dev/null | grep -q " $LW_VIRTIOFSD_VERSION\$"; then
 	lw_say "setup: cargo install virtiofsd $LW_VIRTIOFSD_VERSION"
-	cargo install -q --locked --root "$LW_TOOLS" virtiofsd --version "$LW_VIRTIOFSD_VERSION" \
+	lw_cargo install -q --locked --root "$LW_TOOLS" virtiofsd --version "$LW_VIRTIOFSD_VERSION" \
 		>"$LW_CACHE/virtiofsd-install.log" 2>&1 ||
 		{ tail -30 "$LW_CACHE/virtiofsd-install.log"; lw_die "virtiofsd install failed"; }
 fi
