@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Non-fatal failures with panic_on_oops=0: warnings in task, softirq, hard
 # interrupt and NMI context, and an oops in a kernel thread. The kernel keeps
-# running, and lw_crash_test is unloaded right after the oops is triggered,
-# while the oops thread still runs module code: the unload must wait until
-# the thread has exited (it says so), and succeed. The records are persisted:
+# running, and lw_crash_test is unloaded after the oops is triggered, while
+# the oops thread still runs module code (it waits there until the unload
+# releases it): the unload must wait until the thread has exited (it says
+# so), and succeed. The records are persisted:
 # the oops by its own dump, the warnings (which the kernel never dumps) by the
 # shutdown dump at power-off (max_reason=4). Boot 2 reads both back.
 # (An oops in softirq or hard interrupt context is fatal on x86, "Fatal
@@ -30,8 +31,7 @@ lw_boot boot1-failures --nvram "$nv" -- "
 		/bin/echo \$c >/sys/kernel/debug/lw_crash/run
 		echo \"\$c=\$?\"
 	done
-	# At once: the oops thread raises its oops half a second after the
-	# write returned.
+	# The oops thread waits in module code until the unload releases it.
 	rmmod lw_crash_test
 	echo rmmod=\$?
 	echo loaded=\$([ -d /sys/module/lw_crash_test ] && echo 1 || echo 0)

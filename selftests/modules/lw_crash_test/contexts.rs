@@ -6,7 +6,8 @@
 //! |-----------|--------------------------------------------------------|
 //! | `task`    | the writing task (an oops: a kernel thread, so that    |
 //! |           | the writer survives and the module can be unloaded;    |
-//! |           | the next case and the unload wait until it has exited) |
+//! |           | it oopses when released by `wait`, the next case or    |
+//! |           | the unload, which then wait until it has exited)       |
 //! | `softirq` | a tasklet                                              |
 //! | `hardirq` | a hard irq_work (self-IPI)                             |
 //! | `nmi`     | an NMI handler, NMI sent to self                       |
@@ -71,14 +72,19 @@ pub(crate) fn nmi_handler() -> impl PinInit<NmiRegistration<NmiAct>> {
 static OOPS_CASE: AtomicUsize = AtomicUsize::new(usize::MAX);
 /// Set by the oops thread when it starts.
 static OOPS_STARTED: AtomicBool = AtomicBool::new(false);
+/// Set when the oops thread may raise its oops: by whoever reaps it (the
+/// `wait` command, the next case, the module's unload).
+static OOPS_RELEASED: AtomicBool = AtomicBool::new(false);
 
 /// Kernel thread: raises an oops (the thread dies, the kernel goes on).
-/// It first sleeps half a second, in module code, after the write that
-/// started it has returned: an `rmmod` right after that write must wait
-/// until this thread has exited.
+/// It runs module code until it is released ([`Contexts::reap_oops_thread`]):
+/// an `rmmod` after the write that started it always finds it running and
+/// must wait until it has exited, however fast or slow either side is.
 fn oops_thread() {
     OOPS_STARTED.store(true, Ordering::Release);
-    time::msleep(500);
+    while !OOPS_RELEASED.load(Ordering::Acquire) {
+        time::msleep(10);
+    }
     if let Some(case) = Case::from_index(OOPS_CASE.load(Ordering::Acquire)) {
         cases::raise(case);
     }
@@ -90,7 +96,8 @@ pub(crate) enum Entered {
     /// Raised, and given a second to happen: back only if the kernel goes
     /// on.
     Raised,
-    /// Left to the oops thread, which raises it after the write returns.
+    /// Left to the oops thread, which raises it once released
+    /// ([`Contexts::reap_oops_thread`]).
     Deferred,
 }
 
@@ -122,8 +129,8 @@ impl Contexts {
         match case.context() {
             Context::Task if case.action() == Action::Oops => {
                 self.start_oops_thread(case)?;
-                // The thread oopses half a second later: return while it
-                // still runs module code (see `oops_thread`).
+                // The thread oopses once released: return while it still
+                // runs module code (see `oops_thread`).
                 return Ok(Entered::Deferred);
             }
             Context::Task => cases::raise(case),
@@ -148,6 +155,7 @@ impl Contexts {
     fn start_oops_thread(&self, case: Case) -> Result {
         OOPS_CASE.store(case.index(), Ordering::Release);
         OOPS_STARTED.store(false, Ordering::Release);
+        OOPS_RELEASED.store(false, Ordering::Release);
         let mut slot = self.oops_thread.lock();
         *slot = Some(kthread::spawn_tracked(
             c_str!("lw_oops"),
@@ -172,13 +180,15 @@ impl Contexts {
             .is_some_and(|t| !t.has_exited())
     }
 
-    /// Waits until the last oops thread (if any) has exited, and forgets
-    /// it. Returns whether there was one that had not exited yet.
+    /// Releases the last oops thread (if any) to raise its oops, waits
+    /// until it has exited, and forgets it. Returns whether there was one
+    /// that had not exited yet.
     pub(crate) fn reap_oops_thread(&self) -> bool {
         let Some(t) = self.oops_thread.lock().take() else {
             return false;
         };
         let running = !t.has_exited();
+        OOPS_RELEASED.store(true, Ordering::Release);
         // Dropping the handle waits until the thread has exited.
         drop(t);
         running
