@@ -5,7 +5,10 @@
 # host tests, then for each kernel (7.3, 6.12 and Debian's stock 7.3 image,
 # or the one KERNEL= or KDIR= names): build it (cached; for the stock kernel,
 # prepare its tree), lint, build the modules, VM selftests. One progress line
-# per phase with its wall time.
+# per phase with its wall time. A kernel whose phase fails does not stop the
+# others: every kernel is tried, a table (kernel, phase reached, tests
+# passed/failed/skipped, time) closes the run, and the exit status is 1 if
+# anything failed.
 #
 # `make check-quick` (--quick): the same phases for one kernel (KERNEL=, the
 # default 7.3), and of the VM selftests only the few that catch most
@@ -43,6 +46,22 @@ phase() {
 	lw_say "check: $name done in $(( $(date +%s) - t ))s"
 }
 
+# kernel_phase KERNEL NAME CMD...: one phase of one kernel; on failure, says
+# so and returns 1 (the kernel's remaining phases are skipped, the other
+# kernels still run).
+kernel_phase() {
+	local k=$1 name=$2 t
+	t=$(date +%s)
+	shift 2
+	lw_say "check: $name $k"
+	if "$@"; then
+		lw_say "check: $name $k done in $(( $(date +%s) - t ))s"
+	else
+		lw_say "check: $name $k FAILED after $(( $(date +%s) - t ))s"
+		return 1
+	fi
+}
+
 QUICK_TESTS=(efi_pstore/test_roundtrip crash_matrix/test_matrix_ours_none
 	efi_pstore/test_interop efi_pstore/test_malformed_nvram)
 
@@ -54,18 +73,58 @@ fi
 
 phase setup "$here/scripts/setup.sh"
 phase hosttest "$here/scripts/hosttest.sh"
+
+# selftests KERNEL OUT: the VM selftests, their output kept in OUT (for the
+# summary's counts) as well as shown.
+selftests() {
+	local rc
+	if [ "${1:-}" = --quick ]; then
+		"$here/selftests/run.sh" "${QUICK_TESTS[@]}" | tee "$2"
+	else
+		"$here/selftests/run.sh" | tee "$2"
+	fi
+	rc=${PIPESTATUS[0]}
+	return "$rc"
+}
+
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+failed=0
 for k in "${kernels[@]}"; do
 	export KERNEL=$k
 	n=${KDIR:+tree}
 	n=${n:-$k}
-	phase "kernel $n" kernel_quiet
+	t=$(date +%s)
+	out=$LW_CACHE/check-selftests-$n.out
+	rm -f "$out"
+	reached=selftests
 	# lint's clippy pass builds every module (with clippy-driver): it fails
 	# on what does not compile, too. Then the modules are built normally.
-	phase "lint $n" "$here/scripts/lint.sh"
-	phase "modules $n" build_modules
-	if [ "${1:-}" = --quick ]; then
-		phase "selftests-quick $n" "$here/selftests/run.sh" "${QUICK_TESTS[@]}"
-	else
-		phase "selftests $n" "$here/selftests/run.sh"
+	if ! kernel_phase "$n" kernel kernel_quiet; then
+		reached="kernel FAILED"
+	elif ! kernel_phase "$n" lint "$here/scripts/lint.sh"; then
+		reached="lint FAILED"
+	elif ! kernel_phase "$n" modules build_modules; then
+		reached="modules FAILED"
+	elif ! kernel_phase "$n" selftests selftests "${1:-}" "$out"; then
+		reached="selftests FAILED"
 	fi
+	[ "$reached" = selftests ] || failed=1
+	counts=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' \
+		"$out" 2>/dev/null | tail -1)
+	[ -n "$counts" ] || counts="- - -"
+	echo "$n|$reached|$counts|$(( $(date +%s) - t ))" >>"$summary"
 done
+
+echo
+echo "check: summary"
+printf '  %-12s %-18s %7s %7s %7s %7s\n' kernel "phase" passed failed skipped time
+while IFS='|' read -r n reached counts secs; do
+	read -r p f sk <<<"$counts"
+	printf '  %-12s %-18s %7s %7s %7s %6ss\n' "$n" "$reached" "$p" "$f" "$sk" "$secs"
+done <"$summary"
+lw_say "check: total $(( $(date +%s) - lw_t0 ))s"
+if [ $failed != 0 ]; then
+	lw_die "check: failed (see the table above)"
+fi
+lw_say "check: all passed"
