@@ -19,7 +19,10 @@
 //!
 //! Unlike `sscanf()`, a form must match the whole name and a number that
 //! overflows its field is rejected, so a malformed current-form name is never
-//! misread as an older form with other values.
+//! misread as an older form with other values. The reader also takes a name
+//! only in the one spelling a writer gives it ([`Invalid::NotCanonical`]:
+//! re-encoding its fields in its form must give it back): `+1`, `-0` or
+//! `01` in a field would make aliases, several variables for one record.
 //!
 //! What the firmware hands back is untrusted: [`DumpName::parse_ucs2_checked`]
 //! is the reader's entry point. It takes the name exactly as long as the
@@ -96,6 +99,9 @@ pub enum Invalid {
     CompressedType,
     /// A dense name of a format version this code does not know.
     Version,
+    /// Not spelled as a writer spells it: a sign or a leading zero in a
+    /// number (an alias of another name).
+    NotCanonical,
 }
 
 impl Invalid {
@@ -112,6 +118,7 @@ impl Invalid {
             Invalid::Time => "time out of range",
             Invalid::CompressedType => "compressed record not of dmesg type",
             Invalid::Version => "dense record of an unknown format version",
+            Invalid::NotCanonical => "name not in its canonical spelling",
         }
     }
 }
@@ -218,11 +225,23 @@ impl DumpName {
     /// Writes the name in the current form into `out`, NUL padded, and
     /// returns its length without the NUL.
     pub fn encode(&self, out: &mut [u8; DUMP_NAME_LEN]) -> usize {
+        let form = if self.dense {
+            NameForm::Dense
+        } else {
+            NameForm::Current
+        };
+        self.encode_form(form, out)
+    }
+
+    /// Writes the name in `form` into `out`, NUL padded, and returns its
+    /// length without the NUL: the spelling a writer of that form gives it
+    /// (`NoFlag` and `Old` are the C backend's older forms).
+    pub fn encode_form(&self, form: NameForm, out: &mut [u8; DUMP_NAME_LEN]) -> usize {
         out.fill(0);
         // Truncated silently, like `snprintf()`, keeping the NUL; no name
         // fits so badly (`DUMP_NAME_LEN` is the C backend's size).
         let mut c = FixedBuf::with_nul(out);
-        if self.dense {
+        if form == NameForm::Dense {
             c.push_bytes(DENSE_PREFIX);
             c.push_u64(u64::from(DENSE_VERSION));
             c.push_bytes(DENSE_TYPE);
@@ -233,10 +252,12 @@ impl DumpName {
         c.push(b'-');
         c.push_u64(u64::from(self.part));
         c.push(b'-');
-        c.push_i64(i64::from(self.count));
-        c.push(b'-');
+        if form != NameForm::Old {
+            c.push_i64(i64::from(self.count));
+            c.push(b'-');
+        }
         c.push_i64(self.time);
-        if !self.dense {
+        if form == NameForm::Current {
             c.push(b'-');
             c.push(if self.compressed { b'C' } else { b'D' });
         }
@@ -297,6 +318,11 @@ impl DumpName {
             return Err(Invalid::Flag);
         }
         dn.check()?;
+        let mut again = [0u8; DUMP_NAME_LEN];
+        let n = dn.encode_form(form, &mut again);
+        if again.get(..n) != Some(text) {
+            return Err(Invalid::NotCanonical);
+        }
         Ok((dn, form))
     }
 

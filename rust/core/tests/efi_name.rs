@@ -225,10 +225,14 @@ fn checked_parse_names_each_bad_field() {
 
 #[test]
 fn checked_parse_never_truncates() {
-    // 65 characters (zero-padded time): the longest name accepted.
+    // 65 characters (zero-padded time): the longest name that fits, whole
+    // (not truncated: it is read as the alias it is).
     let longest = format!("dump-type0-1-0-{}-D", "0".repeat(65 - 17));
     assert_eq!(longest.len(), DUMP_NAME_LEN - 1);
-    assert!(DumpName::parse_ucs2_checked(&ucs2(&longest, 256)).is_ok());
+    assert_eq!(
+        DumpName::parse_ucs2_checked(&ucs2(&longest, 256)),
+        Err(Invalid::NotCanonical)
+    );
     // One more character: the old reader parsed the first 65 and would have
     // erased a name that does not exist; now it is not a record at all.
     let over = format!("dump-type0-1-0-{}-D", "0".repeat(66 - 17));
@@ -285,4 +289,59 @@ fn dense_names_of_other_versions_or_types_are_not_read() {
         assert_eq!(DumpName::parse_ucs2_checked(&u), Err(why), "{n}");
     }
     assert_eq!(DumpName::parse(b"lw-dense2-type0-1-1-1764690000"), None);
+}
+
+#[test]
+fn aliases_are_not_canonical() {
+    // Each parses to the fields of a name a writer writes, but is spelled
+    // otherwise: two variables could then hold one record.
+    for s in [
+        "lw-dense1-type0-01-3-1700000000",
+        "lw-dense01-type0-1-3-1700000000",
+        "lw-dense1-type00-1-3-1700000000",
+        "lw-dense1-type0-+1-3-1700000000",
+        "lw-dense1-type0-1-+3-1700000000",
+        "lw-dense1-type0-1-03-1700000000",
+        "lw-dense1-type0-1-3-01700000000",
+        "lw-dense1-type0-1-3-+1700000000",
+        "lw-dense1-type0-1--0-1700000000",
+        "lw-dense1-type0-1-0--0",
+        "dump-type0-1-3-01700000000-D",
+        "dump-type0-+1-3-1700000000-C",
+        "dump-type0-1-003-1700000000",
+        "dump-type+0-1-1700000000",
+        "dump-type0-1-00",
+    ] {
+        assert_eq!(
+            DumpName::parse_ucs2_checked(&ucs2(s, 256)),
+            Err(Invalid::NotCanonical),
+            "{s}"
+        );
+    }
+    // The canonical spellings of the same fields are taken, zero included.
+    for s in [
+        "lw-dense1-type0-1-3-1700000000",
+        "lw-dense1-type0-1-0-0",
+        "dump-type0-1-3-1700000000-D",
+        "dump-type0-1-3-1700000000",
+        "dump-type0-1-0",
+    ] {
+        assert!(DumpName::parse_ucs2_checked(&ucs2(s, 256)).is_ok(), "{s}");
+    }
+}
+
+#[test]
+fn every_form_reencodes_to_itself() {
+    for (s, form) in [
+        ("lw-dense1-type0-7-3-1700000000", NameForm::Dense),
+        ("dump-type3-2-5-1700000000-C", NameForm::Current),
+        ("dump-type3-2-5-1700000000", NameForm::NoFlag),
+        ("dump-type3-2-1700000000", NameForm::Old),
+    ] {
+        let (dn, f) = DumpName::parse(s.as_bytes()).unwrap();
+        assert_eq!(f, form, "{s}");
+        let mut out = [0u8; DUMP_NAME_LEN];
+        let n = dn.encode_form(form, &mut out);
+        assert_eq!(&out[..n], s.as_bytes());
+    }
 }
