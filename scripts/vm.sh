@@ -87,6 +87,8 @@ GUEST
 # stable" at boot) raced with TCG's translation cache and oopsed ("Oops:
 # int3" in sched_clock_cpu) in one of our first three boots. The guest still has
 # --cpus vCPUs, run round-robin. LW_TCG_THREAD=multi restores MTTCG.
+qpid=$log/qemu.pid
+rm -f "$qpid"
 qopts="-machine q35 -pidfile $qpid"
 [ -z "$kvm" ] || qopts+=" -accel tcg,thread=${LW_TCG_THREAD:-single}"
 if [ -n "$uefi" ]; then
@@ -98,8 +100,7 @@ fi
 # signal, or a normal end, whatever of the boot is still running is killed,
 # its process group and its QEMU (by QEMU's own pid file, in case QEMU left
 # the group), so that no VM outlives vm.sh.
-vm_pid= mon_dir= qpid=$log/qemu.pid
-rm -f "$qpid"
+vm_pid= mon_dir=
 qemu_of_boot() {
 	local p
 	p=$(cat "$qpid" 2>/dev/null) || return 1
