@@ -3,6 +3,12 @@
 # Bad input gets a clear error and loses nothing:
 #  - out-of-range or malformed parameters (record_size, max_reason,
 #    kmsg_bytes) refuse the load, with a message;
+#  - the load-time parameters parse as 7.3's kernel crate parses module!'s
+#    (rust/kernel/module_param.rs), on 6.12 too (compat/module_param.rs),
+#    not as C parameters: a bare bool (dense, test_hooks), a value out of
+#    the type's range and a trailing newline are refused with EINVAL, a
+#    parameter given twice with EEXIST; 0b/0o prefixes and kstrtobool's
+#    enable/disable are accepted, and +0NNN is decimal;
 #  - another pstore backend registered: EBUSY, nothing half-registered, and
 #    the load works once that backend is gone;
 #  - the run-time switch: with enabled=N an oops dump is skipped (counted),
@@ -26,6 +32,26 @@ lw_boot bad -- "
 	try reason_zero max_reason=0
 	try kmsg_small 'record_size=2048 kmsg_bytes=1024'
 	try kmsg_big kmsg_bytes=2000000
+	# One argument string; a load that succeeds is logged and undone, so
+	# that the next one starts from nothing loaded.
+	tryu() {
+		r=\$(insmod $m \"\$2\" 2>&1) &&
+			r=\"loaded \$(dmesg | sed -n 's/.*lw_efi_pstore: registered: //p' | tail -1)\" &&
+			rmmod lw_efi_pstore
+		echo \"\$1: \$r\"
+	}
+	tryu bare_dense dense
+	tryu bare_hooks test_hooks
+	tryu twice 'record_size=2048 record_size=4096'
+	tryu twice_bool 'dense=N dense=Y'
+	tryu twice_bad 'record_size=2048 record_size=abc'
+	tryu u32_range record_size=4294967296
+	tryu i32_range max_reason=-2147483649
+	tryu newline \"\$(printf 'record_size=\"2048\\n\"')\"
+	tryu binary record_size=0b100000000000
+	tryu octal_o record_size=0o4000
+	tryu plus_zero record_size=+04000
+	tryu disable dense=disable
 	modprobe efi_pstore || exit 10
 	try other_backend ''
 	grep -q '^lw_efi_pstore ' /proc/modules && echo half_loaded=yes
@@ -62,6 +88,19 @@ lw_assert_grep "$con" 'lw_efi_pstore: kmsg_bytes=1024 is out of range record_siz
 lw_assert_grep "$con" 'lw_efi_pstore: kmsg_bytes=2000000 is out of range' "message names kmsg_bytes=2000000"
 lw_assert_grep "$out" '^malformed: .*Invalid (argument|parameters)' "malformed: load refused"
 lw_assert_grep "$con" "abc' invalid for parameter .record_size'" "kernel names the malformed value"
+for c in bare_dense bare_hooks twice_bad u32_range i32_range newline; do
+	lw_assert_grep "$out" "^$c: .*Invalid (argument|parameters)" "$c: load refused with EINVAL"
+done
+lw_assert_grep "$con" "lw_efi_pstore: .' invalid for parameter .dense'" "kernel names the bare dense"
+lw_assert_grep "$con" "lw_efi_pstore: .' invalid for parameter .test_hooks'" "kernel names the bare test_hooks"
+for c in twice twice_bool; do
+	lw_assert_grep "$out" "^$c: .*File exists" "$c: parameter given twice, load refused with EEXIST"
+done
+lw_assert_grep "$con" "4096' invalid for parameter .record_size'" "kernel names the second record_size"
+lw_assert_grep "$out" '^binary: loaded record_size=2048 ' "record_size=0b100000000000 is 2048"
+lw_assert_grep "$out" '^octal_o: loaded record_size=2048 ' "record_size=0o4000 is 2048"
+lw_assert_grep "$out" '^plus_zero: loaded record_size=4000 ' "record_size=+04000 is decimal 4000"
+lw_assert_grep "$out" '^disable: loaded .* dense=N$' "dense=disable is N"
 lw_assert_grep "$out" '^other_backend: .*Device or resource busy' "another backend: EBUSY"
 lw_assert_grep "$con" 'lw_efi_pstore: another pstore backend is registered' "message names the conflict"
 ! grep -q 'half_' "$out" || lw_fail "half-registered after EBUSY"

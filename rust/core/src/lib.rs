@@ -17,6 +17,7 @@ pub mod efi_status;
 pub mod estatus_cache;
 pub mod fixed_buf;
 pub mod log_window;
+pub mod module_param;
 pub mod packing;
 pub mod registry;
 pub mod slot_pool;

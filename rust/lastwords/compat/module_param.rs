@@ -4,13 +4,27 @@
 //! `params: { .. }` field, for `lastwords::module!` to generate on 6.12, so
 //! that module code reads `module_parameters::NAME.value()` on both kernels.
 //!
-//! Like 7.x's (as of 7.3), the parameters are set at load time only and not
-//! shown in sysfs (`perm` 0). Each is a `struct kernel_param` in the
-//! `__param` section, with the C kernel's own `param_ops_*` parsing into the
-//! parameter's storage, and its `parmtype=` and `parm=` lines in `.modinfo`
-//! for `modinfo(8)` (the type named as in Rust, as 7.x does).
+//! As 7.x's (as of 7.3, `rust/kernel/module_param.rs`), the parameters are
+//! set at load time only and not shown in sysfs (`perm` 0), and they parse
+//! as 7.3's do, not as C parameters (`param_ops_*`) do: a parameter without
+//! a value (a bare `dense`, even for a `bool`) or a value out of the type's
+//! range is refused with `EINVAL`, one given twice with `EEXIST`; the
+//! accepted spellings are 7.3's (`rust/core/src/module_param.rs`, shared
+//! with the host tests, has them). Each is a `struct kernel_param` in the
+//! `__param` section with this file's `kernel_param_ops` for its type (no
+//! `KERNEL_PARAM_OPS_FL_NOARG`, as 7.3's), and its `parmtype=` and `parm=`
+//! lines in `.modinfo` for `modinfo(8)` (the type named as in Rust, as 7.x
+//! does).
 
 use core::cell::UnsafeCell;
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_void};
+use kernel::prelude::*;
+
+#[path = "../../core/src/module_param.rs"]
+pub mod parse;
+
+use parse::{ParamValue, SetError};
 
 /// A parameter's value: its default until the kernel parses one from the
 /// module's arguments at load time, before `init` runs.
@@ -46,11 +60,14 @@ use core::cell::UnsafeCell;
 ///
 /// # Invariants
 ///
-/// `value` is written only by the kernel's `param_ops_*`, while loading the
-/// module, before any Rust code of the module runs; afterwards it is only
-/// read (there is no sysfs file through which to write it).
+/// `value` is `None` until the module's arguments set it; it is written
+/// only by `set_param()`, which the kernel calls while loading the module,
+/// under the module's `kernel_param_lock`, before any Rust code of the
+/// module runs; afterwards it is only read (there is no sysfs file through
+/// which to write it).
 pub struct ModuleParamAccess<T> {
-    value: UnsafeCell<T>,
+    value: UnsafeCell<Option<T>>,
+    default: T,
 }
 
 // SAFETY: After load, the value is only read (type invariant).
@@ -60,7 +77,8 @@ impl<T: Copy> ModuleParamAccess<T> {
     #[doc(hidden)]
     pub const fn new(default: T) -> Self {
         Self {
-            value: UnsafeCell::new(default),
+            value: UnsafeCell::new(None),
+            default,
         }
     }
 
@@ -68,25 +86,88 @@ impl<T: Copy> ModuleParamAccess<T> {
     #[inline]
     pub fn value(&self) -> T {
         // SAFETY: No writer once the module's code runs (type invariant).
-        unsafe { *self.value.get() }
+        unsafe { *self.value.get() }.unwrap_or(self.default)
     }
 
     #[doc(hidden)]
-    pub const fn as_void_ptr(&self) -> *mut kernel::ffi::c_void {
-        self.value.get().cast()
+    pub const fn as_void_ptr(&self) -> *mut c_void {
+        core::ptr::from_ref(self).cast_mut().cast()
     }
 }
+
+/// `kernel_param_ops.set` of a parameter of type `T`, as 7.3's
+/// `set_param()`: a value that does not parse as `T` gets `EINVAL`, a
+/// second value `EEXIST`. (The kernel refuses a bare `name` with `EINVAL`
+/// before calling it, as these operations lack `KERNEL_PARAM_OPS_FL_NOARG`;
+/// a NULL `val` gets `EINVAL` here too.)
+///
+/// # Safety
+///
+/// `val` is NULL or a NUL-terminated string valid for reads for the call;
+/// `param` is valid for reads for the call and its `arg` points at a
+/// [`ModuleParamAccess<T>`] static; the caller is the kernel loading the
+/// module that owns both, under its `kernel_param_lock` (the one time the
+/// kernel calls `set` for a parameter with `perm` 0: see
+/// [`ModuleParamAccess`]'s invariants).
+unsafe extern "C" fn set_param<T: ParamValue>(
+    val: *const c_char,
+    param: *const bindings::kernel_param,
+) -> c_int {
+    let arg = if val.is_null() {
+        None
+    } else {
+        // SAFETY: `val` is a NUL-terminated string, valid for reads for the
+        // call (function safety), longer than the returned reference lives.
+        Some(unsafe { CStr::from_char_ptr(val) }.as_bytes())
+    };
+    // SAFETY: `param` is valid for reads and its `arg` points at a
+    // `ModuleParamAccess<T>` static (function safety).
+    let access = unsafe { &*(*param).__bindgen_anon_1.arg.cast::<ModuleParamAccess<T>>() };
+    // SAFETY: The kernel is loading the module, under its
+    // `kernel_param_lock`, before any of the module's code runs (function
+    // safety): no other reference to the value exists (type invariant).
+    let slot = unsafe { &mut *access.value.get() };
+    match parse::set(slot, arg) {
+        Ok(()) => 0,
+        Err(SetError::Invalid) => EINVAL.to_errno(),
+        Err(SetError::AlreadySet) => EEXIST.to_errno(),
+    }
+}
+
+macro_rules! param_ops {
+    ($($ops:ident: $t:ty),* $(,)?) => {$(
+        #[doc(hidden)]
+        pub static $ops: bindings::kernel_param_ops = bindings::kernel_param_ops {
+            // No `KERNEL_PARAM_OPS_FL_NOARG`: a bare `name` is `EINVAL`.
+            flags: 0,
+            set: Some(set_param::<$t>),
+            get: None,
+            free: None,
+        };
+    )*};
+}
+
+// 7.3's names (`kernel::module_param::PARAM_OPS_*`).
+param_ops!(
+    PARAM_OPS_BOOL: bool,
+    PARAM_OPS_I32: i32,
+    PARAM_OPS_U32: u32,
+    PARAM_OPS_I64: i64,
+    PARAM_OPS_U64: u64,
+    PARAM_OPS_ISIZE: isize,
+    PARAM_OPS_USIZE: usize,
+);
 
 /// A `struct kernel_param` that may sit in a `static`.
 ///
 /// # Invariants
 ///
 /// It points at static data only: its NUL-terminated name, this module's
-/// `struct module`, a C `param_ops_*` and the value of a
-/// [`ModuleParamAccess`] static of the type those operations parse.
+/// `struct module`, the `PARAM_OPS_*` of a type `T` and a
+/// [`ModuleParamAccess<T>`] static.
 #[doc(hidden)]
 #[repr(transparent)]
-pub struct KernelParam(pub kernel::bindings::kernel_param);
+pub struct KernelParam(pub bindings::kernel_param);
 
 // SAFETY: The kernel reads it at load time only; it points at static data.
 unsafe impl Sync for KernelParam {}
@@ -104,30 +185,30 @@ pub const fn modinfo_bytes<const N: usize>(s: &str) -> [u8; N] {
     a
 }
 
-/// The C `param_ops_*` of a Rust parameter type.
+/// The `kernel_param_ops` of a Rust parameter type (7.3's `param_ops_path()`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! lw_param_ops {
     (bool) => {
-        &raw const ::kernel::bindings::param_ops_bool
+        &raw const $crate::lastwords::upstream::compat::module_param::PARAM_OPS_BOOL
     };
     (i32) => {
-        &raw const ::kernel::bindings::param_ops_int
+        &raw const $crate::lastwords::upstream::compat::module_param::PARAM_OPS_I32
     };
     (u32) => {
-        &raw const ::kernel::bindings::param_ops_uint
+        &raw const $crate::lastwords::upstream::compat::module_param::PARAM_OPS_U32
     };
     (i64) => {
-        &raw const ::kernel::bindings::param_ops_long
+        &raw const $crate::lastwords::upstream::compat::module_param::PARAM_OPS_I64
     };
     (u64) => {
-        &raw const ::kernel::bindings::param_ops_ullong
+        &raw const $crate::lastwords::upstream::compat::module_param::PARAM_OPS_U64
     };
     (isize) => {
-        &raw const ::kernel::bindings::param_ops_long
+        &raw const $crate::lastwords::upstream::compat::module_param::PARAM_OPS_ISIZE
     };
     (usize) => {
-        &raw const ::kernel::bindings::param_ops_ulong
+        &raw const $crate::lastwords::upstream::compat::module_param::PARAM_OPS_USIZE
     };
 }
 
