@@ -210,10 +210,12 @@ impl PayloadCheck {
     }
 
     /// Decodes the dense part `data` into `self.dense`: the range of its
-    /// text, or what is wrong with it.
+    /// text, or what is wrong with it (its header line must name dump
+    /// `dn_count` and `part`).
     fn decode_dense(
         &mut self,
         data_len: usize,
+        dn_count: i32,
         part: u32,
     ) -> core::result::Result<core::ops::Range<usize>, dense::Damage> {
         let raw = self.scratch.get(..data_len).ok_or(dense::Damage::Short)?;
@@ -234,7 +236,7 @@ impl PayloadCheck {
         };
         let text = self.dense.get(range.clone()).ok_or(dense::Damage::Crc)?;
         h.check(text)?;
-        if !dense::names_part(text, part) {
+        if !dense::names_part(text, dn_count, part) {
             return Err(dense::Damage::Part);
         }
         Ok(range)
@@ -277,7 +279,7 @@ impl PayloadCheck {
         self.dense_text = None;
         self.var_size = n;
         if f.dn.dense {
-            match self.decode_dense(n, f.dn.part) {
+            match self.decode_dense(n, f.dn.count, f.dn.part) {
                 Ok(r) => {
                     let len = r.len();
                     self.dense_text = Some(r);

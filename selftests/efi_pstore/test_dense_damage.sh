@@ -103,15 +103,49 @@ out=$b/out.log
 cat "$out"
 lw_assert_eq "$rc" 0 "the guest wrote the variables and read the records"
 
-# record_for COUNT: the record of dump COUNT (its id ends in the count).
-record_for() { ls "$b"/record-*"$1".txt 2>/dev/null | head -1; }
-# lines COUNT: the numbers of the dump's lines, in record order.
-lines() { grep -o "lw-dense-$1 line [0-9]*" "$(record_for "$1")" | awk '{print $3}' | tr '\n' ' '; }
-gaps() { grep -o 'parts\? [0-9-]* of this dump' "$(record_for "$1")" | tr '\n' ';'; }
+# record_files COUNT: the records saved of dump COUNT (its id ends in the
+# count), one a line.
+record_files() { ls "$b"/record-*"$1".txt 2>/dev/null; }
+# record_for COUNT: the one record of dump COUNT, whose header line is this
+# dump's (Panic#COUNT PartN, of its newest part decoded). If there is none,
+# more than one, or another dump's, prints why and returns 1.
+record_for() {
+	local f
+	f=$(record_files "$1")
+	if [ -z "$f" ]; then
+		echo "no record of dump $1"
+		return 1
+	elif [ "$(printf '%s\n' "$f" | wc -l)" != 1 ]; then
+		echo "more than one record of dump $1:" $f
+		return 1
+	elif ! head -1 "$f" | grep -qE "^Panic#$1 Part[0-9]+\$"; then
+		echo "${f##*/} is not dump $1's (its first line: $(head -1 "$f"))"
+		return 1
+	fi
+	echo "$f"
+}
+# lines COUNT: the numbers of the dump's lines, in record order; gaps COUNT:
+# its break lines. Without the dump's record, each prints why between < and
+# >, which no assertion expects.
+lines() {
+	local f
+	f=$(record_for "$1") || { echo "<$f>"; return 1; }
+	grep -o "lw-dense-$1 line [0-9]*" "$f" | awk '{print $3}' | tr '\n' ' '
+}
+gaps() {
+	local f
+	f=$(record_for "$1") || { echo "<$f>"; return 1; }
+	grep -o 'parts\? [0-9-]* of this dump' "$f" | tr '\n' ';'
+}
 
+for count in 101 102 103 104 105 106 107; do
+	f=$(record_for $count) || lw_fail "dump $count: $f"
+	echo "ok: dump $count is one record (${f##*/})"
+done
+lw_assert_eq "$(find "$b" -maxdepth 1 -name 'record-*.txt' | wc -l)" 7 "one record file per dump of this version"
 lw_assert_eq "$(lines 101)" "$(seq 1 40 | tr '\n' ' ')" "intact: lines 1..40 in order"
 lw_assert_eq "$(gaps 101)" "" "intact: no break"
-lw_assert_eq "$(seq 1 20 | tr '\n' ' ')$(seq 31 40 | tr '\n' ' ')" "$(lines 102)" "bit flip: all but part 2's lines"
+lw_assert_eq "$(lines 102)" "$(seq 1 20 | tr '\n' ' ')$(seq 31 40 | tr '\n' ' ')" "bit flip: all but part 2's lines"
 lw_assert_eq "$(gaps 102)" "part 2 of this dump;" "bit flip: the break is part 2"
 lw_assert_eq "$(lines 103)" "$(seq 1 30 | tr '\n' ' ')" "truncated part 1: parts 2..4"
 lw_assert_eq "$(gaps 103)" "part 1 of this dump;" "truncated: the break is part 1"
@@ -122,7 +156,7 @@ lw_assert_eq "$(gaps 105)" "parts 1-2 of this dump;" "swapped: the break is part
 lw_assert_eq "$(lines 106)" "$(seq 1 10 | tr '\n' ' ')$(seq 21 40 | tr '\n' ' ')" "version 2 part 3: the others"
 lw_assert_eq "$(lines 107)" "$(seq 11 40 | tr '\n' ' ')" "short part 4: parts 1..3, no break shown above them"
 lw_assert_eq "$(gaps 107)" "" "short part 4: nothing below part 3 is known to be missing"
-lw_assert_eq "$(record_for 108)" "" "the foreign version is not read"
+lw_assert_eq "$(record_files 108)" "" "the foreign version is not read"
 lw_assert_eq "$(lw_counter "$out" read)" 7 "one record per dense dump of this version"
 # Damaged: bit flip, truncated, the two swapped, version 2, short = 6 parts;
 # the 4 of lw-dense2 are skipped too.

@@ -212,17 +212,25 @@ pub fn crc32(data: &[u8]) -> u32 {
     !c
 }
 
-/// Whether the header line of `text` (`Panic#1 Part3`) names part `part`,
-/// as the writer puts it: a part moved to another part's name fails.
-pub fn names_part(text: &[u8], part: u32) -> bool {
+/// Whether the header line of `text` (`Panic#1 Part3`) names dump `count`
+/// and part `part`, as the writer puts it: a part moved to another part's
+/// or another dump's name fails.
+pub fn names_part(text: &[u8], count: i32, part: u32) -> bool {
     let (line, _) = split_header(text);
     let Some(line) = line.strip_suffix(b"\n") else {
         return false;
     };
-    let mut want = [0u8; 16];
+    let mut want = [0u8; 32];
     let mut w = crate::fixed_buf::FixedBuf::new(&mut want[..]);
-    let _ = core::fmt::Write::write_fmt(&mut w, format_args!(" Part{}", part));
-    !w.truncated() && line.ends_with(w.as_bytes())
+    let _ = core::fmt::Write::write_fmt(&mut w, format_args!("#{} Part{}", count, part));
+    // The reason before `#` is a word (`Panic`, `Oops`, ...).
+    !w.truncated()
+        && line.ends_with(w.as_bytes())
+        && line
+            .len()
+            .checked_sub(w.as_bytes().len())
+            .and_then(|n| line.get(..n))
+            .is_some_and(|reason| !reason.is_empty() && reason.iter().all(u8::is_ascii_alphabetic))
 }
 
 /// A part's text split into its header line (`Panic#1 Part3\n`, newline
@@ -234,10 +242,70 @@ pub fn split_header(text: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
+/// Puts a dump's parts back in log order as they come, oldest (highest part
+/// number) first, without holding more than one: the reader's side of
+/// [`assemble`]. Feed it every part the reader knows of, in decreasing part
+/// order ([`Assembler::part`]: decoded or not), then [`Assembler::finish`];
+/// it says where [`gap_line`]s go. A part number not below the previous one
+/// (a duplicate, or out of order) is refused.
+#[derive(Debug, Default)]
+pub struct Assembler {
+    /// The part that should come next, counting down to 1: at first the
+    /// highest part found, damaged or not. `None` before the first part.
+    expect: Option<u32>,
+    /// The last part fed (to refuse duplicates and disorder).
+    last: Option<u32>,
+    /// Parts decoded so far.
+    decoded: usize,
+}
+
+impl Assembler {
+    /// An assembler before the dump's first (oldest) part.
+    pub const fn new() -> Self {
+        Self {
+            expect: None,
+            last: None,
+            decoded: 0,
+        }
+    }
+
+    /// Part `part` comes next: decoded (its log follows, `emit` gets a gap
+    /// before it if parts between are missing) or not (damaged, or left out:
+    /// it counts toward the gap). Returns `false`, and changes nothing, for
+    /// a part number that is not below the previous one.
+    pub fn part<'a>(&mut self, part: u32, decoded: bool, mut emit: impl FnMut(Piece<'a>)) -> bool {
+        if self.last.is_some_and(|l| part >= l) || part == 0 {
+            return false;
+        }
+        self.last = Some(part);
+        if self.expect.is_none() {
+            self.expect = Some(part);
+        }
+        if decoded {
+            if let Some(e) = self.expect.filter(|&e| part < e) {
+                emit(Piece::Gap(part.saturating_add(1), e));
+            }
+            self.decoded = self.decoded.saturating_add(1);
+            self.expect = part.checked_sub(1);
+        }
+        true
+    }
+
+    /// No more parts: `emit` gets the gap down to part 1, if parts are
+    /// missing there. Returns the number of parts decoded.
+    pub fn finish<'a>(self, mut emit: impl FnMut(Piece<'a>)) -> usize {
+        if let Some(e) = self.expect.filter(|&e| e >= 1) {
+            emit(Piece::Gap(1, e));
+        }
+        self.decoded
+    }
+}
+
 /// The dense parts of one dump, as the reader found them, put back in log
 /// order: the header line of the newest part found, then the logs of the
 /// parts from the oldest (highest part number) to the newest, with one
-/// [`gap_line`] where parts are missing or damaged.
+/// [`gap_line`] where parts are missing or damaged. A part number given
+/// twice counts once (its first text).
 ///
 /// `parts` holds `(part number, Some(text) | None for damaged)` in any
 /// order; `emit` receives the pieces of the record in order. Returns the
@@ -246,13 +314,18 @@ pub fn assemble<'a>(
     parts: &mut [(u32, Option<&'a [u8]>)],
     mut emit: impl FnMut(Piece<'a>),
 ) -> usize {
-    // Highest part first. An insertion sort: a dump has few parts, and
-    // core's sort brings code objtool cannot follow into the module.
+    // Highest part first (and, for one number, a text before a damaged
+    // copy). An insertion sort: a dump has few parts, and core's sort
+    // brings code objtool cannot follow into the module.
     for i in 1..parts.len() {
         let mut j = i;
         while j > 0 {
             match (parts.get(j - 1), parts.get(j)) {
-                (Some(a), Some(b)) if a.0 < b.0 => parts.swap(j - 1, j),
+                (Some(a), Some(b))
+                    if a.0 < b.0 || (a.0 == b.0 && a.1.is_none() && b.1.is_some()) =>
+                {
+                    parts.swap(j - 1, j)
+                }
                 _ => break,
             }
             j -= 1;
@@ -265,23 +338,15 @@ pub fn assemble<'a>(
     if let Some(h) = newest {
         emit(Piece::Text(h));
     }
-    let mut decoded = 0usize;
-    // The part that should come next, counting down to 1: at first the
-    // highest part found, damaged or not.
-    let mut expect = parts.first().map(|&(p, _)| p);
+    let mut a = Assembler::new();
     for &(part, text) in parts.iter() {
-        let Some(t) = text else { continue };
-        if let Some(e) = expect.filter(|&e| part < e) {
-            emit(Piece::Gap(part.saturating_add(1), e));
+        if a.part(part, text.is_some(), &mut emit) {
+            if let Some(t) = text {
+                emit(Piece::Text(split_header(t).1));
+            }
         }
-        emit(Piece::Text(split_header(t).1));
-        decoded = decoded.saturating_add(1);
-        expect = part.checked_sub(1);
     }
-    if let Some(e) = expect.filter(|&e| e >= 1) {
-        emit(Piece::Gap(1, e));
-    }
-    decoded
+    a.finish(emit)
 }
 
 /// A piece of an assembled dump.

@@ -74,20 +74,173 @@ fn damaged_headers_are_named() {
     assert_eq!(PartHeader::parse(&bad, usize::MAX), Err(Damage::Length));
 }
 
+/// Most text a dense part may hold: the module's `DENSE_TEXT_MAX`
+/// (`RECORD_SIZE_MAX` 32768 times `DENSE_TEXT_FACTOR` 8).
+const DENSE_TEXT_MAX: usize = 32768 * 8;
+
+/// The module's preset dictionary, version 1.
+static KMSG_DICT: &[u8] = include_bytes!("../../efi_pstore/kmsg.dict");
+
+/// Raw deflate (window 15) of `text` after the preset dictionary: method 1,
+/// as the module's dump path writes it.
+fn deflate_preset(text: &[u8]) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    let mut z = Compress::new_with_window_bits(Compression::best(), false, 15);
+    z.set_dictionary(KMSG_DICT).unwrap();
+    let mut out = vec![0u8; text.len() + 1024];
+    let st = z.compress(text, &mut out, FlushCompress::Finish).unwrap();
+    assert_eq!(st, Status::StreamEnd);
+    out.truncate(z.total_out() as usize);
+    out
+}
+
+/// What the module's `Inflate::decompress_preset` gives: the text of a raw
+/// deflate stream after the dictionary, which must end (`Z_FINISH`, stream
+/// end) within `DENSE_TEXT_MAX` bytes of text. As zlib's `inflate()`, it
+/// ignores input after the end of the stream.
+fn inflate_preset(data: &[u8]) -> Option<Vec<u8>> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    let mut z = Decompress::new_with_window_bits(false, 15);
+    z.set_dictionary(KMSG_DICT).ok()?;
+    let mut out = vec![0u8; DENSE_TEXT_MAX];
+    match z.decompress(data, &mut out, FlushDecompress::Finish) {
+        Ok(Status::StreamEnd) => {
+            out.truncate(z.total_out() as usize);
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// A dense part's payload decoded and checked as the module's read path
+/// does (`PayloadCheck::decode_dense` in `rust/efi_pstore/store.rs`): the
+/// header, the text (stored, or inflated after the dictionary), its length
+/// and CRC, and that its header line names dump `count` and part `part`
+/// (the variable's name's). The module's own sequence lives in kernel code
+/// (its buffers and the kernel's zlib), so it is repeated here, step for
+/// step.
+fn decode(raw: &[u8], count: i32, part: u32) -> Result<Vec<u8>, Damage> {
+    let (h, data) = PartHeader::parse(raw, DENSE_TEXT_MAX)?;
+    let text = match h.method {
+        Method::Stored => data.to_vec(),
+        Method::Deflate => inflate_preset(data).ok_or(Damage::Inflate)?,
+    };
+    h.check(&text)?;
+    if !names_part(&text, count, part) {
+        return Err(Damage::Part);
+    }
+    Ok(text)
+}
+
+/// A part as CPython's zlib wrote it (`compressobj(9, DEFLATED, -15, 8,
+/// zdict=kmsg.dict)`, as `test_dense_damage` builds its parts; the module
+/// deflates with the kernel's copy of zlib): part 2, `ZLIB_TEXT`.
+const ZLIB_PART: &str = "4c5701018e00000030ae6d670b00d647c9c0ce694062518911978d811dc81dc0beadb1\
+     89a999b905e81624f00ac40290326012018f1d57e625834b9ae2ca6260efba04723f2ae8ce2ed0e588\
+     5c362648669843370581ba87a19e2e202a00441902131b68b92bb062f6031a09be812835850b00";
+const ZLIB_TEXT: &[u8] = b"Panic#1 Part2\n<0>[   12.345678] Kernel panic - not syncing: \
+     sysrq triggered crash\n<4>[   12.345700] CPU: 0 UID: 0 PID: 1 Comm: sh Not tainted\n";
+
+fn unhex(s: &str) -> Vec<u8> {
+    let s: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
+    s.chunks(2)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn parts_decode_as_the_module_reads_them() {
+    let text = b"Panic#1 Part2\n[   12.345678] Kernel panic - not syncing: test\n";
+    let stored = part(Method::Stored, text, text);
+    assert_eq!(decode(&stored, 1, 2).as_deref(), Ok(&text[..]));
+    let deflated = part(Method::Deflate, text, &deflate_preset(text));
+    assert_eq!(decode(&deflated, 1, 2).as_deref(), Ok(&text[..]));
+    // zlib's output, which the module writes and reads.
+    assert_eq!(decode(&unhex(ZLIB_PART), 1, 2).as_deref(), Ok(ZLIB_TEXT));
+    // A whole part under another part's or another dump's name.
+    assert_eq!(decode(&stored, 1, 3), Err(Damage::Part));
+    assert_eq!(decode(&deflated, 1, 1), Err(Damage::Part));
+    assert_eq!(decode(&stored, 2, 2), Err(Damage::Part));
+    assert_eq!(decode(&deflated, 11, 2), Err(Damage::Part));
+    // Deflate data that is not a deflate stream.
+    assert_eq!(
+        decode(&part(Method::Deflate, text, text), 1, 2),
+        Err(Damage::Inflate)
+    );
+    // The text inflates, but is not the header's: length, then CRC.
+    let other = b"Panic#1 Part2\n[   12.345678] Kernel panic - not syncing: TEST\n";
+    let mut p = part(Method::Deflate, text, &deflate_preset(other));
+    assert_eq!(decode(&p, 1, 2), Err(Damage::Crc));
+    p[4] ^= 1;
+    assert_eq!(decode(&p, 1, 2), Err(Damage::Crc));
+}
+
+/// Flips every bit of `good` (part `n` of dump `count`, decoding to `text`)
+/// in turn and decodes it as the module does: no flip may give a text other
+/// than `text`. Returns the bits whose flip still gave `text` (padding
+/// after the end of a deflate stream, which inflate ignores).
+fn flip_every_bit(good: &[u8], count: i32, n: u32, text: &[u8]) -> Vec<usize> {
+    let unflipped = decode(good, count, n);
+    assert!(
+        unflipped.as_deref() == Ok(text),
+        "the unflipped part: {:?}",
+        unflipped.map(|t| String::from_utf8_lossy(&t).into_owned())
+    );
+    let mut harmless = Vec::new();
+    for bit in 0..good.len() * 8 {
+        let mut p = good.to_vec();
+        p[bit / 8] ^= 1 << (bit % 8);
+        match decode(&p, count, n) {
+            Err(_) => {}
+            Ok(t) if t == text => harmless.push(bit),
+            Ok(t) => panic!(
+                "bit {bit} passed with another text: {:?}",
+                String::from_utf8_lossy(&t)
+            ),
+        }
+    }
+    harmless
+}
+
 #[test]
 fn every_single_bit_flip_of_a_stored_part_is_caught() {
     let text = b"Panic#1 Part2\n[   12.345678] Kernel panic - not syncing: test\n";
     let good = part(Method::Stored, text, text);
-    for bit in 0..good.len() * 8 {
-        let mut p = good.clone();
-        p[bit / 8] ^= 1 << (bit % 8);
-        // Deflated data would be inflated first: stored text is no deflate
-        // stream that gives the same text back.
-        let ok = PartHeader::parse(&p, 4096).and_then(|(h, d)| match h.method {
-            Method::Stored => h.check(d),
-            Method::Deflate => Err(Damage::Inflate),
-        });
-        assert!(ok.is_err(), "bit {bit} passed");
+    assert_eq!(flip_every_bit(&good, 1, 2, text), Vec::<usize>::new());
+    // The flip of method 0 (stored) to 1 (deflate): the text is inflated,
+    // and is no deflate stream.
+    let mut p = good.clone();
+    p[3] ^= 1;
+    assert_eq!(decode(&p, 1, 2), Err(Damage::Inflate));
+}
+
+#[test]
+fn every_single_bit_flip_of_a_deflate_part_but_its_padding_is_caught() {
+    let text: &[u8] = b"Panic#3 Part1\n\
+        <4>[   42.000001] ------------[ cut here ]------------\n\
+        <0>[   42.000002] Kernel panic - not syncing: Fatal exception in interrupt\n\
+        <0>[   42.000003] Kernel Offset: disabled\n\
+        <0>[   42.000004] ---[ end Kernel panic - not syncing: Fatal exception in interrupt ]---\n";
+    let data = deflate_preset(text);
+    assert!(data.len() < text.len(), "the dictionary helps");
+    let good = part(Method::Deflate, text, &data);
+    let zlib = unhex(ZLIB_PART);
+    for (good, count, n, text) in [(&good, 3, 1, text), (&zlib, 1, 2, ZLIB_TEXT)] {
+        // Only the padding after the end of the stream, the high bits of
+        // its last byte, may flip unseen: inflate ignores them.
+        let harmless = flip_every_bit(good, count, n, text);
+        let end = good.len() * 8;
+        assert!(harmless.len() < 8, "unseen flips {harmless:?}");
+        assert_eq!(
+            harmless,
+            (end - harmless.len()..end).collect::<Vec<_>>(),
+            "unseen flips other than the last byte's padding"
+        );
+        // The flip of method 1 (deflate) to 0 (stored): the data is not the
+        // text's length.
+        let mut p = good.to_vec();
+        p[3] ^= 1;
+        assert_eq!(decode(&p, count, n), Err(Damage::Length));
     }
 }
 
@@ -147,10 +300,10 @@ fn split_header_takes_the_first_line() {
 
 #[test]
 fn a_part_knows_its_number() {
-    assert!(names_part(b"Panic#1 Part3\nlog\n", 3));
-    assert!(!names_part(b"Panic#1 Part3\nlog\n", 2));
-    assert!(!names_part(b"Panic#1 Part13\nlog\n", 3));
-    assert!(!names_part(b"Panic#1 Part3", 3));
-    assert!(!names_part(b"", 1));
-    assert!(names_part(b"Oops#2 Part1024\n", 1024));
+    assert!(names_part(b"Panic#1 Part3\nlog\n", 1, 3));
+    assert!(!names_part(b"Panic#1 Part3\nlog\n", 1, 2));
+    assert!(!names_part(b"Panic#1 Part13\nlog\n", 1, 3));
+    assert!(!names_part(b"Panic#1 Part3", 1, 3));
+    assert!(!names_part(b"", 1, 1));
+    assert!(names_part(b"Oops#2 Part1024\n", 2, 1024));
 }
