@@ -19,6 +19,7 @@ pub mod fixed_buf;
 pub mod log_window;
 pub mod module_param;
 pub mod packing;
+pub mod read_session;
 pub mod registry;
 pub mod slot_pool;
 pub mod var_walk;
