@@ -32,6 +32,16 @@ unshare --mount --propagation private -- debootstrap --variant=minbase \
 cp /etc/apt/sources.list "$root/etc/apt/" 2>/dev/null || true
 cp -r /etc/apt/sources.list.d/. "$root/etc/apt/sources.list.d/" 2>/dev/null || true
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# And its certificate authorities (a network that inspects TLS has its own),
+# with the environment that names them.
+mkdir -p "$root/etc/ssl/certs" "$root/usr/local/share/ca-certificates"
+cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/" 2>/dev/null || true
+cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+netenv=()
+for v in SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE PIP_CERT REQUESTS_CA_BUNDLE \
+	http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+	[ -z "${!v:-}" ] || netenv+=("$v=${!v}")
+done
 mkdir -p "$root/src"
 git -C "$here" ls-files -z | (cd "$here" && xargs -0 tar cf -) | tar xf - -C "$root/src"
 lw_say "fresh-setup-check: scripts/setup.sh in it (log: $root.setup.log)"
@@ -39,12 +49,14 @@ t=$(date +%s)
 rc=0
 unshare --mount --propagation private -- /bin/sh -c '
 	mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" &&
-	exec chroot "$1" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+	root=$1
+	shift
+	exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 "$@" \
 		PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/bash -c "
 		command -v cargo rustc && { echo rustup or cargo already here; exit 9; }
 		cd /src && scripts/setup.sh && scripts/setup.sh && /usr/bin/cargo --version &&
 		scripts/hosttest.sh"
-' fresh "$root" >"$root.setup.log" 2>&1 || rc=$?
+' fresh "$root" "${netenv[@]}" >"$root.setup.log" 2>&1 || rc=$?
 tail -25 "$root.setup.log"
 lw_say "fresh-setup-check: exit $rc after $(( $(date +%s) - t ))s (setup twice, then the host tests)"
 exit $rc

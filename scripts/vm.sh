@@ -104,7 +104,7 @@ vm_pid= mon_dir=
 qemu_of_boot() {
 	local p
 	p=$(cat "$qpid" 2>/dev/null) || return 1
-	[[ $p =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$qpid" &&
+	[[ $p =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF -- "$qpid" &&
 		echo "$p"
 }
 vm_alive() {
@@ -183,7 +183,7 @@ set -e
 leftovers() {
 	local p
 	for p in $(pgrep -g "$vm_pid" 2>/dev/null); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$log" && echo "$p"
+		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF -- "$log" && echo "$p"
 	done
 	qemu_of_boot || true
 }

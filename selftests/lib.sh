@@ -90,12 +90,20 @@ lw_counter() {
 	sed -n "s/^$2=//p" "$1" | tail -1
 }
 
-# lw_wait_console LOGDIR REGEX TIMEOUT: wait until a running boot's console
-# shows REGEX. Returns 1 on timeout.
+# lw_wait_console LOGDIR REGEX TIMEOUT [PID]: wait until a running boot's
+# console shows REGEX. With PID (the background lw_boot's), stop waiting
+# once it has exited: the bound can then be as generous as the boot's own
+# timeout (a slow host must not fail the test) without a dead boot being
+# waited for. Returns 1 on timeout, 2 if the boot ended first.
 lw_wait_console() {
 	local i
 	for ((i = 0; i < $3 * 5; i++)); do
 		grep -qE -- "$2" "$1/console.log" 2>/dev/null && return 0
+		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
+			# One last look: the line may have come just before the end.
+			grep -qE -- "$2" "$1/console.log" 2>/dev/null && return 0
+			return 2
+		fi
 		sleep 0.2
 	done
 	return 1

@@ -17,8 +17,12 @@ lw_boot monitor --no-uefi --monitor "$sock" --cpus 2 -- "
 	for i in \$(seq $n); do
 		echo pend >\$d/run || exit 11
 		echo \"lw_apei_test pended \$i\" >/dev/kmsg
-		for j in \$(seq 600); do
-			[ \"\$(cat \$d/intact_nmi1)\" -ge \$i ] && break
+		# The host injects once it sees the line above: wait for the
+		# record, not for a time (at least 2 min: a backstop).
+		j=0
+		until [ \"\$(cat \$d/intact_nmi1)\" -ge \$i ]; do
+			j=\$((j + 1))
+			[ \$j -le 1200 ] || { echo \"record \$i: no NMI came\"; break 2; }
 			sleep 0.1
 		done
 	done
@@ -30,7 +34,7 @@ lw_boot monitor --no-uefi --monitor "$sock" --cpus 2 -- "
 vm=$!
 log=$LW_TEST_LOG/monitor
 for i in $(seq $n); do
-	lw_wait_console "$log" "\] lw_apei_test pended $i" 120 || { kill $vm; wait $vm; lw_fail "guest never pended record $i"; }
+	lw_wait_console "$log" "\] lw_apei_test pended $i" 300 $vm || { kill $vm; wait $vm; lw_fail "guest never pended record $i"; }
 	"$lw_repo/scripts/vm-monitor.sh" "$sock" nmi >/dev/null
 done
 wait $vm

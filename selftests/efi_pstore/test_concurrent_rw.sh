@@ -38,7 +38,12 @@ lw_boot rw --timeout 400 -- "
 			n=\$(dmesg | grep -c 'hold_efivars_on: holding')
 			echo hold_efivars_on >/sys/kernel/debug/lw_crash/run &
 			hp=\$!
-			until [ \$(dmesg | grep -c 'hold_efivars_on: holding') -gt \$n ]; do sleep 0.1; done
+			t=0
+			until [ \$(dmesg | grep -c 'hold_efivars_on: holding') -gt \$n ]; do
+				t=\$((t + 1))
+				[ \$t -le 1200 ] || { echo \"dump \$i: hold_efivars_on never held the lock\"; exit 21; }
+				sleep 0.1
+			done
 		fi
 		before=\$(cat \$d/deferred) written_before=\$(cat \$d/written)
 		lw_oops || exit 20
@@ -49,10 +54,13 @@ lw_boot rw --timeout 400 -- "
 		fi
 	done
 	wait \$reader
-	# The flush work writes the deferred parts once the lock is free.
-	for t in \$(seq 60); do
-		[ \$((\$(cat \$d/deferred_written) + \$(cat \$d/deferred_errors))) -ge \$(cat \$d/deferred) ] && break
-		sleep 0.5
+	# The flush work writes the deferred parts once the lock is free: wait
+	# until it has (at least 2 min: a backstop, with a message).
+	t=0
+	until [ \$((\$(cat \$d/deferred_written) + \$(cat \$d/deferred_errors))) -ge \$(cat \$d/deferred) ]; do
+		t=\$((t + 1))
+		[ \$t -le 1200 ] || { echo 'the flush work never wrote every deferred part'; break; }
+		sleep 0.1
 	done
 	for c in written write_busy write_errors deferred deferred_written deferred_errors read erased; do
 		echo \$c=\$(cat \$d/\$c)

@@ -41,9 +41,20 @@ for try in 1 2 3; do
 		# The trigger: waits on the CPU the oops leaves free until 2
 		# parts of the oops dump are stored, then panics. Shell builtins
 		# only: a new process would wait for the oopsing CPU (its
-		# interrupts are off until its dump ends).
-		sh -c 'while read -r n </sys/kernel/debug/lw_efi_pstore/written && [ \$n -lt 2 ]; do :; done; echo c >/proc/sysrq-trigger' &
+		# interrupts are off until its dump ends). The oops comes once
+		# the trigger is polling (it says so), however long the guest
+		# takes to start it.
+		rm -f /tmp/lw-trigger-ready
+		sh -c ': >/tmp/lw-trigger-ready; while read -r n </sys/kernel/debug/lw_efi_pstore/written && [ \$n -lt 2 ]; do :; done; echo c >/proc/sysrq-trigger' &
+		t=0
+		until [ -e /tmp/lw-trigger-ready ]; do
+			t=\$((t + 1))
+			[ \$t -le 1200 ] || { echo 'the trigger never started'; exit 11; }
+			sleep 0.1
+		done
 		lw_oops
+		# The trigger panics as soon as it reads the counter again: a
+		# backstop.
 		sleep 30
 		echo 'the panic never came'
 	"

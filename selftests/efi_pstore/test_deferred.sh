@@ -19,9 +19,19 @@ lw_boot defer --nvram "$nv" -- "
 	insmod ./lw_crash_test.ko || exit 11
 	echo 0 >/proc/sys/kernel/panic_on_oops
 	$LW_GUEST_OOPS
+	# until COMMAND WHAT: waits until COMMAND succeeds (at least 2 min: a
+	# backstop), or says WHAT never happened.
+	until_() {
+		local t=0
+		until eval \"\$1\"; do
+			t=\$((t + 1))
+			[ \$t -le 1200 ] || { echo \"never: \$2\"; return 1; }
+			sleep 0.1
+		done
+	}
 	hold() {
 		echo hold_efivars_on >/sys/kernel/debug/lw_crash/run &
-		until dmesg | grep -q \"hold_efivars_on: holding\"; do sleep 0.1; done
+		until_ 'dmesg | grep -q \"hold_efivars_on: holding\"' 'hold_efivars_on held the lock' || exit 21
 	}
 	release() { echo hold_efivars_off >/sys/kernel/debug/lw_crash/run; wait; }
 	hold
@@ -29,16 +39,24 @@ lw_boot defer --nvram "$nv" -- "
 	lw_oops || exit 20
 	echo held_written=\$(cat \$d/written) held_deferred=\$(cat \$d/deferred) held_flushed=\$(cat \$d/deferred_written)
 	release
-	sleep 1
+	# The flush work writes the deferred parts once the lock is free.
+	until_ '[ \$((\$(cat \$d/deferred_written) + \$(cat \$d/deferred_errors))) -ge \$(cat \$d/deferred) ]' \\
+		'the flush work wrote the deferred parts'
 	echo free_deferred=\$(cat \$d/deferred) free_flushed=\$(cat \$d/deferred_written) free_busy=\$(cat \$d/write_busy)
 	dmesg -C
 	hold
 	echo '$mb' >/dev/kmsg
 	lw_oops || exit 20
 	echo pending=\$(cat \$d/deferred)-\$(cat \$d/deferred_written)
-	# rmmod waits for the lock, let go 2 s later, to write what is pending.
-	( sleep 2; echo hold_efivars_off >/sys/kernel/debug/lw_crash/run ) &
-	rmmod lw_efi_pstore
+	# rmmod while the flush work waits for the lock: the lock is let go
+	# once the unload has begun (the module is going), which then must
+	# wait for the flush work and its pending parts.
+	rmmod lw_efi_pstore &
+	rm=\$!
+	until_ '[ \"\$(cat /sys/module/lw_efi_pstore/initstate 2>/dev/null)\" = going ]' 'the unload began'
+	echo going_while_held=\$?
+	echo hold_efivars_off >/sys/kernel/debug/lw_crash/run
+	wait \$rm
 	echo rmmod_rc=\$?
 	wait
 	true
@@ -55,6 +73,7 @@ lw_assert_eq "$(c held_flushed)" 0 "lock held: the flush work waits"
 lw_assert_eq "$(c free_flushed)" "$(c free_deferred)" "lock released: every deferred part written"
 lw_assert_eq "$(c free_busy)" 0 "no part refused"
 echo "ok: $hd parts deferred, then written"
+lw_assert_eq "$(c going_while_held)" 0 "the unload began while the flush work waited for the lock"
 lw_assert_eq "$(c rmmod_rc)" 0 "rmmod with flush work pending"
 
 lw_boot_read read "$nv"

@@ -82,10 +82,22 @@ pub(crate) fn raise_armed() {
     }
 }
 
+/// How many failures [`raise`] has raised (a warning or an oops comes
+/// back; the writer that entered the context waits until it has).
+static RAISED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// The number of failures raised so far (see [`RAISED`]).
+pub(crate) fn raised() -> usize {
+    RAISED.load(Ordering::Acquire)
+}
+
 /// Raises `case`'s failure in the current context. A panic or a warning
 /// says the armed message: `case` is the armed case (the oops thread's oops
 /// may come after its write returned, and says nothing).
 pub(crate) fn raise(case: Case) {
+    // Counted before anything else: a panic does not come back, and the
+    // writer that entered the context waits for this ([`raised`]).
+    RAISED.fetch_add(1, Ordering::AcqRel);
     let fw = if locks::mid_call() {
         " (the fwloop thread is inside SetVariable)"
     } else {

@@ -126,6 +126,7 @@ impl Contexts {
 
     /// Enters the armed `case`'s context to raise its failure there.
     pub(crate) fn enter(&self, case: Case) -> Result<Entered> {
+        let before = cases::raised();
         match case.context() {
             Context::Task if case.action() == Action::Oops => {
                 self.start_oops_thread(case)?;
@@ -144,7 +145,19 @@ impl Contexts {
                 nmi::send_nmi_to_self();
             }
         }
-        // Let the failure happen; a panic does not come back here.
+        // Wait until the failure has happened (however late the tasklet or
+        // the NMI runs on a busy machine; a panic does not come back here),
+        // then a second for its report to reach the log. The bound is a
+        // backstop, said in the log.
+        let start = time::now_ns();
+        while cases::raised() == before {
+            if time::now_ns().saturating_sub(start) > 120_000_000_000 {
+                pr_err!("{}: not raised within 120 s\n", format_args!("{case}"));
+                NMI_ARMED.store(false, Ordering::Release);
+                return Err(EAGAIN);
+            }
+            time::msleep(10);
+        }
         time::msleep(1000);
         NMI_ARMED.store(false, Ordering::Release);
         Ok(Entered::Raised)

@@ -41,13 +41,30 @@ static ARM_ERROR: AtomicI32 = AtomicI32::new(0);
 /// Set by `hold_efivars_off`: the `hold_efivars_on` writer lets go.
 static RELEASE_EFIVARS: AtomicBool = AtomicBool::new(false);
 
+/// How long [`arm`] waits for the lock state's thread (ms): a backstop. The
+/// thread takes a lock, or makes one slow firmware call, which a slow guest
+/// may take seconds to get to.
+const ARM_MAX_MS: i64 = 60_000;
+/// How long [`wait_firmware_mid_call`] looks for the fwloop thread inside a
+/// call (ms): a backstop; the thread is inside one most of the time.
+const MID_CALL_MAX_MS: i64 = 60_000;
+/// How long `hold_efivars_on` holds the lock without a `hold_efivars_off`
+/// (ms): a backstop for a test that died holding it, well beyond what any
+/// test takes between the two.
+const HOLD_EFIVARS_MAX_MS: i64 = 300_000;
+
+/// Milliseconds since `start`, a [`time::now_ns`] value.
+fn ms_since(start: i64) -> i64 {
+    time::now_ns().saturating_sub(start) / 1_000_000
+}
+
 /// The CPU other than this one, on a 2+ CPU machine.
 fn other_cpu() -> Option<u32> {
     Some(if context::processor_id() == 0 { 1 } else { 0 })
 }
 
 /// Arms `lock`: starts its kernel thread on another CPU and waits (up to
-/// 5 s) until the thread holds it.
+/// [`ARM_MAX_MS`]) until the thread holds it.
 pub(crate) fn arm(lock: LockState) -> Result {
     let (name, f): (&CStr, fn()) = match lock {
         LockState::None => return Ok(()),
@@ -58,7 +75,8 @@ pub(crate) fn arm(lock: LockState) -> Result {
     LOCK_ARMED.store(false, Ordering::Release);
     ARM_ERROR.store(0, Ordering::Release);
     kthread::spawn(name, other_cpu(), f)?;
-    for _ in 0..500 {
+    let start = time::now_ns();
+    while ms_since(start) < ARM_MAX_MS {
         if LOCK_ARMED.load(Ordering::Acquire) {
             return Ok(());
         }
@@ -68,7 +86,7 @@ pub(crate) fn arm(lock: LockState) -> Result {
         }
         time::msleep(10);
     }
-    pr_err!("lock state not armed within 5 s\n");
+    pr_err!("lock state not armed within {} s\n", ARM_MAX_MS / 1000);
     Err(if lock == LockState::Backend {
         ENODEV
     } else {
@@ -94,9 +112,14 @@ pub(crate) fn mid_call() -> bool {
 
 /// Kernel thread: takes the efivars lock and keeps it.
 fn hold_efivars_forever() {
-    let Ok(_held) = EfivarsGuard::lock() else {
-        pr_err!("lock state efivars: could not take the efivars lock\n");
-        return;
+    let _held = match EfivarsGuard::lock() {
+        Ok(g) => g,
+        Err(e) => {
+            pr_err!("lock state efivars: could not take the efivars lock\n");
+            // `arm` returns at once, not after its bound.
+            ARM_ERROR.store(e.to_errno(), Ordering::Release);
+            return;
+        }
     };
     pr_info!("lock state efivars: holding the efivars lock for good\n");
     LOCK_ARMED.store(true, Ordering::Release);
@@ -111,6 +134,8 @@ fn hold_backend_lock() {
     // (rust/efi_pstore/lw_efi_pstore_params.h).
     let Some(hook) = (unsafe { IntFn::get(c_str!("lw_efi_pstore_hold_dump_lock")) }) else {
         pr_err!("lock state backend: lw_efi_pstore is not loaded\n");
+        // `arm` returns at once, not after its bound.
+        ARM_ERROR.store(ENODEV.to_errno(), Ordering::Release);
         return;
     };
     let ret = hook.call();
@@ -220,11 +245,13 @@ fn firmware_busy() -> bool {
     efivar::firmware_busy()
 }
 
-/// Waits (up to 10 s) until the fwloop thread is inside a firmware call:
-/// its flag is set and the firmware is busy. Prints nothing: the failure
-/// must come while the call lasts, and console output is slow under TCG.
+/// Waits (up to [`MID_CALL_MAX_MS`]) until the fwloop thread is inside a
+/// firmware call: its flag is set and the firmware is busy. Prints nothing:
+/// the failure must come while the call lasts, and console output is slow
+/// under TCG.
 fn wait_firmware_mid_call() -> Result {
-    for _ in 0..10_000 {
+    let start = time::now_ns();
+    while ms_since(start) < MID_CALL_MAX_MS {
         if FW_IN_CALL.load(Ordering::Acquire) && firmware_busy() {
             MID_CALL.store(true, Ordering::Release);
             return Ok(());
@@ -236,16 +263,26 @@ fn wait_firmware_mid_call() -> Result {
 }
 
 /// `hold_efivars_on`: holds the efivars lock in the writing task until
-/// [`hold_efivars_off`], at most a minute.
+/// [`hold_efivars_off`], at most [`HOLD_EFIVARS_MAX_MS`].
 pub(crate) fn hold_efivars_on() -> Result {
     let held = EfivarsGuard::lock()?;
     RELEASE_EFIVARS.store(false, Ordering::Release);
     pr_info!("hold_efivars_on: holding the efivars lock\n");
-    for _ in 0..6000 {
+    let mut released = false;
+    let start = time::now_ns();
+    while ms_since(start) < HOLD_EFIVARS_MAX_MS {
         if RELEASE_EFIVARS.load(Ordering::Acquire) {
+            released = true;
             break;
         }
         time::msleep(10);
+    }
+    if !released {
+        // Whatever the test asserts next, it did not have the lock held.
+        pr_err!(
+            "hold_efivars_on: no hold_efivars_off within {} s: letting go\n",
+            HOLD_EFIVARS_MAX_MS / 1000
+        );
     }
     drop(held);
     pr_info!("hold_efivars_on: released the efivars lock\n");

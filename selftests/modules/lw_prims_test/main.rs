@@ -11,7 +11,8 @@
 //! | `spinlock_plain` | the same with the kernel's `SpinLock`: lockdep must splat    |
 //! | `crash_irq`      | crash lock held in task context, tried from an irq_work       |
 //! |                  | and a self-NMI (busy), then again after release (acquired)   |
-//! | `hold`           | holds the crash lock 10 s, for NMIs injected from the host   |
+//! | `hold`           | holds the crash lock until an NMI found it busy (one        |
+//! |                  | injected from the host), at most [`HOLD_MAX_NS`]            |
 //! | `hammer`         | run two, one per CPU: each waits for the other, then 200000 |
 //! |                  | try/increment/release rounds, pausing in some critical       |
 //! |                  | sections and after each busy try                             |
@@ -71,17 +72,24 @@ const MODE_IRQ_LOCK: u32 = 1;
 const MODE_PLAIN_LOCK: u32 = 2;
 const MODE_CRASH: u32 = 3;
 
+/// The longest `hold` (ns): a backstop for an NMI that never comes.
+const HOLD_MAX_NS: i64 = 120_000_000_000;
+
 /// Rounds of one `hammer`.
 const HAMMER_ROUNDS: u32 = 200_000;
 /// One round in this many holds the lock across a pause.
 const HAMMER_PAUSE_EVERY: u32 = 64;
+/// How long a `hammer` waits for its partner: a backstop. The partner is a
+/// process of its own, started beside it, which a slow guest may take
+/// seconds to run.
+const HAMMER_START_MAX_NS: i64 = 120_000_000_000;
 /// `hammer` writes that reached the start line. They start in pairs: each
 /// waits for its partner, so that the two run at the same time.
 static HAMMER_ARRIVED: AtomicU32 = AtomicU32::new(0);
 
 /// Waits until the other `hammer` of this one's pair arrived: spinning for
-/// up to a second (the partner is normally microseconds away), then sleeping
-/// between looks; `EAGAIN` after 10 s.
+/// up to a second (the partner is normally close behind), then sleeping
+/// between looks; `EAGAIN` after [`HAMMER_START_MAX_NS`].
 fn hammer_start() -> Result {
     let me = HAMMER_ARRIVED
         .fetch_add(1, Ordering::AcqRel)
@@ -90,8 +98,11 @@ fn hammer_start() -> Result {
     let start = time::now_ns();
     while HAMMER_ARRIVED.load(Ordering::Acquire) < pair_full {
         let waited = time::now_ns().saturating_sub(start);
-        if waited > 10_000_000_000 {
-            pr_err!("hammer: no partner within 10 s\n");
+        if waited > HAMMER_START_MAX_NS {
+            pr_err!(
+                "hammer: no partner within {} s\n",
+                HAMMER_START_MAX_NS / 1_000_000_000
+            );
             return Err(EAGAIN);
         }
         if waited < 1_000_000_000 {
@@ -254,9 +265,24 @@ impl Tester {
                 self.self_nmi()?;
             }
             b"hold" => {
+                let busy = NMI_BUSY.load(Ordering::Acquire);
                 let held = CRASH.try_lock_or_busy()?;
                 pr_info!("hold: holding the crash lock\n");
-                time::msleep(10_000);
+                // Until the NMI the test injects has found the lock busy, not
+                // for a fixed time: however late the host's NMI comes, it
+                // finds the lock held.
+                let start = time::now_ns();
+                while NMI_BUSY.load(Ordering::Acquire) == busy
+                    && time::now_ns().saturating_sub(start) < HOLD_MAX_NS
+                {
+                    time::msleep(10);
+                }
+                if NMI_BUSY.load(Ordering::Acquire) == busy {
+                    pr_err!(
+                        "hold: no NMI found the lock busy within {} s\n",
+                        HOLD_MAX_NS / 1_000_000_000
+                    );
+                }
                 drop(held);
                 pr_info!("hold: released the crash lock\n");
             }
