@@ -21,14 +21,16 @@ use kernel::sync::Arc;
 use kernel::workqueue::{Work, WorkItem};
 use kernel::{impl_has_work, new_work};
 
-use crate::efi_name::{DumpName, DUMP_NAME_LEN};
+use crate::efi_name::DUMP_NAME_LEN;
 use crate::lastwords::debugfs::bump;
 use crate::lastwords::efivar::{EfivarsGuard, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
 use crate::lastwords::irq_work::IrqWorkHandler;
 use crate::lastwords::slot_pool::{self, SlotPool};
 use crate::lastwords::workqueue::{OnCancel, OwnedWork};
-use crate::store::{Walk, SKIP_LOG};
-use crate::{DEFERRED_ERRORS, DEFERRED_WRITTEN, EVICTED};
+use crate::nvram::{Found, Names, Payload, PayloadCheck, SKIP_LOG};
+use crate::params::Quota;
+use crate::read_session;
+use crate::{DEFERRED_DROPPED, DEFERRED_ERRORS, DEFERRED_WRITTEN, EVICTED};
 
 /// Parts that found the efivars lock held outside a panic (its holder is
 /// alive and will release it) wait here to be written by the flush work.
@@ -45,27 +47,9 @@ pub(crate) struct Deferred {
     pub(crate) buf: KVec<u8>,
 }
 
-/// How much of the variable store the backend may occupy (0: no limit).
-#[derive(Clone, Copy)]
-pub(crate) struct Quota {
-    pub(crate) bytes: usize,
-    pub(crate) records: usize,
-}
-
-impl Quota {
-    pub(crate) fn enabled(&self) -> bool {
-        self.bytes != 0 || self.records != 0
-    }
-
-    fn allows(&self, bytes: usize, records: usize) -> bool {
-        (self.bytes == 0 || bytes <= self.bytes) && (self.records == 0 || records <= self.records)
-    }
-}
-
 /// One of our variables, as the quota sees it.
 struct Stored {
-    name: [u16; DUMP_NAME_LEN],
-    dn: DumpName,
+    f: Found,
     size: usize,
 }
 
@@ -119,6 +103,14 @@ impl Flusher {
                 return;
             }
         };
+        self.write_deferred(&g);
+        if self.quota.enabled() {
+            self.enforce_quota_or_say(&g);
+        }
+    }
+
+    /// Writes every deferred part under `g`.
+    fn write_deferred(&self, g: &EfivarsGuard) {
         while let Some(d) = self.pool.take() {
             let data = d.buf.get(..d.len).unwrap_or(&[]);
             match g.set_variable(&d.name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, data, false) {
@@ -129,6 +121,36 @@ impl Flusher {
                 }
             }
         }
+    }
+
+    /// The last flush, at unload (rmmod's context): waits for the efivars
+    /// lock without being interruptible (a trylock, then a short sleep), so
+    /// that a signal to rmmod drops no deferred part. Only if there is no
+    /// efivars left at all are the parts dropped, counted and said.
+    fn final_flush(&self) {
+        if self.pool.ready() == 0 && !self.quota.enabled() {
+            return;
+        }
+        let g = loop {
+            match EfivarsGuard::try_lock() {
+                Ok(g) => break g,
+                Err(e) if e == EBUSY => crate::lastwords::time::msleep(10),
+                Err(e) => {
+                    let mut dropped = 0usize;
+                    while self.pool.take().is_some() {
+                        bump(&DEFERRED_DROPPED);
+                        dropped += 1;
+                    }
+                    pr_warn!(
+                        "{} deferred parts dropped: efivars lock: {:?}\n",
+                        dropped,
+                        e
+                    );
+                    return;
+                }
+            }
+        };
+        self.write_deferred(&g);
         if self.quota.enabled() {
             self.enforce_quota_or_say(&g);
         }
@@ -145,34 +167,38 @@ impl Flusher {
 
     /// Deletes our oldest variables (oldest dump first, and in a dump the
     /// oldest part, the highest number, first) until the quota holds.
-    /// Only records that pass the reader's checks (name and data) count
-    /// and are evicted: what the backend cannot parse, it never deletes.
-    /// Eviction does not prefer pmsg over dmesg records: the oldest go.
+    /// What counts and may be evicted is ours: records that pass the
+    /// reader's checks, and dense parts of ours (name and header magic)
+    /// whose data is damaged; anything else under the crash GUID is never
+    /// counted nor deleted. Eviction does not prefer pmsg over dmesg
+    /// records: the oldest go.
     fn enforce_quota(&self, g: &EfivarsGuard) -> Result {
-        let mut walk = Walk::new(false)?;
+        let mut names = Names::new(false)?;
+        let mut check = PayloadCheck::new()?;
         let mut stored = KVec::new();
         // An enumeration the firmware broke evicts nothing: the records not
         // reached may be older than those seen.
-        while let Some((f, _)) = walk.next(g)? {
-            stored.push(
-                Stored {
-                    name: f.name,
-                    dn: f.dn,
-                    size: walk.stored_size(),
-                },
-                GFP_KERNEL,
-            )?;
+        while let Some(f) = names.next(g)? {
+            match check.read(g, &f, false) {
+                Payload::Record(_) | Payload::Damaged(_) => stored.push(
+                    Stored {
+                        f,
+                        size: check.stored_size(),
+                    },
+                    GFP_KERNEL,
+                )?,
+                Payload::Foreign => {}
+            }
         }
-        stored.sort_unstable_by(|a, b| {
-            (a.dn.time, a.dn.count, b.dn.part).cmp(&(b.dn.time, b.dn.count, a.dn.part))
-        });
+        let key = |s: &Stored| (s.f.dn.time, s.f.dn.count, u32::MAX - s.f.dn.part);
+        read_session::sort_by_key(&mut stored, key);
         let mut bytes: usize = stored.iter().map(|s| s.size).sum();
         let mut records = stored.len();
         for s in stored.iter() {
             if self.quota.allows(bytes, records) {
                 break;
             }
-            g.set_variable(&s.name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false)
+            g.set_variable(&s.f.name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false)
                 .map_err(|(_, e)| e)?;
             bump(&EVICTED);
             bytes = bytes.saturating_sub(s.size);
@@ -209,6 +235,6 @@ pub(crate) type FlushOwner = OwnedWork<Flusher>;
 
 impl OnCancel for Flusher {
     fn on_cancel(&self, _was_pending: bool) {
-        self.flush();
+        self.final_flush();
     }
 }

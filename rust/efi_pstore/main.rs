@@ -36,8 +36,14 @@
 //! | `params.rs` | the parameters, validated                   | load; `enabled()` any |
 //! | `format.rs` | record names and headers                    | any (panic path)  |
 //! | `writer.rs` | the dump path (panic, oops): pack and store | any (panic path)  |
+//! | `nvram.rs`  | our variables: name walk, payload checks    | process           |
 //! | `flush.rs`  | deferred parts, the quota, the flush work   | process (work)    |
-//! | `store.rs`  | read, erase and pmsg writes through pstore  | process           |
+//! | `pmsg.rs`   | pmsg writes, stored as C-compatible chunks  | process           |
+//! | `store.rs`  | the pstore backend: read sessions, erase    | process           |
+//!
+//! Layering, bottom up (each file uses only those above it):
+//! `params.rs`, `format.rs` and the record format (`rust/core`); `nvram.rs`;
+//! `flush.rs`; `writer.rs`; `pmsg.rs`; `store.rs`; this file.
 //!
 //! Panic path rules (`format.rs`, `writer.rs`): never allocate, never sleep,
 //! trylocks only.
@@ -61,9 +67,14 @@ pub mod packing;
 #[path = "../core/src/dense.rs"]
 pub mod dense;
 
+#[path = "../core/src/read_session.rs"]
+pub mod read_session;
+
 mod flush;
 mod format;
+mod nvram;
 mod params;
+mod pmsg;
 mod store;
 mod writer;
 
@@ -137,10 +148,13 @@ lastwords::debugfs::debugfs_counters!(
     DEFERRED => "deferred",
     DEFERRED_WRITTEN => "deferred_written",
     DEFERRED_ERRORS => "deferred_errors",
+    DEFERRED_DROPPED => "deferred_dropped",
     EVICTED => "evicted",
     READ => "read",
     READ_ERRORS => "read_errors",
     READ_SKIPPED => "read_skipped",
+    READ_DAMAGED => "read_damaged",
+    READ_CUT => "read_budget_cut",
     ERASED => "erased",
     PMSG_TOO_BIG => "pmsg_too_big",
 );

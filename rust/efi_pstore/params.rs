@@ -12,7 +12,6 @@
 
 use kernel::prelude::*;
 
-use crate::flush::Quota;
 use crate::lastwords::bindings;
 use crate::lastwords::efivar;
 use crate::lastwords::pstore;
@@ -146,4 +145,21 @@ fn default_record_size(dense: bool) -> u32 {
 pub(crate) fn enabled() -> bool {
     // SAFETY: Reads a module parameter with READ_ONCE(); callable anywhere.
     unsafe { bindings::lw_efi_pstore_enabled() }
+}
+
+/// How much of the variable store the backend may occupy (0: no limit).
+#[derive(Clone, Copy)]
+pub(crate) struct Quota {
+    pub(crate) bytes: usize,
+    pub(crate) records: usize,
+}
+
+impl Quota {
+    pub(crate) fn enabled(&self) -> bool {
+        self.bytes != 0 || self.records != 0
+    }
+
+    pub(crate) fn allows(&self, bytes: usize, records: usize) -> bool {
+        (self.bytes == 0 || bytes <= self.bytes) && (self.records == 0 || records <= self.records)
+    }
 }

@@ -1,362 +1,348 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Reading and erasing records through pstore: the backend ([`EfiPstore`],
-//! pstore's `open`/`read`/`close`, `erase`, and `write` for pmsg), and the
-//! checked walk over our variables ([`Walk`]) that the reader and the
-//! quota's eviction (`flush.rs`) share.
+//! The pstore backend ([`EfiPstore`]): reading and erasing our records
+//! through pstore (`open`/`read`/`close`, `erase`), and pmsg writes, which
+//! it hands to the writer (`pmsg.rs`).
 //!
-//! What it reads back from NVRAM is untrusted: every name and payload is
-//! checked ([`Walk`], [`PayloadCheck`]), and what fails is skipped
-//! ([`skip`]: counted, one rate-limited line naming it as a [`Ucs2Name`]),
-//! never handed to pstore, never erased or evicted.
+//! A read session ([`Session`]) enumerates the variables once, at `open`
+//! ([`Names`]), keeps the ones that are ours (canonical names, every field
+//! checked), sorts them so that each dense dump's parts sit together
+//! ([`read_session`]) and hands pstore one record per group: a C-compatible
+//! record alone, or a dense dump put back together. Reading is linear in
+//! the number of variables, and so is erasing: a record carries what its
+//! erase deletes ([`Held`]), with no enumeration.
 //!
-//! Context: process only (pstore's callbacks, with pstore's locks held, and
-//! the flush work): it allocates, and sleeps for the efivars lock and the
-//! firmware. Nothing here runs on the panic path.
+//! Memory: decoded dense text is charged to the session's [`Budget`]
+//! (`read_session::DUMP_TEXT_MAX` per dump, `SESSION_TEXT_MAX` per session,
+//! newest parts first); a part that does not fit is left out with a gap
+//! line, and the records after it are still listed. Beside it, a session
+//! holds its [`PayloadCheck`] buffers (about 450 KiB) and 40 bytes per
+//! variable of ours, at most [`SESSION_VARS_MAX`] of them.
+//!
+//! What cannot be parsed is skipped (`nvram.rs`) and never erased; a dense
+//! part of ours by name and header whose data is damaged (a power cut, a
+//! bit flip) is listed, with its dump or alone as a gap line, so that `rm`
+//! reclaims it.
+//!
+//! Context: process only (pstore's callbacks, with pstore's locks held):
+//! it allocates, and sleeps for the efivars lock and the firmware.
 
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
-use crate::dense::{self, Method, PartHeader, Piece};
-use crate::efi_name::{DumpName, DUMP_NAME_LEN};
-use crate::format::{self, DENSE_TEXT_FACTOR, KMSG_DICT, PMSG_SEQ_WRAP, TEXT_FACTOR};
-use crate::lastwords;
+use crate::dense::{self, Piece};
+use crate::efi_name::{DumpName, NameForm};
 use crate::lastwords::debugfs::bump;
-use crate::lastwords::deflate::Inflate;
-use crate::lastwords::efivar::{
-    EfiStatus, EfivarsGuard, VarNames, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID,
-};
+use crate::lastwords::efivar::{EfiStatus, EfivarsGuard, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID};
+use crate::lastwords::fixed_buf::FixedBuf;
 use crate::lastwords::pstore::{self, Backend, EraseRecord, ReadRecord, WriteRecord};
-use crate::lastwords::ratelimit::RateLimit;
-use crate::params::{enabled, RECORD_SIZE_MAX};
+use crate::nvram::{skip, Found, Names, Payload, PayloadCheck, DENSE_TEXT_MAX, SKIP_LOG};
+use crate::params::enabled;
+use crate::read_session::{self, Budget, Entry, PartSet};
 use crate::writer::Writer;
-use crate::{
-    ERASED, PMSG_TOO_BIG, READ, READ_ERRORS, READ_SKIPPED, SKIPPED, WRITE_ERRORS, WRITTEN,
-};
+use crate::{ERASED, READ, READ_CUT, READ_DAMAGED, SKIPPED, WRITE_ERRORS};
 
-/// UCS-2 characters of the name buffer an enumeration starts with (512
-/// bytes, as the C backend uses); it grows for a longer name.
-const ENUM_NAME_LEN: usize = 256;
-/// Largest variable read back; a larger one is skipped.
-const READ_MAX: usize = 65536;
+/// Most variables of ours one read session lists: more than any variable
+/// store holds (a 256 KiB store fits about 2500 of the smallest); the rest
+/// are listed once some are erased.
+const SESSION_VARS_MAX: usize = 8192;
+/// Longest header line (`Panic#12 Part1`) taken from a dense part, or
+/// written for a dump with no part that decodes.
+const HEADER_LINE_MAX: usize = 128;
 
-/// Lines about skipped variables: untrusted input must not flood the log.
-pub(crate) static SKIP_LOG: RateLimit = RateLimit::new();
-
-/// A UCS-2 variable name for a log line: printable ASCII as is, anything
-/// else as `?`, at most 80 characters.
-struct Ucs2Name<'a>(&'a [u16]);
-
-impl lastwords::fmt::Display for Ucs2Name<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        const SHOWN: usize = 80;
-        let len = self.0.iter().position(|&c| c == 0).unwrap_or(self.0.len());
-        for &c in self.0.iter().take(len.min(SHOWN)) {
-            let ch = u8::try_from(c)
-                .ok()
-                .filter(|b| b.is_ascii_graphic() || *b == b' ')
-                .map_or('?', char::from);
-            f.write_fmt(format_args!("{}", ch))?;
-        }
-        if len > SHOWN {
-            f.write_str("...")?;
-        }
-        Ok(())
-    }
+/// What a record's erase deletes, kept with it by pstore: no enumeration.
+#[derive(Clone, Copy)]
+pub(crate) enum Held {
+    /// One variable, `dn` in `form` (a C-compatible record).
+    One(DumpName, NameForm),
+    /// The parts of dense dump `dn` (any part's name: `part` is replaced)
+    /// that its record was made of or listed as damaged.
+    Dense(DumpName, PartSet),
 }
 
-/// A variable under the crash GUID that a walk did not accept: with
-/// `report`, counted, with one rate-limited line naming it and why.
-fn skip(report: bool, name: &[u16], why: &str) {
-    if !report {
-        return;
-    }
-    bump(&READ_SKIPPED);
-    if SKIP_LOG.allow() {
-        pr_warn!("skipped variable '{}': {}\n", Ucs2Name(name), why);
-    }
-}
-
-/// One of our records, as the firmware's enumeration finds it: the name
-/// passed every check, so it is exactly as the firmware holds it.
-pub(crate) struct Found {
-    pub(crate) dn: DumpName,
-    pub(crate) name: [u16; DUMP_NAME_LEN],
-}
-
-/// A walk over our records in NVRAM that checks every name and payload:
-/// invalid ones are skipped (see [`skip`]), foreign GUIDs passed over.
-/// Process context; allocated per walk.
-pub(crate) struct Walk {
-    vars: VarNames,
-    check: PayloadCheck,
-    /// The reader reports what it skips; the quota's walks, which run after
-    /// every flush and pmsg write, stay quiet.
-    report: bool,
-}
-
-impl Walk {
-    pub(crate) fn new(report: bool) -> Result<Self> {
-        Ok(Self {
-            vars: VarNames::new(ENUM_NAME_LEN)?,
-            check: PayloadCheck::new()?,
-            report,
-        })
-    }
-
-    /// The next record that passes every check, and the length of its data
-    /// ([`PayloadCheck::data`]). `Ok(None)` at the end; an error if the
-    /// firmware broke the enumeration (a repeated or unterminated name, too
-    /// many variables): what was seen is then not all there is.
-    pub(crate) fn next(&mut self, g: &EfivarsGuard) -> Result<Option<(Found, usize)>> {
-        self.next_where(g, |_| true)
-    }
-
-    /// The size of the variable the last [`Walk::next`] returned: its
-    /// data in NVRAM (a dense part's data, not its decoded text).
-    pub(crate) fn stored_size(&self) -> usize {
-        self.check.var_size
-    }
-
-    /// Like [`Walk::next`], for the records whose name `want` accepts: the
-    /// others are passed over unread and unreported.
-    pub(crate) fn next_where(
-        &mut self,
-        g: &EfivarsGuard,
-        want: impl Fn(&DumpName) -> bool,
-    ) -> Result<Option<(Found, usize)>> {
-        loop {
-            if !self.vars.next(g)? {
-                return Ok(None);
-            }
-            if *self.vars.guid() != LINUX_EFI_CRASH_GUID {
-                continue;
-            }
-            let name = self.vars.name();
-            let f = match DumpName::parse_ucs2_checked(name) {
-                Ok((dn, _form)) => {
-                    let mut n = [0u16; DUMP_NAME_LEN];
-                    // Checked: at most DUMP_NAME_LEN characters, NUL
-                    // included.
-                    for (d, s) in n.iter_mut().zip(name.iter()) {
-                        *d = *s;
-                    }
-                    Found { dn, name: n }
-                }
-                Err(why) => {
-                    skip(self.report, name, why.as_str());
-                    continue;
-                }
-            };
-            if !want(&f.dn) {
-                continue;
-            }
-            if let Some(n) = self.check.read(g, &f, self.report) {
-                return Ok(Some((f, n)));
-            }
-        }
-    }
-}
-
-/// A read iteration: holds the efivars lock from `open` to `close`. Dropping
-/// it (on close, or on any error building it) releases the lock.
+/// A read iteration: holds the efivars lock from `open` to `close`.
+/// Dropping it (on close, or on any error building it) releases the lock.
 struct Session {
     lock: EfivarsGuard,
-    walk: Walk,
+    check: PayloadCheck,
+    /// Our variables, sorted ([`Entry::key`]); `forms[e.slot]` is the form
+    /// of `e`'s name.
+    entries: KVec<Entry>,
+    forms: KVec<NameForm>,
+    /// Where the next group starts in `entries`.
+    at: usize,
     /// Type and id of every record handed out: pstore makes one file per
     /// id, a second record with the same one is skipped.
     ids: KVec<(u32, u64)>,
-    /// Count and time of every dense dump handed out (as one record).
-    dense_dumps: KVec<(i32, i64)>,
+    budget: Budget,
+    /// Whether the budget's line was said (once per session).
+    cut_said: bool,
 }
 
-/// Reads a record's data and checks it, for the reader and the quota's
-/// walk alike (process context; allocated per walk).
-struct PayloadCheck {
-    /// A variable's data.
-    scratch: VVec<u8>,
-    /// A compressed record is inflated here first: data that is not a raw
-    /// deflate stream, or that inflates to more than any record size's
-    /// readers take (`3 * RECORD_SIZE_MAX`), is neither handed to pstore
-    /// nor counted as a record. A record written with a larger
-    /// `record_size` than this boot's inflates here, and pstore shows it
-    /// as it is (`.enc.z`), to be read or deleted.
-    inflate: Inflate,
-    inflated: VVec<u8>,
-    /// A dense part decodes here, after the dictionary
-    /// ([`Inflate::decompress_preset`]); [`PayloadCheck::data`] then gives
-    /// its text, at `dense_text`.
-    dense: VVec<u8>,
-    dense_text: Option<core::ops::Range<usize>>,
-    /// Bytes of the last variable read (what it takes in NVRAM, less the
-    /// firmware's own header and the name).
-    var_size: usize,
-}
-
-/// Most text a dense part may hold, whatever `record_size` wrote it.
-const DENSE_TEXT_MAX: usize = RECORD_SIZE_MAX as usize * DENSE_TEXT_FACTOR;
-
-impl PayloadCheck {
+impl Session {
+    /// Takes the efivars lock and enumerates our variables once.
     fn new() -> Result<Self> {
-        Ok(Self {
-            scratch: VVec::from_elem(0u8, READ_MAX, GFP_KERNEL)?,
-            inflate: Inflate::new()?,
-            inflated: VVec::from_elem(0u8, RECORD_SIZE_MAX as usize * TEXT_FACTOR, GFP_KERNEL)?,
-            dense: VVec::from_elem(0u8, KMSG_DICT.len() + DENSE_TEXT_MAX, GFP_KERNEL)?,
-            dense_text: None,
-            var_size: 0,
-        })
-    }
-
-    /// Decodes the dense part `data` into `self.dense`: the range of its
-    /// text, or what is wrong with it (its header line must name dump
-    /// `dn_count` and `part`).
-    fn decode_dense(
-        &mut self,
-        data_len: usize,
-        dn_count: i32,
-        part: u32,
-    ) -> core::result::Result<core::ops::Range<usize>, dense::Damage> {
-        let raw = self.scratch.get(..data_len).ok_or(dense::Damage::Short)?;
-        let (h, data) = PartHeader::parse(raw, DENSE_TEXT_MAX)?;
-        let range = match h.method {
-            Method::Stored => {
-                let dst = self
-                    .dense
-                    .get_mut(..data.len())
-                    .ok_or(dense::Damage::TooLong)?;
-                dst.copy_from_slice(data);
-                0..data.len()
-            }
-            Method::Deflate => self
-                .inflate
-                .decompress_preset(KMSG_DICT, data, &mut self.dense)
-                .ok_or(dense::Damage::Inflate)?,
+        // Allocate first: the lock is not held while this may fail or
+        // wait for memory.
+        let mut names = Names::new(true)?;
+        let check = PayloadCheck::new()?;
+        let mut s = Session {
+            lock: EfivarsGuard::lock()?,
+            check,
+            entries: KVec::new(),
+            forms: KVec::new(),
+            at: 0,
+            ids: KVec::new(),
+            budget: Budget::default(),
+            cut_said: false,
         };
-        let text = self.dense.get(range.clone()).ok_or(dense::Damage::Crc)?;
-        h.check(text)?;
-        if !dense::names_part(text, dn_count, part) {
-            return Err(dense::Damage::Part);
-        }
-        Ok(range)
-    }
-
-    /// Reads the record `f` into [`PayloadCheck::data`] and returns its
-    /// length if it is one pstore can take; else `None` (skipped, with a
-    /// line if `report`).
-    fn read(&mut self, g: &EfivarsGuard, f: &Found, report: bool) -> Option<usize> {
-        let size = match g.variable_size(&f.name, &LINUX_EFI_CRASH_GUID) {
-            Ok(n) => n,
-            Err(e) => {
-                bump(&READ_ERRORS);
-                skip(report, &f.name, "size query failed");
-                pr_debug!("size query: {:?}\n", e);
-                return None;
-            }
-        };
-        if size == 0 {
-            skip(report, &f.name, "empty");
-            return None;
-        }
-        if size > self.scratch.len() {
-            skip(report, &f.name, "larger than any record");
-            return None;
-        }
-        let n = match g.get_variable(&f.name, &LINUX_EFI_CRASH_GUID, &mut self.scratch) {
-            Ok(n) if n == size => n,
-            Ok(_) => {
-                skip(report, &f.name, "size changed while read");
-                return None;
-            }
-            Err(e) => {
-                bump(&READ_ERRORS);
-                skip(report, &f.name, "read failed");
-                pr_debug!("read: {:?}\n", e);
-                return None;
-            }
-        };
-        self.dense_text = None;
-        self.var_size = n;
-        if f.dn.dense {
-            match self.decode_dense(n, f.dn.count, f.dn.part) {
-                Ok(r) => {
-                    let len = r.len();
-                    self.dense_text = Some(r);
-                    return Some(len);
+        loop {
+            let f = match names.next(&s.lock) {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                // Unlike the C backend, what was found is still listed.
+                Err(e) => {
+                    if SKIP_LOG.allow() {
+                        pr_warn!("variable enumeration stopped: {:?}\n", e);
+                    }
+                    break;
                 }
-                Err(why) => {
-                    skip(report, &f.name, why.as_str());
-                    return None;
+            };
+            if s.entries.len() >= SESSION_VARS_MAX {
+                if SKIP_LOG.allow() {
+                    pr_warn!(
+                        "more than {} variables of ours: the rest are listed once some are erased\n",
+                        SESSION_VARS_MAX
+                    );
+                }
+                break;
+            }
+            let slot = s.forms.len();
+            s.forms.push(f.form, GFP_KERNEL)?;
+            s.entries.push(Entry { dn: f.dn, slot }, GFP_KERNEL)?;
+        }
+        read_session::sort_by_key(&mut s.entries, Entry::key);
+        Ok(s)
+    }
+
+    /// The variable of entry `i`.
+    fn found(&self, i: usize) -> Option<Found> {
+        let e = self.entries.get(i)?;
+        Some(Found::new(e.dn, *self.forms.get(e.slot)?))
+    }
+
+    /// The record of the group at `range`, or `None` if it holds none.
+    fn record(&mut self, range: core::ops::Range<usize>) -> Result<Option<ReadRecord<Held>>> {
+        let first = self.entries.get(range.start).ok_or(EINVAL)?.dn;
+        if first.dense {
+            return self.dense_record(range);
+        }
+        let f = self.found(range.start).ok_or(EINVAL)?;
+        let Payload::Record(n) = self.check.read(&self.lock, &f, true) else {
+            return Ok(None);
+        };
+        let bytes = self.check.data(n).ok_or(EINVAL)?;
+        let mut data = KVec::with_capacity(n, GFP_KERNEL)?;
+        data.extend_from_slice(bytes, GFP_KERNEL)?;
+        Ok(Some(ReadRecord {
+            record_type: f.dn.record_type,
+            id: f.dn.generic_id(),
+            time: f.dn.time,
+            count: f.dn.count,
+            part: f.dn.part,
+            compressed: f.dn.compressed,
+            data,
+            private: Some(KBox::new(Held::One(f.dn, f.form), GFP_KERNEL)?),
+        }))
+    }
+
+    /// The record of one dense dump, its parts at `range` (part 1, the
+    /// newest, first): the header line of the newest part that decodes,
+    /// then the logs from the oldest part to the newest, with a gap line
+    /// where parts are missing, damaged or left out. A dump whose parts are
+    /// all damaged is a record of gap lines, for `rm` to reclaim them.
+    ///
+    /// Two passes: newest first, the budget admits parts by the text length
+    /// their header claims (so the newest lines, the crash itself, are kept
+    /// when a dump does not fit); then oldest first, the admitted parts are
+    /// decoded into the record as they come.
+    fn dense_record(&mut self, range: core::ops::Range<usize>) -> Result<Option<ReadRecord<Held>>> {
+        let newest_entry = self.entries.get(range.start).ok_or(EINVAL)?.dn;
+        // Parts admitted to the record (to be decoded), parts its erase
+        // deletes (decoded or damaged), and parts not ours by content.
+        let mut admitted = PartSet::new();
+        let mut held = PartSet::new();
+        let mut foreign = PartSet::new();
+        let mut cut = 0usize;
+        self.budget.start_dump();
+        let surely_fits = range
+            .len()
+            .checked_mul(DENSE_TEXT_MAX)
+            .is_some_and(|m| m <= self.budget.dump_left());
+        for i in range.clone() {
+            let Some(f) = self.found(i) else { continue };
+            if surely_fits {
+                admitted.insert(f.dn.part);
+                continue;
+            }
+            match self.check.claimed_text(&self.lock, &f) {
+                Some(Ok(len)) if self.budget.take(len) => {
+                    admitted.insert(f.dn.part);
+                }
+                Some(Ok(_)) => cut += 1,
+                Some(Err(_)) => {
+                    held.insert(f.dn.part);
+                }
+                None => {
+                    foreign.insert(f.dn.part);
                 }
             }
         }
-        if f.dn.compressed {
-            let data = self.scratch.get(..n)?;
-            if self.inflate.decompress(data, &mut self.inflated).is_none() {
-                skip(report, &f.name, "compressed data does not inflate");
-                return None;
+        if cut > 0 {
+            bump(&READ_CUT);
+            if !self.cut_said && SKIP_LOG.allow() {
+                pr_warn!(
+                    "read budget reached ({} KiB per dump, {} KiB per mount): {} parts of dump {} left out, listed once records are erased\n",
+                    read_session::DUMP_TEXT_MAX / 1024,
+                    read_session::SESSION_TEXT_MAX / 1024,
+                    cut,
+                    newest_entry.count
+                );
+                self.cut_said = true;
             }
         }
-        Some(n)
-    }
-
-    /// The data [`PayloadCheck::read`] returned the length of: a dense
-    /// part's decoded text, else the variable's data.
-    fn data(&self, n: usize) -> Option<&[u8]> {
-        match &self.dense_text {
-            Some(r) if r.len() == n => self.dense.get(r.clone()),
-            _ => self.scratch.get(..n),
+        if admitted.is_empty() && held.is_empty() && cut == 0 {
+            return Ok(None);
         }
+
+        let mut data: KVec<u8> = KVec::new();
+        let mut header = [0u8; HEADER_LINE_MAX];
+        let mut header_len = 0usize;
+        let mut newest: Option<DumpName> = None;
+        let mut failed = false;
+        let mut a = dense::Assembler::new();
+        for i in range.rev() {
+            let Some(f) = self.found(i) else { continue };
+            let p = f.dn.part;
+            let mut text: &[u8] = &[];
+            if admitted.contains(p) {
+                match self.check.read(&self.lock, &f, true) {
+                    Payload::Record(n) => {
+                        text = self.check.data(n).unwrap_or(&[]);
+                        // Charged already, unless the dump surely fits.
+                        if !surely_fits || self.budget.take(text.len()) {
+                            held.insert(p);
+                            newest = Some(f.dn);
+                        } else {
+                            admitted.remove(p);
+                        }
+                    }
+                    Payload::Damaged(_) => {
+                        admitted.remove(p);
+                        held.insert(p);
+                    }
+                    Payload::Foreign => {
+                        admitted.remove(p);
+                        foreign.insert(p);
+                    }
+                }
+            }
+            if foreign.contains(p) {
+                // Not ours by content: not part of the dump.
+                continue;
+            }
+            // Decoded, damaged, or left out by the budget: a gap unless
+            // decoded.
+            let decoded = admitted.contains(p);
+            if !a.part(p, decoded, |piece| failed |= !push_piece(&mut data, piece)) || !decoded {
+                continue;
+            }
+            let (line, log) = dense::split_header(text);
+            // The newest decoded part's line wins; one too long for the
+            // buffer leaves the record without a header line.
+            header_len = match header.get_mut(..line.len()) {
+                Some(h) => {
+                    h.copy_from_slice(line);
+                    line.len()
+                }
+                None => 0,
+            };
+            failed |= data.extend_from_slice(log, GFP_KERNEL).is_err();
+        }
+        let decoded = a.finish(|piece| failed |= !push_piece(&mut data, piece));
+        if decoded == 0 {
+            // Nothing decoded: a record that says why, its gap lines naming
+            // the parts: damaged ones, for `rm` to reclaim, or parts left
+            // out by the budget, listed in full once others are erased.
+            let mut w = FixedBuf::new(&mut header[..]);
+            let said = if held.is_empty() {
+                core::fmt::Write::write_fmt(
+                    &mut w,
+                    format_args!(
+                        "lw_efi_pstore: dump #{} left out: read budget reached; erase other records to read it\n",
+                        newest_entry.count
+                    ),
+                )
+            } else {
+                bump(&READ_DAMAGED);
+                core::fmt::Write::write_fmt(
+                    &mut w,
+                    format_args!(
+                        "lw_efi_pstore: no part of dump #{} decodes; removing this file erases them\n",
+                        newest_entry.count
+                    ),
+                )
+            };
+            header_len = match said {
+                Ok(()) if !w.truncated() => w.as_bytes().len(),
+                _ => 0,
+            };
+        }
+        let dn = newest.unwrap_or(newest_entry);
+        // The newest part's header line first, in a buffer of the exact
+        // size: pstore keeps it while mounted, and growing `data` may have
+        // doubled its capacity.
+        let h = header.get(..header_len).unwrap_or(&[]);
+        if !failed {
+            match KVec::with_capacity(h.len().saturating_add(data.len()), GFP_KERNEL) {
+                Ok(mut exact) => {
+                    failed |= exact.extend_from_slice(h, GFP_KERNEL).is_err()
+                        || exact.extend_from_slice(&data, GFP_KERNEL).is_err();
+                    data = exact;
+                }
+                Err(_) => failed = true,
+            }
+        }
+        if failed {
+            // Out of memory: this dump is not listed now, the others are.
+            let name = Found::new(dn, NameForm::Dense).name;
+            skip(true, &name, "no memory to put the dump together");
+            return Ok(None);
+        }
+        Ok(Some(ReadRecord {
+            record_type: dn.record_type,
+            id: dn.generic_id(),
+            time: dn.time,
+            count: dn.count,
+            part: dn.part,
+            compressed: false,
+            data,
+            private: Some(KBox::new(Held::Dense(dn, held), GFP_KERNEL)?),
+        }))
     }
 }
 
-/// pmsg writes, the writer's process-context side (its dump path is in
-/// `writer.rs`).
-impl Writer {
-    /// The largest pmsg write stored: what one dump may use
-    /// (`kmsg_bytes`), at most the byte quota, and fewer chunks than the
-    /// name's count field keeps apart within a second.
-    fn pmsg_max(&self) -> usize {
-        let quota = self.flusher.item().quota.bytes;
-        let chunks = self.record_size.saturating_mul(PMSG_SEQ_WRAP as usize);
-        let max = self.kmsg_bytes.min(chunks);
-        if quota == 0 {
-            max
-        } else {
-            max.min(quota)
+/// Appends an assembled dump's `piece` to `data`; `false` if out of memory.
+fn push_piece(data: &mut KVec<u8>, piece: Piece<'_>) -> bool {
+    match piece {
+        Piece::Text(t) => data.extend_from_slice(t, GFP_KERNEL).is_ok(),
+        Piece::Gap(from, to) => {
+            let mut line = [0u8; 96];
+            let mut w = FixedBuf::new(&mut line[..]);
+            dense::gap_line(&mut w, from, to).is_ok()
+                && data.extend_from_slice(w.as_bytes(), GFP_KERNEL).is_ok()
         }
-    }
-
-    /// pmsg: process context (pstore's pmsg mutex is held), so it may sleep
-    /// for the lock and the firmware. A write is stored as chunks of at most
-    /// `record_size` bytes, one variable each, numbered by a per-boot
-    /// sequence in the name's count field so that writes within the same
-    /// second do not overwrite each other and read back in order.
-    ///
-    /// Bounded: a write larger than [`Writer::pmsg_max`] fails with `EFBIG`
-    /// and stores nothing, and with a quota set, the quota is enforced after
-    /// every write, so that a `/dev/pmsg0` writer cannot take more of the
-    /// variable store than the quota allows.
-    fn store_pmsg(&self, r: &WriteRecord<'_>) -> Result<u64> {
-        if r.data.len() > self.pmsg_max() {
-            bump(&PMSG_TOO_BIG);
-            return Err(EFBIG);
-        }
-        let g = EfivarsGuard::lock()?;
-        let mut first = None;
-        for chunk in r.data.chunks(self.record_size) {
-            let dn = format::next_pmsg_name(r.record_type, r.time);
-            let name = format::ucs2_name(&dn);
-            g.set_variable(&name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, chunk, false)
-                .map_err(|(_, e)| e)?;
-            bump(&WRITTEN);
-            first.get_or_insert(dn.generic_id());
-        }
-        if self.flusher.item().quota.enabled() {
-            self.flusher.item().enforce_quota_or_say(&g);
-        }
-        first.ok_or(EINVAL)
     }
 }
 
@@ -380,18 +366,11 @@ impl EfiPstore {
 }
 
 impl Backend for EfiPstore {
-    type Private = [u16; DUMP_NAME_LEN];
+    type Private = Held;
 
     fn open(&self) -> Result {
-        // Allocate first: nothing is held if this fails.
-        let walk = Walk::new(true)?;
-        let lock = EfivarsGuard::lock()?;
-        *self.session.lock() = Some(Session {
-            lock,
-            walk,
-            ids: KVec::new(),
-            dense_dumps: KVec::new(),
-        });
+        let s = Session::new()?;
+        *self.session.lock() = Some(s);
         Ok(())
     }
 
@@ -403,54 +382,39 @@ impl Backend for EfiPstore {
         let mut guard = self.session.lock();
         let s = Option::as_mut(&mut guard).ok_or(EINVAL)?;
         loop {
-            // Unlike the C backend, a foreign or malformed name under the
-            // crash GUID is skipped instead of ending the enumeration.
-            let (f, size) = match s.walk.next(&s.lock) {
+            let Some(range) = read_session::groups(&s.entries[s.at..]).next() else {
+                return Ok(None);
+            };
+            let range = (s.at + range.start)..(s.at + range.end);
+            s.at = range.end;
+            // An allocation that fails skips this record, not the rest.
+            let r = match s.record(range) {
                 Ok(Some(r)) => r,
-                Ok(None) => return Ok(None),
+                Ok(None) => continue,
                 Err(e) => {
                     if SKIP_LOG.allow() {
-                        pr_warn!("variable enumeration stopped: {:?}\n", e);
+                        pr_warn!("record not read: {:?}\n", e);
                     }
-                    return Ok(None);
-                }
-            };
-            let dn = f.dn;
-            if dn.dense {
-                let dump = (dn.count, dn.time);
-                if s.dense_dumps.contains(&dump) {
                     continue;
                 }
-                s.dense_dumps.push(dump, GFP_KERNEL)?;
-                match dense_dump(&s.lock, dump)? {
-                    Some(r) if !s.ids.contains(&(r.record_type, r.id)) => {
-                        s.ids.push((r.record_type, r.id), GFP_KERNEL)?;
-                        bump(&READ);
-                        return Ok(Some(r));
-                    }
-                    _ => continue,
-                }
-            }
-            let key = (dn.record_type, dn.generic_id());
+            };
+            let key = (r.record_type, r.id);
             if s.ids.contains(&key) {
-                skip(true, &f.name, "same record id as an earlier variable");
+                let (dn, form) = match r.private.as_deref() {
+                    Some(Held::One(dn, form)) => (*dn, *form),
+                    Some(Held::Dense(dn, _)) => (*dn, NameForm::Dense),
+                    None => continue,
+                };
+                skip(
+                    true,
+                    &Found::new(dn, form).name,
+                    "same record id as an earlier variable",
+                );
                 continue;
             }
-            let bytes = s.walk.check.data(size).ok_or(EINVAL)?;
-            let mut data = KVec::with_capacity(size, GFP_KERNEL)?;
-            data.extend_from_slice(bytes, GFP_KERNEL)?;
             s.ids.push(key, GFP_KERNEL)?;
             bump(&READ);
-            return Ok(Some(ReadRecord {
-                record_type: dn.record_type,
-                id: dn.generic_id(),
-                time: dn.time,
-                count: dn.count,
-                part: dn.part,
-                compressed: dn.compressed,
-                data,
-                private: Some(KBox::new(f.name, GFP_KERNEL)?),
-            }));
+            return Ok(Some(r));
         }
     }
 
@@ -469,106 +433,34 @@ impl Backend for EfiPstore {
             .inspect_err(|_| bump(&WRITE_ERRORS))
     }
 
+    /// Deletes what the record was read from ([`Held`]): one variable, or
+    /// a dense dump's parts by their canonical names. A part already gone
+    /// is not an error; the first other error is returned once every part
+    /// was tried.
     fn erase(&self, r: &EraseRecord<'_, Self::Private>) -> Result {
-        let name = r.private.ok_or(EINVAL)?;
+        let held = *r.private.ok_or(EINVAL)?;
         let g = EfivarsGuard::lock()?;
-        if let Ok((dn, _)) = DumpName::parse_ucs2_checked(name) {
-            if dn.dense {
-                return erase_dense_dump(&g, (dn.count, dn.time));
-            }
-        }
-        match g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false) {
-            Ok(()) | Err((EfiStatus::NotFound, _)) => {
-                bump(&ERASED);
-                Ok(())
-            }
-            Err((_, e)) => Err(e),
-        }
-    }
-}
-
-/// The record of dense dump `dump` (count, time): every part of it that
-/// decodes, put back together in log order ([`dense::assemble`]), as one
-/// plain record named after its newest part. `None` if no part decodes.
-fn dense_dump(
-    g: &EfivarsGuard,
-    dump: (i32, i64),
-) -> Result<Option<ReadRecord<[u16; DUMP_NAME_LEN]>>> {
-    let mine = |dn: &DumpName| dn.dense && (dn.count, dn.time) == dump;
-    // Quiet: the session's own walk reports what is damaged, once.
-    let mut walk = Walk::new(false)?;
-    let mut texts: KVec<(u32, KVec<u8>)> = KVec::new();
-    let mut newest: Option<Found> = None;
-    while let Some((f, n)) = walk.next_where(g, mine).ok().flatten() {
-        let text = walk.check.data(n).ok_or(EINVAL)?;
-        let mut v = KVec::with_capacity(text.len(), GFP_KERNEL)?;
-        v.extend_from_slice(text, GFP_KERNEL)?;
-        texts.push((f.dn.part, v), GFP_KERNEL)?;
-        let newer = match &newest {
-            Some(o) => f.dn.part < o.dn.part,
-            None => true,
-        };
-        if newer {
-            newest = Some(f);
-        }
-    }
-    let Some(newest) = newest else {
-        return Ok(None);
-    };
-    let mut parts: KVec<(u32, Option<&[u8]>)> = KVec::with_capacity(texts.len(), GFP_KERNEL)?;
-    for (p, t) in texts.iter() {
-        parts.push((*p, Some(&t[..])), GFP_KERNEL)?;
-    }
-    let mut data: KVec<u8> = KVec::new();
-    let mut failed = false;
-    dense::assemble(&mut parts, |piece| {
-        let r = match piece {
-            Piece::Text(t) => data.extend_from_slice(t, GFP_KERNEL).is_ok(),
-            Piece::Gap(from, to) => {
-                let mut line = [0u8; 96];
-                let mut w = lastwords::fixed_buf::FixedBuf::new(&mut line[..]);
-                dense::gap_line(&mut w, from, to).is_ok()
-                    && data.extend_from_slice(w.as_bytes(), GFP_KERNEL).is_ok()
+        let delete = |f: &Found| -> Result {
+            match g.set_variable(&f.name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false) {
+                Ok(()) | Err((EfiStatus::NotFound, _)) => {
+                    bump(&ERASED);
+                    Ok(())
+                }
+                Err((_, e)) => Err(e),
             }
         };
-        failed |= !r;
-    });
-    let dn = newest.dn;
-    if failed {
-        // Text beyond what one allocation gives (kmalloc's largest, 4 MiB
-        // with 4 KiB pages): this dump is not read, the others are.
-        skip(true, &newest.name, "dense dump too large to put together");
-        return Ok(None);
-    }
-    Ok(Some(ReadRecord {
-        record_type: dn.record_type,
-        id: dn.generic_id(),
-        time: dn.time,
-        count: dn.count,
-        part: dn.part,
-        compressed: false,
-        data,
-        private: Some(KBox::new(newest.name, GFP_KERNEL)?),
-    }))
-}
-
-/// Erases the parts of dense dump `dump` (count, time) that decode, the
-/// ones its record was made of; a part that does not decode is left alone,
-/// as every record the reader could not parse.
-fn erase_dense_dump(g: &EfivarsGuard, dump: (i32, i64)) -> Result {
-    let mine = |dn: &DumpName| dn.dense && (dn.count, dn.time) == dump;
-    let mut walk = Walk::new(false)?;
-    let mut names: KVec<[u16; DUMP_NAME_LEN]> = KVec::new();
-    // Names first: a variable deleted in the middle of an enumeration may
-    // end it early.
-    while let Some((f, _)) = walk.next_where(g, mine)? {
-        names.push(f.name, GFP_KERNEL)?;
-    }
-    for name in names.iter() {
-        match g.set_variable(name, &LINUX_EFI_CRASH_GUID, ATTR_NV_BS_RT, &[], false) {
-            Ok(()) | Err((EfiStatus::NotFound, _)) => bump(&ERASED),
-            Err((_, e)) => return Err(e),
+        match held {
+            Held::One(dn, form) => delete(&Found::new(dn, form)),
+            Held::Dense(dn, parts) => {
+                let mut res = Ok(());
+                for part in parts.iter() {
+                    let f = Found::new(DumpName { part, ..dn }, NameForm::Dense);
+                    if let Err(e) = delete(&f) {
+                        res = res.and(Err(e));
+                    }
+                }
+                res
+            }
         }
     }
-    Ok(())
 }

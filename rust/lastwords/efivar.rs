@@ -111,12 +111,24 @@ pub fn supports_writes() -> bool {
 ///     .map_err(|(_status, e)| e)?;
 /// ```
 ///
+/// The guard is `Send` (a semaphore may be released by another task than
+/// the one that took it: a pstore read session opens in one call and
+/// closes in another) but not `Sync`: its methods take `&self` and call the
+/// firmware, which must not be entered from two threads under one hold of
+/// the lock.
+///
 /// # Invariants
 ///
 /// The efivars semaphore was taken once for this guard.
 pub struct EfivarsGuard {
-    _private: PhantomData<()>,
+    /// Not `Sync` (nor, by default, `Send`: see the `impl` below).
+    _not_sync: PhantomData<*mut ()>,
 }
+
+// SAFETY: The efivars lock is a semaphore, not tied to a task: releasing it
+// from another thread than the one that took it is allowed. The guard holds
+// no reference to thread-local state.
+unsafe impl Send for EfivarsGuard {}
 
 impl EfivarsGuard {
     /// Takes the lock, sleeping (interruptibly) until it is free. Process
@@ -127,7 +139,7 @@ impl EfivarsGuard {
         to_result(unsafe { bindings::efivar_lock() })?;
         // INVARIANT: taken.
         Ok(Self {
-            _private: PhantomData,
+            _not_sync: PhantomData,
         })
     }
 
@@ -139,7 +151,7 @@ impl EfivarsGuard {
         to_result(unsafe { bindings::efivar_trylock() })?;
         // INVARIANT: taken.
         Ok(Self {
-            _private: PhantomData,
+            _not_sync: PhantomData,
         })
     }
 

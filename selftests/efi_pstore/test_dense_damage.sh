@@ -6,12 +6,15 @@
 # each of four parts of numbered lines: intact; part 2 with a bit flipped in
 # its deflate data; part 1 truncated; part 2 missing; parts 1 and 2 swapped;
 # part 3 with a header of format version 2; part 4 shorter than a header;
-# and a whole dump named lw-dense2 (a foreign version). The guest writes them
-# through efivarfs, loads lw_efi_pstore, reads every record and unlinks it.
-# Asserts: no splat; each dump is one record holding every intact part's
-# lines, in order, and one line per break; the damaged parts are skipped
-# (counter) and stay in NVRAM, as does the foreign version; every intact
-# part is erased.
+# every part damaged (a bit flip in 1 and 2, 3 cut short, 4 cut after its
+# version byte); and a whole dump named lw-dense2 (a foreign version). The
+# guest writes them through efivarfs, loads lw_efi_pstore, reads every
+# record and unlinks it. Asserts: no splat; each dump is one record holding
+# every intact part's lines, in order, and one line per break (a damaged
+# oldest part too); the dump with no part that decodes is a record that
+# says so; damaged parts are skipped (counter) but, being ours by name and
+# header (magic, version 1), erased with their record; the version 2 part
+# and the foreign version stay in NVRAM; every intact part is erased.
 set -u
 . "$(dirname "$0")/../lib.sh"
 export LC_ALL=C
@@ -49,7 +52,7 @@ def put(name, data):
 # count: (case, {part: payload or None}, parts expected to decode, kept)
 cases = {
     101: "intact", 102: "bitflip", 103: "truncated", 104: "missing",
-    105: "swapped", 106: "version", 107: "short",
+    105: "swapped", 106: "version", 107: "short", 109: "all",
 }
 for count, case in cases.items():
     tx = texts(count)
@@ -66,6 +69,11 @@ for count, case in cases.items():
         parts[3] = part(tx[3], version=2)
     elif case == "short":
         parts[4] = parts[4][:5]
+    elif case == "all":
+        for p in (1, 2):
+            b = bytearray(parts[p]); b[12 + len(b[12:]) // 2] ^= 0x10; parts[p] = bytes(b)
+        parts[3] = parts[3][: len(parts[3]) - 7]
+        parts[4] = parts[4][:3]
     for p, data in parts.items():
         put("lw-dense1-type0-%d-%d-%d" % (p, count, t), data)
     print(count, case)
@@ -90,6 +98,7 @@ $LW_GUEST_PSTORE || exit 12
 d=/sys/kernel/debug/lw_efi_pstore
 echo read=\$(cat \$d/read)
 echo read_skipped=\$(cat \$d/read_skipped)
+echo read_damaged=\$(cat \$d/read_damaged)
 for f in /sys/fs/pstore/dmesg-*; do cp "\$f" "\$LW_LOG/record-\${f##*-}.txt"; done
 rm -f /sys/fs/pstore/dmesg-*
 echo erased=\$(cat \$d/erased)
@@ -142,7 +151,11 @@ for count in 101 102 103 104 105 106 107; do
 	f=$(record_for $count) || lw_fail "dump $count: $f"
 	echo "ok: dump $count is one record (${f##*/})"
 done
-lw_assert_eq "$(find "$b" -maxdepth 1 -name 'record-*.txt' | wc -l)" 7 "one record file per dump of this version"
+f=$(record_files 109)
+lw_assert_eq "$(printf '%s\n' "$f" | grep -c .)" 1 "all parts damaged: one record"
+lw_assert_eq "$(head -1 "$f")" "lw_efi_pstore: no part of dump #109 decodes; removing this file erases them" "all parts damaged: the record says so"
+lw_assert_eq "$(grep -o 'parts\? [0-9-]* of this dump' "$f" | tr '\n' ';')" "parts 1-4 of this dump;" "all parts damaged: the gap names them"
+lw_assert_eq "$(find "$b" -maxdepth 1 -name 'record-*.txt' | wc -l)" 8 "one record file per dump of this version"
 lw_assert_eq "$(lines 101)" "$(seq 1 40 | tr '\n' ' ')" "intact: lines 1..40 in order"
 lw_assert_eq "$(gaps 101)" "" "intact: no break"
 lw_assert_eq "$(lines 102)" "$(seq 1 20 | tr '\n' ' ')$(seq 31 40 | tr '\n' ' ')" "bit flip: all but part 2's lines"
@@ -155,14 +168,18 @@ lw_assert_eq "$(lines 105)" "$(seq 1 20 | tr '\n' ' ')" "swapped parts 1 and 2: 
 lw_assert_eq "$(gaps 105)" "parts 1-2 of this dump;" "swapped: the break is parts 1-2"
 lw_assert_eq "$(lines 106)" "$(seq 1 10 | tr '\n' ' ')$(seq 21 40 | tr '\n' ' ')" "version 2 part 3: the others"
 lw_assert_eq "$(lines 107)" "$(seq 11 40 | tr '\n' ' ')" "short part 4: parts 1..3, no break shown above them"
-lw_assert_eq "$(gaps 107)" "" "short part 4: nothing below part 3 is known to be missing"
+lw_assert_eq "$(gaps 107)" "part 4 of this dump;" "short part 4: ours (magic, version), so its break is shown"
 lw_assert_eq "$(record_files 108)" "" "the foreign version is not read"
-lw_assert_eq "$(lw_counter "$out" read)" 7 "one record per dense dump of this version"
-# Damaged: bit flip, truncated, the two swapped, version 2, short = 6 parts;
-# the 4 of lw-dense2 are skipped too.
-lw_assert_eq "$(lw_counter "$out" read_skipped)" 10 "damaged and foreign parts skipped"
-lw_assert_eq "$(lw_counter "$out" erased)" 21 "every intact part erased"
-lw_assert_eq "$(grep -c '^lw-dense1-' "$b/after_erase.txt")" 6 "the damaged parts stay in NVRAM"
+lw_assert_eq "$(lw_counter "$out" read)" 8 "one record per dense dump of this version"
+lw_assert_eq "$(lw_counter "$out" read_damaged)" 1 "one dump with no part that decodes"
+# Damaged: bit flip, truncated, the two swapped, version 2, short, the 4 of
+# dump 109 = 10 parts; the 4 of lw-dense2 are skipped too.
+lw_assert_eq "$(lw_counter "$out" read_skipped)" 14 "damaged and foreign parts skipped"
+# Intact 21, damaged ours 5 (bit flip, truncated, swapped 2, short) and 4.
+lw_assert_eq "$(lw_counter "$out" erased)" 30 "intact and damaged parts of ours erased"
+lw_assert_eq "$(grep '^lw-dense1-' "$b/after_erase.txt")" "lw-dense1-type0-3-106-$time" "only the part of another format version stays in NVRAM"
 lw_assert_eq "$(grep -c '^lw-dense2-' "$b/after_erase.txt")" 4 "the foreign version stays in NVRAM"
-lw_assert_grep "$b/console.log" 'skipped variable .lw-dense1-type0-2-102-.*dense part (does not inflate|fails its CRC)' "the bit flip is named"
+# The lines are rate-limited (10 per 5 s) and dumps read newest first:
+# dump 109's bit flips come before the others.
+lw_assert_grep "$b/console.log" 'skipped variable .lw-dense1-type0-[12]-109-.*dense part (does not inflate|fails its CRC)' "a bit flip is named"
 lw_assert_grep "$b/console.log" "skipped variable .lw-dense2-type0-.*unknown format version" "the foreign version is named"

@@ -172,6 +172,14 @@ impl PartHeader {
         ))
     }
 
+    /// Whether `part` (a variable's whole data) starts as every part of
+    /// ours does: [`MAGIC`] and [`VERSION`]. A part that does so but does
+    /// not decode is ours and damaged (a power cut, a bit flip): ours by
+    /// name and by content, so the reader may offer it for erasing.
+    pub fn is_ours(part: &[u8]) -> bool {
+        matches!(part, [m0, m1, v, ..] if [*m0, *m1] == MAGIC && *v == VERSION)
+    }
+
     /// Checks the text a part decoded to against the header.
     pub fn check(&self, text: &[u8]) -> Result<(), Damage> {
         if usize::try_from(self.text_len).ok() != Some(text.len()) || crc32(text) != self.crc {

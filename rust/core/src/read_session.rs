@@ -22,6 +22,8 @@
 //!
 //! Pure logic: nothing here allocates, panics or takes a lock.
 
+use core::cmp::Reverse;
+
 use crate::efi_name::{DumpName, PART_MAX};
 
 /// Most decoded text one dense dump's record takes: a dump is at most
@@ -42,17 +44,18 @@ pub struct Entry {
 }
 
 /// The order of a session: C-compatible records first, then dense dumps,
-/// each by time and count; a dense dump's parts together, part 1 (the
-/// newest) first.
-pub type Key = (bool, i64, i32, u32, u32);
+/// each newest first (by time, then count), so that the newest dumps get
+/// the [`Budget`] first; a dense dump's parts together, part 1 (the newest)
+/// first.
+pub type Key = (bool, Reverse<i64>, Reverse<i32>, u32, u32);
 
 impl Entry {
     /// The sort key ([`Key`]).
     pub fn key(&self) -> Key {
         (
             self.dn.dense,
-            self.dn.time,
-            self.dn.count,
+            Reverse(self.dn.time),
+            Reverse(self.dn.count),
             self.dn.record_type,
             self.dn.part,
         )
@@ -175,6 +178,20 @@ impl PartSet {
         }
     }
 
+    /// Removes `part`; returns whether it was there.
+    pub fn remove(&mut self, part: u32) -> bool {
+        let Some((w, b)) = Self::at(part) else {
+            return false;
+        };
+        match self.bits.get_mut(w) {
+            Some(word) if *word & b != 0 => {
+                *word &= !b;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Whether `part` is in the set.
     pub fn contains(&self, part: u32) -> bool {
         Self::at(part)
@@ -240,6 +257,11 @@ impl Budget {
         self.dump_left -= n;
         self.session_left = self.session_left.saturating_sub(n);
         true
+    }
+
+    /// What the current dump may still take.
+    pub fn dump_left(&self) -> usize {
+        self.dump_left
     }
 
     /// What the session has left.

@@ -307,3 +307,22 @@ fn a_part_knows_its_number() {
     assert!(!names_part(b"", 1, 1));
     assert!(names_part(b"Oops#2 Part1024\n", 2, 1024));
 }
+
+#[test]
+fn ours_is_magic_and_version() {
+    let text = b"Panic#3 Part2\nlog\n";
+    let good = part(Method::Stored, text, text);
+    assert!(PartHeader::is_ours(&good));
+    // Cut after the version byte: still ours, damaged.
+    assert!(PartHeader::is_ours(&good[..3]));
+    assert!(!PartHeader::is_ours(&good[..2]));
+    assert!(!PartHeader::is_ours(&[]));
+    let mut other = good.clone();
+    other[2] = VERSION + 1;
+    assert!(!PartHeader::is_ours(&other));
+    other = good.clone();
+    other[1] = b'X';
+    assert!(!PartHeader::is_ours(&other));
+    // A C record's text is not ours by content.
+    assert!(!PartHeader::is_ours(b"Panic#3 Part2\nlog\n"));
+}

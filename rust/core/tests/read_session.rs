@@ -57,9 +57,9 @@ fn a_dumps_parts_come_together_newest_first() {
     let g: Vec<Vec<usize>> = groups(&e)
         .map(|r| e[r].iter().map(|x| x.slot).collect())
         .collect();
-    // The C records one each, then dump (1, 200) parts 1, 2, 3, then dump
-    // (2, 200).
-    assert_eq!(g, vec![vec![1], vec![4], vec![3, 5, 0], vec![2]]);
+    // The C records one each, then the newest dump, (2, 200), then dump
+    // (1, 200) parts 1, 2, 3.
+    assert_eq!(g, vec![vec![1], vec![4], vec![2], vec![3, 5, 0]]);
     assert_eq!(groups(&[]).count(), 0);
 }
 
@@ -97,6 +97,8 @@ fn part_sets_hold_every_part_once() {
     assert_eq!(s.len(), 4);
     assert_eq!(s.iter().collect::<Vec<_>>(), vec![1, 64, 65, PART_MAX]);
     assert!(s.contains(65) && !s.contains(66) && !s.contains(0));
+    assert!(s.remove(64) && !s.remove(64) && !s.remove(0) && !s.remove(PART_MAX + 1));
+    assert_eq!(s.iter().collect::<Vec<_>>(), vec![1, 65, PART_MAX]);
 }
 
 #[test]
@@ -105,6 +107,7 @@ fn the_budget_caps_a_dump_and_the_session() {
     b.start_dump();
     assert!(b.take(DUMP_TEXT_MAX - 10));
     assert!(!b.take(11), "over the dump's cap");
+    assert_eq!(b.dump_left(), 10);
     assert!(b.take(10));
     // Later dumps still get their share until the session's is spent.
     let mut dumps = 1;
