@@ -17,7 +17,8 @@
 //! newest parts first); a part that does not fit is left out with a gap
 //! line, and the records after it are still listed. Beside it, a session
 //! holds its [`PayloadCheck`] buffers (about 450 KiB) and 40 bytes per
-//! variable of ours, at most [`SESSION_VARS_MAX`] of them.
+//! variable of ours, at most `ENUM_MAX` (4096) of them: the walk visits no
+//! more (`rust/core/src/var_walk.rs`).
 //!
 //! What cannot be parsed is skipped (`nvram.rs`) and never erased; a dense
 //! part of ours by name and header whose data is damaged (a power cut, a
@@ -43,10 +44,6 @@ use crate::read_session::{self, Budget, Entry, PartSet};
 use crate::writer::Writer;
 use crate::{ERASED, READ, READ_CUT, READ_DAMAGED, SKIPPED, WRITE_ERRORS};
 
-/// Most variables of ours one read session lists: more than any variable
-/// store holds (a 256 KiB store fits about 2500 of the smallest); the rest
-/// are listed once some are erased.
-const SESSION_VARS_MAX: usize = 8192;
 /// Longest header line (`Panic#12 Part1`) taken from a dense part, or
 /// written for a dump with no part that decodes.
 const HEADER_LINE_MAX: usize = 128;
@@ -109,15 +106,6 @@ impl Session {
                     break;
                 }
             };
-            if s.entries.len() >= SESSION_VARS_MAX {
-                if SKIP_LOG.allow() {
-                    pr_warn!(
-                        "more than {} variables of ours: the rest are listed once some are erased\n",
-                        SESSION_VARS_MAX
-                    );
-                }
-                break;
-            }
             let slot = s.forms.len();
             s.forms.push(f.form, GFP_KERNEL)?;
             s.entries.push(Entry { dn: f.dn, slot }, GFP_KERNEL)?;
@@ -382,7 +370,8 @@ impl Backend for EfiPstore {
         let mut guard = self.session.lock();
         let s = Option::as_mut(&mut guard).ok_or(EINVAL)?;
         loop {
-            let Some(range) = read_session::groups(&s.entries[s.at..]).next() else {
+            let rest = s.entries.get(s.at..).unwrap_or(&[]);
+            let Some(range) = read_session::groups(rest).next() else {
                 return Ok(None);
             };
             let range = (s.at + range.start)..(s.at + range.end);

@@ -59,11 +59,10 @@ lw_put_vars $guid || exit 10
 insmod ./lw_efi_pstore.ko quota_records=2 || exit 11
 d=/sys/kernel/debug/lw_efi_pstore
 # The flush work at load evicts until the quota holds: wait for the state
-# it leaves (at least 3 evicted), 2 min at most.
-t=0
-until [ \$(cat \$d/evicted) -ge 3 ]; do
-	t=\$((t + 1)); [ \$t -le 1200 ] || break
-	sleep 0.1
+# it leaves (at least 3 evicted), 2 min at most (a backstop).
+end=\$((\$(date +%s) + 120))
+until [ \$(cat \$d/evicted) -ge 3 ] || [ \$(date +%s) -ge \$end ]; do
+	sleep 0.2
 done
 echo evicted_count=\$(cat \$d/evicted)
 echo quota_errors=\$(dmesg | grep -c 'quota not enforced')
