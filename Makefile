@@ -6,6 +6,9 @@
 #                           regressions (minutes, not a quarter hour)
 #            make demo      crash -> reboot -> recovered panic record, in a VM
 #            make bench     in-VM microbenchmarks against the C anchors
+#            make fuzz      property-based fuzzing of the record code
+#                           (LW_FUZZ_CASES per property, default 2 million:
+#                           10 million inputs; not part of check)
 #            make kselftest-install [KSFT_INSTALL=DIR]
 #                           the kselftest target "lastwords" with the
 #                           kernel's run_kselftest.sh, into DIR
@@ -19,7 +22,7 @@
 
 export KDIR KERNEL KSFT_INSTALL
 
-.PHONY: all modules setup kernel check check-quick lint fmt hosttest selftest demo bench \
+.PHONY: all modules setup kernel check check-quick lint fmt hosttest fuzz selftest demo bench \
 	kselftest-install rust-analyzer clean guest-paths
 
 all: modules
@@ -46,6 +49,9 @@ fmt: kernel
 
 hosttest:
 	@scripts/hosttest.sh
+
+fuzz: setup
+	@scripts/hosttest.sh --fuzz
 
 selftest: guest-paths modules
 	@selftests/run.sh $(T)

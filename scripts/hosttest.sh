@@ -3,11 +3,27 @@
 #
 # Host tests of the kernel-independent logic: `cargo test` in every host crate
 # under rust/core/ (and loom runs where a crate has them).
+#
+# hosttest.sh --fuzz (make fuzz): the fuzz properties of rust/core/tests/fuzz.rs
+# only, in release mode with overflow checks, LW_FUZZ_CASES inputs each
+# (default 2000000: five properties, 10 million inputs); failing inputs are
+# kept in rust/core/tests/fuzz.proptest-regressions and replayed first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
 [ -x "$LW_CARGO" ] || lw_die "$LW_CARGO missing: run scripts/setup.sh (apt-get install cargo-web)"
 export CARGO_TARGET_DIR=$LW_CACHE/target
+if [ "${1:-}" = --fuzz ]; then
+	cases=${LW_FUZZ_CASES:-2000000}
+	[[ $cases =~ ^[1-9][0-9]*$ ]] || lw_die "LW_FUZZ_CASES must be a positive number (got '$cases')"
+	lw_say "fuzz: $cases inputs per property (rust/core/tests/fuzz.rs)"
+	start=$(date +%s)
+	LW_FUZZ_CASES=$cases CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
+		lw_cargo test --locked --release --manifest-path "$here/rust/core/Cargo.toml" \
+		--test fuzz -- --test-threads=1
+	lw_say "fuzz: $((cases * 5)) inputs in $(($(date +%s) - start)) s, no failure"
+	exit 0
+fi
 for toml in "$here"/rust/core/Cargo.toml; do
 	[ -f "$toml" ] || continue
 	dir=$(dirname "$toml")

@@ -25,17 +25,12 @@ vars=$b/vars
 mkdir -p "$vars"
 time=1764000000
 
-python3 - "$vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$time" >"$b/cases.txt" <<'PY' ||
-import os, struct, sys, zlib
-d, dict_path, t = sys.argv[1], sys.argv[2], int(sys.argv[3])
-zd = open(dict_path, "rb").read()
-def part(text, method=1, version=1):
-    if method == 1:
-        c = zlib.compressobj(9, zlib.DEFLATED, -15, 8, zdict=zd)
-        data = c.compress(text) + c.flush()
-    else:
-        data = text
-    return struct.pack("<2sBBII", b"LW", version, method, len(text), zlib.crc32(text)) + data
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$time" >"$b/cases.txt" <<'PY' ||
+import sys
+from lw_vars import Vars
+v = Vars(sys.argv[1], sys.argv[2])
+t = int(sys.argv[3])
+part, put = v.part, v.put
 def texts(count):
     # Part 1 holds the newest lines (31..40), part 4 the oldest (1..10).
     out = {}
@@ -44,11 +39,6 @@ def texts(count):
                         for n in range((4 - p) * 10 + 1, (5 - p) * 10 + 1))
         out[p] = ("Panic#%d Part%d\n" % (count, p) + lines).encode()
     return out
-order = []
-def put(name, data):
-    with open(os.path.join(d, name), "wb") as f:
-        f.write(struct.pack("<I", 7) + data)
-    order.append(name)
 # count: (case, {part: payload or None}, parts expected to decode, kept)
 cases = {
     101: "intact", 102: "bitflip", 103: "truncated", 104: "missing",
@@ -81,8 +71,7 @@ tx = texts(108)
 for p in tx:
     put("lw-dense2-type0-%d-108-%d" % (p, t), part(tx[p]))
 print(108, "foreign")
-with open(os.path.join(d, "..", "order.list"), "w") as f:
-    f.write("".join(n + "\n" for n in order))
+v.close()
 PY
 	lw_fail "could not build the variables"
 

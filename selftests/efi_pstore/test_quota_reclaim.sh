@@ -19,34 +19,25 @@ vars=$b/vars
 mkdir -p "$vars"
 time=1764000000
 
-python3 - "$vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$time" <<'PY' ||
-import os, struct, sys, zlib
-d, dict_path, t = sys.argv[1], sys.argv[2], int(sys.argv[3])
-zd = open(dict_path, "rb").read()
-def part(text, version=1):
-    c = zlib.compressobj(9, zlib.DEFLATED, -15, 8, zdict=zd)
-    data = c.compress(text) + c.flush()
-    return struct.pack("<2sBBII", b"LW", version, 1, len(text), zlib.crc32(text)) + data
-order = []
-def put(name, data):
-    with open(os.path.join(d, name), "wb") as f:
-        f.write(struct.pack("<I", 7) + data)
-    order.append(name)
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$time" <<'PY' ||
+import sys
+from lw_vars import Vars
+v = Vars(sys.argv[1], sys.argv[2])
+t = int(sys.argv[3])
 def text(count, p):
     return ("Panic#%d Part%d\n" % (count, p)).encode() + b"".join(
         b"<6>[ %4d.000000] lw-reclaim line %d\n" % (n, n) for n in range(1, 40))
-cut = part(text(7, 1))
-put("lw-dense1-type0-1-7-%d" % (t - 100), cut[: len(cut) // 2])
-flip = bytearray(part(text(7, 2)))
+cut = v.part(text(7, 1))
+v.put("lw-dense1-type0-1-7-%d" % (t - 100), cut[: len(cut) // 2])
+flip = bytearray(v.part(text(7, 2)))
 flip[12 + (len(flip) - 12) // 2] ^= 0x10
-put("lw-dense1-type0-2-7-%d" % (t - 100), bytes(flip))
-put("lw-dense1-type0-3-7-%d" % (t - 100), part(text(7, 3))[:3])
-put("lw-dense1-type0-1-8-%d" % (t - 200), part(text(8, 1), version=2))
-put("lw-dense2-type0-1-9-%d" % (t - 300), part(text(9, 1)))
+v.put("lw-dense1-type0-2-7-%d" % (t - 100), bytes(flip))
+v.put("lw-dense1-type0-3-7-%d" % (t - 100), v.part(text(7, 3))[:3])
+v.put("lw-dense1-type0-1-8-%d" % (t - 200), v.part(text(8, 1), version=2))
+v.put("lw-dense2-type0-1-9-%d" % (t - 300), v.part(text(9, 1)))
 for c in (1, 2):
-    put("dump-type0-1-%d-%d-D" % (c, t + c), b"Panic#%d Part1\nlw-reclaim C record\n" % c)
-with open(os.path.join(d, "..", "order.list"), "w") as f:
-    f.write("".join(n + "\n" for n in order))
+    v.put("dump-type0-1-%d-%d-D" % (c, t + c), b"Panic#%d Part1\nlw-reclaim C record\n" % c)
+v.close()
 PY
 	lw_fail "could not build the variables"
 

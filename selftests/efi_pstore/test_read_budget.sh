@@ -22,33 +22,23 @@ vars=$b/vars
 mkdir -p "$vars"
 time=1764000000
 
-python3 - "$vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$time" <<'PY' ||
-import os, struct, sys, zlib
-d, dict_path, t = sys.argv[1], sys.argv[2], int(sys.argv[3])
-zd = open(dict_path, "rb").read()
-TEXT_MAX = 32768 * 8
-def part(text):
-    c = zlib.compressobj(9, zlib.DEFLATED, -15, 8, zdict=zd)
-    data = c.compress(text) + c.flush()
-    return struct.pack("<2sBBII", b"LW", 1, 1, len(text), zlib.crc32(text)) + data
-order = []
-def put(name, data):
-    with open(os.path.join(d, name), "wb") as f:
-        f.write(struct.pack("<I", 7) + data)
-    order.append(name)
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$time" <<'PY' ||
+import sys
+from lw_vars import Vars, TEXT_MAX
+v = Vars(sys.argv[1], sys.argv[2])
+t = int(sys.argv[3])
 def small(count, when):
     text = ("Panic#%d Part1\n" % count).encode() + b"".join(
         b"<6>[ %4d.000000] lw-budget-%d line %d\n" % (n, count, n) for n in range(1, 21))
-    put("lw-dense1-type0-1-%d-%d" % (count, when), part(text))
+    v.put("lw-dense1-type0-1-%d-%d" % (count, when), v.part(text))
 small(500, t + 1000)
 for c in range(1, 31):
     for p in range(1, 11):
         head = ("Panic#%d Part%d\n" % (c, p)).encode()
-        put("lw-dense1-type0-%d-%d-%d" % (p, c, t + c), part(head + b"x" * (TEXT_MAX - len(head))))
+        v.put("lw-dense1-type0-%d-%d-%d" % (p, c, t + c), v.part(head + b"x" * (TEXT_MAX - len(head))))
 small(501, t - 1000)
-put("dump-type0-1-1-%d-D" % (t - 2000), b"Panic#1 Part1\nlw-budget C record\n")
-with open(os.path.join(d, "..", "order.list"), "w") as f:
-    f.write("".join(n + "\n" for n in order))
+v.put("dump-type0-1-1-%d-D" % (t - 2000), b"Panic#1 Part1\nlw-budget C record\n")
+v.close()
 PY
 	lw_fail "could not build the variables"
 
