@@ -6,8 +6,9 @@
 # table of medians of 5 rounds and Rust/C ratios. ITERATIONS (default 10^6)
 # per round. Then the pstore write path, lw_efi_pstore against the C
 # efi_pstore (scripts/bench-pstore-guest.sh), with the log of a fresh boot and
-# with the log ring full, each with a profile of a dump part's steps; then
-# APEI (scripts/bench-apei.sh): the error status queue's enqueue against its
+# with the log ring full, each with a profile of a dump part's steps; the
+# read path, mounting and erasing at 50, 300 and 1000 variables against the
+# C efi_pstore (scripts/bench-read.sh); then APEI (scripts/bench-apei.sh): the error status queue's enqueue against its
 # C floor (lw_bench's apei_queue) and the storm throughput (lw_apei_test).
 # Benchmarks, not tests: no pass/fail threshold. Without KERNEL= or KDIR=,
 # on both kernels, 7.3 then 6.12, each with its modules built first.
@@ -140,5 +141,8 @@ print(f"lw_efi_pstore's dump buffers (default settings): {memory}")
 print(f"raw samples: {path}")
 PY
 done
+
+# The pstore read path: mount and erase, at 50, 300 and 1000 variables.
+"$here/scripts/bench-read.sh" "$log"
 
 "$here/scripts/bench-apei.sh"
