@@ -126,6 +126,10 @@ lastwords::module! {
             default: 0,
             description: "crash tests only, with test_hooks: a panic dump finds the firmware busy from this part on, as with a stopped CPU inside it (0: never)",
         },
+        test_flush_at_unload: bool {
+            default: false,
+            description: "crash tests only, with test_hooks: deferred parts are not handed to the flush work; they wait for the unload's last flush (default N)",
+        },
     },
 }
 

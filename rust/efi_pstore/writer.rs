@@ -604,7 +604,9 @@ impl Writer {
         }
         slot.publish();
         bump(&DEFERRED);
-        self.kick.queue();
+        if !test_flush_at_unload() {
+            self.kick.queue();
+        }
         Ok(())
     }
 }
@@ -616,6 +618,15 @@ impl Writer {
 fn test_firmware_busy(part: u32) -> bool {
     let at = crate::module_parameters::test_busy_part.value();
     at != 0 && part >= at && crate::module_parameters::test_hooks.value()
+}
+
+/// Crash tests (`test_hooks=1 test_flush_at_unload=1`): whether deferred
+/// parts are left in the pool for the unload's last flush
+/// (`flush.rs`), not kicked to the flush work: so that a test can signal
+/// rmmod while that flush waits for the efivars lock. Any context.
+fn test_flush_at_unload() -> bool {
+    crate::module_parameters::test_flush_at_unload.value()
+        && crate::module_parameters::test_hooks.value()
 }
 
 /// Test hook (exported by the C side for lw_crash_test): takes the dump

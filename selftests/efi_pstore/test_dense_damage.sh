@@ -7,14 +7,18 @@
 # its deflate data; part 1 truncated; part 2 missing; parts 1 and 2 swapped;
 # part 3 with a header of format version 2; part 4 shorter than a header;
 # every part damaged (a bit flip in 1 and 2, 3 cut short, 4 cut after its
-# version byte); and a whole dump named lw-dense2 (a foreign version). The
+# version byte); a whole dump named lw-dense2 (a foreign version); another
+# dump's intact part 2 under this dump's part 2 name (a part moved between
+# dumps); and a whole dump whose parts also sit under aliases of their
+# names (leading zeros, a sign, lw-dense01). The
 # guest writes them through efivarfs, loads lw_efi_pstore, reads every
 # record and unlinks it. Asserts: no splat; each dump is one record holding
 # every intact part's lines, in order, and one line per break (a damaged
 # oldest part too); the dump with no part that decodes is a record that
 # says so; damaged parts are skipped (counter) but, being ours by name and
 # header (magic, version 1), erased with their record; the version 2 part
-# and the foreign version stay in NVRAM; every intact part is erased.
+# and the foreign version stay in NVRAM; every intact part is erased; the
+# moved part is a break, the aliases add no text and stay in NVRAM.
 set -u
 . "$(dirname "$0")/../lib.sh"
 export LC_ALL=C
@@ -71,6 +75,26 @@ tx = texts(108)
 for p in tx:
     put("lw-dense2-type0-%d-108-%d" % (p, t), part(tx[p]))
 print(108, "foreign")
+# A part moved between dumps: dump 111's part 2, intact, under dump 110's
+# part 2 name (110's own part 2 is gone); 111 keeps all four.
+tx110, tx111 = texts(110), texts(111)
+for p in tx110:
+    put("lw-dense1-type0-%d-110-%d" % (p, t), part(tx111[2] if p == 2 else tx110[p]))
+for p in tx111:
+    put("lw-dense1-type0-%d-111-%d" % (p, t), part(tx111[p]))
+print(110, "moved")
+print(111, "intact")
+# Aliases: dump 112 whole, and its parts again under names that spell the
+# same fields otherwise (leading zeros, a sign, a padded version): each
+# would duplicate its part's text if taken as the same part.
+tx = texts(112)
+for p in tx:
+    put("lw-dense1-type0-%d-112-%d" % (p, t), part(tx[p]))
+put("lw-dense1-type0-01-112-%d" % t, part(tx[1]))
+put("lw-dense1-type0-2-0112-%d" % t, part(tx[2]))
+put("lw-dense1-type0-+3-112-%d" % t, part(tx[3]))
+put("lw-dense01-type0-4-112-%d" % t, part(tx[4]))
+print(112, "aliases")
 v.close()
 PY
 	lw_fail "could not build the variables"
@@ -144,7 +168,7 @@ f=$(record_files 109)
 lw_assert_eq "$(printf '%s\n' "$f" | grep -c .)" 1 "all parts damaged: one record"
 lw_assert_eq "$(head -1 "$f")" "lw_efi_pstore: no part of dump #109 decodes; removing this file erases them" "all parts damaged: the record says so"
 lw_assert_eq "$(grep -o 'parts\? [0-9-]* of this dump' "$f" | tr '\n' ';')" "parts 1-4 of this dump;" "all parts damaged: the gap names them"
-lw_assert_eq "$(find "$b" -maxdepth 1 -name 'record-*.txt' | wc -l)" 8 "one record file per dump of this version"
+lw_assert_eq "$(find "$b" -maxdepth 1 -name 'record-*.txt' | wc -l)" 11 "one record file per dump of this version"
 lw_assert_eq "$(lines 101)" "$(seq 1 40 | tr '\n' ' ')" "intact: lines 1..40 in order"
 lw_assert_eq "$(gaps 101)" "" "intact: no break"
 lw_assert_eq "$(lines 102)" "$(seq 1 20 | tr '\n' ' ')$(seq 31 40 | tr '\n' ' ')" "bit flip: all but part 2's lines"
@@ -159,14 +183,25 @@ lw_assert_eq "$(lines 106)" "$(seq 1 10 | tr '\n' ' ')$(seq 21 40 | tr '\n' ' ')
 lw_assert_eq "$(lines 107)" "$(seq 11 40 | tr '\n' ' ')" "short part 4: parts 1..3, no break shown above them"
 lw_assert_eq "$(gaps 107)" "part 4 of this dump;" "short part 4: ours (magic, version), so its break is shown"
 lw_assert_eq "$(record_files 108)" "" "the foreign version is not read"
-lw_assert_eq "$(lw_counter "$out" read)" 8 "one record per dense dump of this version"
+lw_assert_eq "$(lines 110)" "$(seq 1 20 | tr '\n' ' ')$(seq 31 40 | tr '\n' ' ')" "moved part: dump 110 without another dump's part 2"
+lw_assert_eq "$(gaps 110)" "part 2 of this dump;" "moved part: the break is part 2"
+lw_assert_eq "$(lines 111)" "$(seq 1 40 | tr '\n' ' ')" "the dump a part was copied from: lines 1..40"
+lw_assert_eq "$(lines 112)" "$(seq 1 40 | tr '\n' ' ')" "aliases: every line once, in order"
+lw_assert_eq "$(gaps 112)" "" "aliases: no break"
+lw_assert_eq "$(lw_counter "$out" read)" 11 "one record per dense dump of this version"
 lw_assert_eq "$(lw_counter "$out" read_damaged)" 1 "one dump with no part that decodes"
 # Damaged: bit flip, truncated, the two swapped, version 2, short, the 4 of
-# dump 109 = 10 parts; the 4 of lw-dense2 are skipped too.
-lw_assert_eq "$(lw_counter "$out" read_skipped)" 14 "damaged and foreign parts skipped"
-# Intact 21, damaged ours 5 (bit flip, truncated, swapped 2, short) and 4.
-lw_assert_eq "$(lw_counter "$out" erased)" 30 "intact and damaged parts of ours erased"
-lw_assert_eq "$(grep '^lw-dense1-' "$b/after_erase.txt")" "lw-dense1-type0-3-106-$time" "only the part of another format version stays in NVRAM"
+# dump 109, the moved part = 11 parts; the 4 of lw-dense2 and the 4
+# aliases are skipped too.
+lw_assert_eq "$(lw_counter "$out" read_skipped)" 19 "damaged, foreign and alias parts skipped"
+# Intact 21 + 3 + 4 + 4, damaged ours 5 (bit flip, truncated, swapped 2,
+# short) and 4, and the moved part (ours by name and header, in dump 110's
+# place).
+lw_assert_eq "$(lw_counter "$out" erased)" 42 "intact and damaged parts of ours erased"
+lw_assert_eq "$(grep '^lw-dense1-' "$b/after_erase.txt" | tr '\n' ' ')" \
+	"lw-dense1-type0-+3-112-$time lw-dense1-type0-01-112-$time lw-dense1-type0-2-0112-$time lw-dense1-type0-3-106-$time " \
+	"only the part of another format version and the aliases stay in NVRAM"
+lw_assert_eq "$(grep -c '^lw-dense01-' "$b/after_erase.txt")" 1 "the alias of the version stays in NVRAM"
 lw_assert_eq "$(grep -c '^lw-dense2-' "$b/after_erase.txt")" 4 "the foreign version stays in NVRAM"
 # The lines are rate-limited (10 per 5 s) and dumps read newest first:
 # dump 109's bit flips come before the others.
