@@ -6,7 +6,8 @@
 # number of CPUs, or LW_JOBS), prints KTAP in the tests' order, scans each
 # test's guest console logs for unexpected splats, lists the tests' times,
 # slowest first, and closes with the line "N passed, N failed, N skipped".
-# Exit status 1 if any test failed.
+# Exit status 1 if any test failed. LW_KERNEL_TESTS_ONLY=1 leaves out the
+# harness's kernel-independent tests (make check, after the first kernel).
 #
 # Usage: run.sh [-jN] [TEST...]
 #
@@ -32,8 +33,20 @@ done
 
 tests=()
 if [ ${#args[@]} -eq 0 ]; then
-	while IFS= read -r t; do tests+=("$t"); done < <(
-		find "$here/selftests" -name 'test_*.sh' -not -path '*/fixtures/*' | sort)
+	# With LW_KERNEL_TESTS_ONLY=1 (make check, for each kernel after the
+	# first), tests of the harness alone, marked "# lw-test: kernel-independent",
+	# are not run again.
+	once=()
+	while IFS= read -r t; do
+		if [ "${LW_KERNEL_TESTS_ONLY:-0}" = 1 ] &&
+			grep -qx '# lw-test: kernel-independent' "$t"; then
+			once+=("$(basename "$(dirname "$t")")/$(basename "$t" .sh)")
+			continue
+		fi
+		tests+=("$t")
+	done < <(find "$here/selftests" -name 'test_*.sh' -not -path '*/fixtures/*' | sort)
+	[ ${#once[@]} -eq 0 ] ||
+		echo "# not run again (kernel-independent, run with the first kernel): ${once[*]}"
 else
 	for a in "${args[@]}"; do
 		if [ -f "$a" ]; then

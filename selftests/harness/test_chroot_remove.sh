@@ -4,6 +4,7 @@
 # left, with its /proc and /sys still mounted in it, or a container's bind
 # mounts) without deleting through the mounts: the files behind them stay,
 # the mounts are gone, and so is the old root. Host only; needs root.
+# lw-test: kernel-independent
 set -u
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || lw_skip "needs root (mounts)"

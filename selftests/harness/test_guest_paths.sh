@@ -9,6 +9,7 @@
 #  - `make demo` in a clone under /var/tmp stops within a minute, before any
 #    build, naming the directory and what to do; so does a cache under
 #    /var/tmp (LW_CACHE); a clone under /tmp passes the check.
+# lw-test: kernel-independent
 set -u
 . "$(dirname "$0")/../lib.sh"
 

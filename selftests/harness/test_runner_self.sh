@@ -4,6 +4,7 @@
 # into "not ok"; an announced WARN passes; a console log with one report of
 # each kind the scanner knows fails, each report named, no benign line; the
 # closing line and exit status say so.
+# lw-test: kernel-independent
 set -u
 . "$(dirname "$0")/../lib.sh"
 

@@ -5,6 +5,7 @@
 # asserted caught; benign boot and test lines asserted not caught; what
 # announced splats it lets through; and that an after-panic allowance does
 # not cover the same warning before the panic.
+# lw-test: kernel-independent
 set -u
 . "$(dirname "$0")/../lib.sh"
 

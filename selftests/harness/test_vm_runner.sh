@@ -9,6 +9,7 @@
 #    nor any other process of it (vng, virtiofsd);
 #  - a boot that outlives --timeout ends with "timeout" (exit 124), and no
 #    process of it is left either.
+# lw-test: kernel-independent
 set -u
 . "$(dirname "$0")/../lib.sh"
 
