@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Host tests of the kernel-independent logic: `cargo test` in every host crate
-# under rust/core/ (and loom runs where a crate has them).
+# Host tests of the kernel-independent logic: `cargo test` in rust/core/ (and
+# its loom runs) and in tools/lastwords/ (the user-space command, on the same
+# record code).
 #
 # hosttest.sh --fuzz (make fuzz): the fuzz properties of rust/core/tests/fuzz.rs
 # only, in release mode with overflow checks, LW_FUZZ_CASES inputs each
@@ -24,7 +25,7 @@ if [ "${1:-}" = --fuzz ]; then
 	lw_say "fuzz: $((cases * 5)) inputs in $(($(date +%s) - start)) s, no failure"
 	exit 0
 fi
-for toml in "$here"/rust/core/Cargo.toml; do
+for toml in "$here"/rust/core/Cargo.toml "$here"/tools/lastwords/Cargo.toml; do
 	[ -f "$toml" ] || continue
 	dir=$(dirname "$toml")
 	lw_say "hosttest: cargo test in ${dir#"$here"/}"

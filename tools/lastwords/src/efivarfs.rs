@@ -45,7 +45,13 @@ fn clear_immutable(path: &Path) -> std::io::Result<()> {
     let mut flags: libc::c_long = 0;
     // SAFETY: `f` is an open file; the ioctl writes one `long` to `flags`.
     if unsafe { libc::ioctl(f.as_raw_fd(), FS_IOC_GETFLAGS, &mut flags) } != 0 {
-        return Err(std::io::Error::last_os_error());
+        let e = std::io::Error::last_os_error();
+        // A file system without inode flags (a copy of the variables in a
+        // plain directory) has nothing to clear.
+        return match e.raw_os_error() {
+            Some(libc::ENOTTY | libc::EINVAL | libc::EOPNOTSUPP) => Ok(()),
+            _ => Err(e),
+        };
     }
     if flags & FS_IMMUTABLE_FL == 0 {
         return Ok(());

@@ -8,20 +8,15 @@
 //! The record code is the module's own (`rust/core`), so a record shown
 //! here is the text the module hands pstore (`records.rs`).
 
-mod archive;
-mod efivarfs;
-mod records;
-mod vars;
-mod varsfd;
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::records::{Found, Record};
-use crate::vars::{Store, CRASH_GUID};
+use lastwords::records::{self, Found, Record};
+use lastwords::vars::{Store, CRASH_GUID};
+use lastwords::{archive, efivarfs, varsfd};
 
 /// Exit codes: what a script may test.
 mod exit {
