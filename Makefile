@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # lastwords: make           build every module (and, without KDIR=, the kernel)
+#                           and the lastwords command (./lastwords)
+#            make tool      the lastwords command alone (tools/lastwords)
 #            make check     install, build, lint, host tests and VM selftests
 #            make check-quick   the same, with only the VM tests that catch most
 #                           regressions (minutes, not a quarter hour)
@@ -22,10 +24,13 @@
 
 export KDIR KERNEL KSFT_INSTALL
 
-.PHONY: all modules setup kernel check check-quick lint fmt hosttest fuzz selftest demo bench \
+.PHONY: all modules tool setup kernel check check-quick lint fmt hosttest fuzz selftest demo bench \
 	kselftest-install rust-analyzer clean guest-paths
 
-all: modules
+all: modules tool
+
+tool: setup
+	@scripts/tool.sh
 
 setup:
 	@scripts/setup.sh
