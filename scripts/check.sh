@@ -75,6 +75,7 @@ fi
 
 phase setup "$here/scripts/setup.sh"
 phase hosttest "$here/scripts/hosttest.sh"
+phase tool "$here/scripts/tool.sh"
 
 # selftests KERNEL OUT: the VM selftests, their output kept in OUT (for the
 # summary's counts) as well as shown.

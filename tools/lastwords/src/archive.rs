@@ -2,7 +2,9 @@
 
 //! `archive`: records written as systemd-pstore 252 (Debian 12) writes what
 //! it finds in `/sys/fs/pstore`, so that tools that read its archive keep
-//! working: a dmesg record `dmesg-lw_efi_pstore-ID` goes into the
+//! working: a dmesg record `dmesg-BACKEND-ID` (BACKEND: `lw_efi_pstore` for
+//! a dense dump, `efi_pstore` for a C-compatible record, as the module that
+//! reads that format names its files) goes into the
 //! directory named by ID less its last six digits, and is appended to that
 //! directory's `dmesg.txt` as `NAME:` and its text; other records (pmsg)
 //! go into the archive directory itself. A file already there with the same
@@ -13,10 +15,8 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::records::Record;
+use crate::records::{Format, Record};
 
-/// The backend's name in pstore's file names.
-const BACKEND: &str = "lw_efi_pstore";
 
 fn write_new(path: &Path, text: &[u8]) -> Result<(), String> {
     match OpenOptions::new().write(true).create_new(true).open(path) {
@@ -37,7 +37,11 @@ fn write_new(path: &Path, text: &[u8]) -> Result<(), String> {
 /// Writes `r` under `dir`; the path of its file.
 pub fn write(dir: &Path, r: &Record) -> Result<PathBuf, String> {
     let num = r.id.rsplit('-').next().unwrap_or("");
-    let name = format!("{}-{}-{}", r.type_name, BACKEND, num);
+    let backend = match r.format {
+        Format::Dense1 => "lw_efi_pstore",
+        Format::C => "efi_pstore",
+    };
+    let name = format!("{}-{}-{}", r.type_name, backend, num);
     if r.type_name != "dmesg" {
         fs::create_dir_all(dir).map_err(|e| format!("{}: {}", dir.display(), e))?;
         let path = dir.join(&name);
