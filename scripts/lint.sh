@@ -22,14 +22,14 @@ mode=--check
 [ "${1:-}" != --fix ] || mode=
 
 mapfile -t rs < <(git ls-files '*.rs' 2>/dev/null ||
-	find rust samples selftests -name '*.rs' ! -name bindings_generated.rs -not -path '*/target/*' | sort)
+	find rust samples selftests tools -name '*.rs' ! -name bindings_generated.rs -not -path '*/target/*' | sort)
 [ -x "$LW_RUSTFMT" ] || lw_die "$LW_RUSTFMT missing (apt-get install rustfmt-web)"
 lw_say "lint: rustfmt ${mode:---fix} (${#rs[@]} files)"
 # Host crates have their own Cargo.toml edition; kernel crates use the
 # kernel's config.
 host=() kern=()
 for f in "${rs[@]}"; do
-	case "$f" in rust/core/*) host+=("$f") ;; *) kern+=("$f") ;; esac
+	case "$f" in rust/core/* | tools/*) host+=("$f") ;; *) kern+=("$f") ;; esac
 done
 [ ${#kern[@]} -eq 0 ] || "$LW_RUSTFMT" $mode --edition 2021 --config-path "$kdir/.rustfmt.toml" "${kern[@]}"
 [ ${#host[@]} -eq 0 ] || "$LW_RUSTFMT" $mode --edition 2021 "${host[@]}"
@@ -48,7 +48,7 @@ fi
 
 # Inside the trixie chroot there is no git: find the same files.
 mapfile -t cs < <(git ls-files '*.c' '*.h' 2>/dev/null ||
-	find rust samples selftests -name '*.[ch]' ! -name '*.mod.c' | sort)
+	find rust samples selftests tools -name '*.[ch]' ! -name '*.mod.c' | sort)
 lw_say "lint: checkpatch.pl (${#cs[@]} C files)"
 # AVOID_BUG: the one BUG() is lw_bug(), the crash test's oops on purpose.
 [ ${#cs[@]} -eq 0 ] || "$kdir/scripts/checkpatch.pl" --no-tree --quiet --strict --terse \

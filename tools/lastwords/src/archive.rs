@@ -17,19 +17,16 @@ use std::path::{Path, PathBuf};
 
 use crate::records::{Format, Record};
 
-
 fn write_new(path: &Path, text: &[u8]) -> Result<(), String> {
     match OpenOptions::new().write(true).create_new(true).open(path) {
         Ok(mut f) => f
             .write_all(text)
             .and_then(|()| f.sync_all())
             .map_err(|e| format!("{}: {}", path.display(), e)),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            match fs::read(path) {
-                Ok(old) if old == text => Ok(()),
-                _ => Err(format!("{}: exists, with other contents", path.display())),
-            }
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match fs::read(path) {
+            Ok(old) if old == text => Ok(()),
+            _ => Err(format!("{}: exists, with other contents", path.display())),
+        },
         Err(e) => Err(format!("{}: {}", path.display(), e)),
     }
 }

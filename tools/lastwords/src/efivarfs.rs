@@ -87,8 +87,8 @@ impl Store for Efivarfs {
             };
             let path = ent.path();
             let mut data = Vec::new();
-            let read = fs::File::open(&path)
-                .and_then(|f| f.take(VAR_READ_MAX + 1).read_to_end(&mut data));
+            let read =
+                fs::File::open(&path).and_then(|f| f.take(VAR_READ_MAX + 1).read_to_end(&mut data));
             match read {
                 Ok(_) if data.len() as u64 > VAR_READ_MAX => {
                     eprintln!("lastwords: skipped {}: larger than any record", fname);

@@ -49,7 +49,12 @@ EXAMPLES:\n  lastwords list\n  lastwords show dmesg-176400000001101\n  lastwords
 )]
 struct Cli {
     /// The efivarfs mount to read and erase.
-    #[arg(long, value_name = "DIR", default_value = "/sys/firmware/efi/efivars", global = true)]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/sys/firmware/efi/efivars",
+        global = true
+    )]
     efivars: PathBuf,
     /// Read an EFI variable store image instead (OVMF/edk2 VARS.fd): read-only.
     #[arg(long, value_name = "FILE", global = true, conflicts_with = "efivars")]
@@ -276,7 +281,10 @@ fn run(cli: &Cli) -> Result<u8, String> {
                 w(&mut out, format!("{:#}\n", doc).as_bytes())?;
             } else {
                 for (id, p) in &done {
-                    w(&mut out, format!("archived {} to {}\n", id, p.display()).as_bytes())?;
+                    w(
+                        &mut out,
+                        format!("archived {} to {}\n", id, p.display()).as_bytes(),
+                    )?;
                 }
             }
             Ok(if failed { exit::FAILED } else { exit::OK })
@@ -288,7 +296,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }

@@ -37,11 +37,15 @@ const AUTH_HEADER_LEN: usize = 60;
 const PLAIN_HEADER_LEN: usize = 32;
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 fn guid_at(b: &[u8], at: usize) -> Option<Guid> {
@@ -74,7 +78,11 @@ pub fn parse(img: &[u8]) -> Result<Vec<Var>, String> {
         .checked_add(size)
         .filter(|&e| e <= img.len())
         .ok_or_else(|| format!("variable store of {} bytes past the image's end", size))?;
-    let hlen = if auth { AUTH_HEADER_LEN } else { PLAIN_HEADER_LEN };
+    let hlen = if auth {
+        AUTH_HEADER_LEN
+    } else {
+        PLAIN_HEADER_LEN
+    };
     // Name size, data size and GUID: after the time fields if authenticated.
     let sizes_at = if auth { 36 } else { 8 };
     let mut at = store + STORE_HEADER_LEN;
@@ -84,7 +92,10 @@ pub fn parse(img: &[u8]) -> Result<Vec<Var>, String> {
             Some(START_ID) => {}
             Some(0xffff) => break,
             _ => {
-                eprintln!("lastwords: variable store: no variable header at {:#x}; stopping", at);
+                eprintln!(
+                    "lastwords: variable store: no variable header at {:#x}; stopping",
+                    at
+                );
                 break;
             }
         }
@@ -96,11 +107,17 @@ pub fn parse(img: &[u8]) -> Result<Vec<Var>, String> {
         let data_at = name_at.checked_add(name_size);
         let next = data_at.and_then(|d| d.checked_add(data_size));
         let (Some(guid), Some(data_at), Some(next)) = (guid, data_at, next) else {
-            eprintln!("lastwords: variable store: sizes overflow at {:#x}; stopping", at);
+            eprintln!(
+                "lastwords: variable store: sizes overflow at {:#x}; stopping",
+                at
+            );
             break;
         };
         if next > end || name_size % 2 != 0 {
-            eprintln!("lastwords: variable store: variable at {:#x} runs past the store; stopping", at);
+            eprintln!(
+                "lastwords: variable store: variable at {:#x} runs past the store; stopping",
+                at
+            );
             break;
         }
         let mut name: Vec<u16> = img[name_at..data_at]
@@ -152,7 +169,8 @@ impl VarsFd {
 
 impl Store for VarsFd {
     fn vars(&self, guid: Guid) -> Result<Vec<Var>, String> {
-        let img = std::fs::read(&self.path).map_err(|e| format!("{}: {}", self.path.display(), e))?;
+        let img =
+            std::fs::read(&self.path).map_err(|e| format!("{}: {}", self.path.display(), e))?;
         let all = parse(&img).map_err(|e| format!("{}: {}", self.path.display(), e))?;
         Ok(all.into_iter().filter(|v| v.guid == guid).collect())
     }

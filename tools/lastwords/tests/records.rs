@@ -27,7 +27,10 @@ fn deflate(dict: &[u8], text: &[u8]) -> Vec<u8> {
         z.set_dictionary(dict).unwrap();
     }
     let mut out = vec![0u8; text.len() + 1024];
-    assert_eq!(z.compress(text, &mut out, FlushCompress::Finish).unwrap(), Status::StreamEnd);
+    assert_eq!(
+        z.compress(text, &mut out, FlushCompress::Finish).unwrap(),
+        Status::StreamEnd
+    );
     out.truncate(z.total_out() as usize);
     out
 }
@@ -76,7 +79,9 @@ fn gaps(text: &[u8]) -> Vec<String> {
 }
 
 fn whole(count: i32) -> Vec<Var> {
-    (1..=4).map(|p| var(&dense_name(p, count), &part(&text(count, p), 1))).collect()
+    (1..=4)
+        .map(|p| var(&dense_name(p, count), &part(&text(count, p), 1)))
+        .collect()
 }
 
 #[test]
@@ -103,7 +108,10 @@ fn damaged_part_is_a_gap_and_erased_with_its_dump() {
     let r = &f.records[0];
     let want: Vec<u32> = (1..=20).chain(31..=40).collect();
     assert_eq!(lines(&r.text, 102), want);
-    assert_eq!(gaps(&r.text), ["lw_efi_pstore: part 2 of this dump is missing or damaged"]);
+    assert_eq!(
+        gaps(&r.text),
+        ["lw_efi_pstore: part 2 of this dump is missing or damaged"]
+    );
     assert_eq!(r.damaged_parts, 1);
     // Ours by name and header: erased with the dump.
     assert_eq!(r.vars.len(), 4);
@@ -121,7 +129,13 @@ fn dump_with_no_part_that_decodes_says_so() {
     let f = records::read(&vars);
     assert_eq!(f.records.len(), 1);
     let t = String::from_utf8_lossy(&f.records[0].text).into_owned();
-    assert!(t.starts_with("lw_efi_pstore: no part of dump #109 decodes; removing this file erases them\n"), "{}", t);
+    assert!(
+        t.starts_with(
+            "lw_efi_pstore: no part of dump #109 decodes; removing this file erases them\n"
+        ),
+        "{}",
+        t
+    );
     assert_eq!(f.records[0].vars.len(), 4);
 }
 
@@ -137,7 +151,10 @@ fn aliases_and_foreign_versions_are_skipped_and_kept() {
         vars.push(var(&name, &part(&text(112, p), 1)));
     }
     for p in 1..=4 {
-        vars.push(var(&format!("lw-dense2-type0-{}-108-{}", p, T), &part(&text(108, p), 1)));
+        vars.push(var(
+            &format!("lw-dense2-type0-{}-108-{}", p, T),
+            &part(&text(108, p), 1),
+        ));
     }
     let f = records::read(&vars);
     assert_eq!(f.records.len(), 1);
@@ -165,7 +182,10 @@ fn part_moved_between_dumps_is_not_merged() {
     assert_eq!(f.records.len(), 2);
     let r110 = f.records.iter().find(|r| r.count == 110).unwrap();
     let r111 = f.records.iter().find(|r| r.count == 111).unwrap();
-    assert_eq!(lines(&r110.text, 110), (1..=20).chain(31..=40).collect::<Vec<_>>());
+    assert_eq!(
+        lines(&r110.text, 110),
+        (1..=20).chain(31..=40).collect::<Vec<_>>()
+    );
     assert!(lines(&r110.text, 111).is_empty());
     assert_eq!(gaps(&r110.text).len(), 1);
     assert_eq!(lines(&r111.text, 111), (1..=40).collect::<Vec<_>>());
@@ -181,12 +201,14 @@ fn c_records_plain_and_compressed() {
         var(&format!("dump-type0-2-1-{}-C", T), &deflate(&[], &big)),
         var(&format!("dump-type0-3-1-{}-C", T), b"not deflate data"),
         var(&format!("dump-type7-1-1-{}-D", T), b"a pmsg record\n"),
+        // The C backend's oldest form: no count, no flag.
+        var("dump-type0-3-1700000000", b"Oops#1 Part3\nold form\n"),
         // The same id as the first, in the form without the flag.
         var(&format!("dump-type0-1-1-{}", T), plain),
     ];
     let f = records::read(&vars);
     let ids: Vec<&str> = f.records.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(f.records.len(), 3, "{:?}", ids);
+    assert_eq!(f.records.len(), 4, "{:?}", ids);
     let find = |p: u32, t: &str| {
         f.records
             .iter()
@@ -196,15 +218,36 @@ fn c_records_plain_and_compressed() {
     assert_eq!(find(1, "dmesg").text, plain);
     assert_eq!(find(2, "dmesg").text, big);
     assert_eq!(find(1, "pmsg").text, b"a pmsg record\n");
+    let old = f.records.iter().find(|r| r.time == 1_700_000_000).unwrap();
+    assert_eq!(old.text, b"Oops#1 Part3\nold form\n");
+    assert_eq!(
+        String::from_utf16_lossy(&old.vars[0]),
+        "dump-type0-3-1700000000"
+    );
     let reasons: Vec<&str> = f.skipped.iter().map(|s| s.reason.as_str()).collect();
-    assert!(reasons.contains(&"compressed data does not inflate"), "{:?}", reasons);
-    assert!(reasons.contains(&"same record id as an earlier variable"), "{:?}", reasons);
+    assert!(
+        reasons.contains(&"compressed data does not inflate"),
+        "{:?}",
+        reasons
+    );
+    assert!(
+        reasons.contains(&"same record id as an earlier variable"),
+        "{:?}",
+        reasons
+    );
 }
 
 fn gunzip(path: &str) -> Vec<u8> {
-    let f = std::fs::File::open(format!("{}/tests/fixtures/{}", env!("CARGO_MANIFEST_DIR"), path)).unwrap();
+    let f = std::fs::File::open(format!(
+        "{}/tests/fixtures/{}",
+        env!("CARGO_MANIFEST_DIR"),
+        path
+    ))
+    .unwrap();
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(f).read_to_end(&mut out).unwrap();
+    flate2::read::GzDecoder::new(f)
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 
@@ -220,8 +263,16 @@ fn image_matches_module(image: &str, shown: &str, want_records: usize) {
     assert_eq!(f.records.len(), want_records);
     // pstore's files in name order, concatenated.
     f.records.sort_by(|a, b| a.id.cmp(&b.id));
-    let all: Vec<u8> = f.records.iter().flat_map(|r| r.text.iter().copied()).collect();
-    assert!(all == gunzip(shown), "{} differs from what the module showed", image);
+    let all: Vec<u8> = f
+        .records
+        .iter()
+        .flat_map(|r| r.text.iter().copied())
+        .collect();
+    assert!(
+        all == gunzip(shown),
+        "{} differs from what the module showed",
+        image
+    );
 }
 
 #[test]
@@ -231,5 +282,9 @@ fn vm_image_dense_oops_reads_as_lw_efi_pstore_showed_it() {
 
 #[test]
 fn vm_image_c_panic_reads_as_the_c_efi_pstore_showed_it() {
-    image_matches_module("vars-7.3-c-panic.fd.gz", "vars-7.3-c-panic.pstore.txt.gz", 16);
+    image_matches_module(
+        "vars-7.3-c-panic.fd.gz",
+        "vars-7.3-c-panic.pstore.txt.gz",
+        16,
+    );
 }
