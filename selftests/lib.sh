@@ -118,6 +118,25 @@ LW_GUEST_OOPS='lw_oops() {
 	echo oops_task >/sys/kernel/debug/lw_crash/run && echo wait >/sys/kernel/debug/lw_crash/run
 }'
 
+# Guest-side snippet: lw_until COMMAND WHAT waits until COMMAND succeeds
+# (polling every 0.1 s, with a 2 min backstop), or says "never: WHAT" and
+# returns 1; lw_hold_efivars has lw_crash_test hold the efivars lock from a
+# background job until lw_release_efivars (returns once it is held).
+LW_GUEST_HOLD_EFIVARS='lw_until() {
+	local t=0
+	until eval "$1"; do
+		t=$((t + 1))
+		[ $t -le 1200 ] || { echo "never: $2"; return 1; }
+		sleep 0.1
+	done
+}
+lw_hold_efivars() {
+	grep -q "^lw_crash_test " /proc/modules || insmod ./lw_crash_test.ko || return 1
+	echo hold_efivars_on >/sys/kernel/debug/lw_crash/run &
+	lw_until "dmesg | grep -q \"hold_efivars_on: holding\"" "hold_efivars_on held the lock"
+}
+lw_release_efivars() { echo hold_efivars_off >/sys/kernel/debug/lw_crash/run; wait; }'
+
 # lw_expect_oops: the test raises lw_oops (its BUG and oops header).
 lw_expect_oops() {
 	lw_expect_splat 'kernel BUG at .*rust/helpers.c:[0-9]+!|Oops: invalid opcode'

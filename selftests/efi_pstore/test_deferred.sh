@@ -19,32 +19,18 @@ lw_boot defer --nvram "$nv" -- "
 	insmod ./lw_crash_test.ko || exit 11
 	echo 0 >/proc/sys/kernel/panic_on_oops
 	$LW_GUEST_OOPS
-	# until COMMAND WHAT: waits until COMMAND succeeds (at least 2 min: a
-	# backstop), or says WHAT never happened.
-	until_() {
-		local t=0
-		until eval \"\$1\"; do
-			t=\$((t + 1))
-			[ \$t -le 1200 ] || { echo \"never: \$2\"; return 1; }
-			sleep 0.1
-		done
-	}
-	hold() {
-		echo hold_efivars_on >/sys/kernel/debug/lw_crash/run &
-		until_ 'dmesg | grep -q \"hold_efivars_on: holding\"' 'hold_efivars_on held the lock' || exit 21
-	}
-	release() { echo hold_efivars_off >/sys/kernel/debug/lw_crash/run; wait; }
-	hold
+	$LW_GUEST_HOLD_EFIVARS
+	lw_hold_efivars || exit 21
 	echo '$ma' >/dev/kmsg
 	lw_oops || exit 20
 	echo held_written=\$(cat \$d/written) held_deferred=\$(cat \$d/deferred) held_flushed=\$(cat \$d/deferred_written)
-	release
+	lw_release_efivars
 	# The flush work writes the deferred parts once the lock is free.
-	until_ '[ \$((\$(cat \$d/deferred_written) + \$(cat \$d/deferred_errors))) -ge \$(cat \$d/deferred) ]' \\
+	lw_until '[ \$((\$(cat \$d/deferred_written) + \$(cat \$d/deferred_errors))) -ge \$(cat \$d/deferred) ]' \\
 		'the flush work wrote the deferred parts'
 	echo free_deferred=\$(cat \$d/deferred) free_flushed=\$(cat \$d/deferred_written) free_busy=\$(cat \$d/write_busy)
 	dmesg -C
-	hold
+	lw_hold_efivars || exit 21
 	echo '$mb' >/dev/kmsg
 	lw_oops || exit 20
 	echo pending=\$(cat \$d/deferred)-\$(cat \$d/deferred_written)
@@ -53,7 +39,7 @@ lw_boot defer --nvram "$nv" -- "
 	# wait for the flush work and its pending parts.
 	rmmod lw_efi_pstore &
 	rm=\$!
-	until_ '[ \"\$(cat /sys/module/lw_efi_pstore/initstate 2>/dev/null)\" = going ]' 'the unload began'
+	lw_until '[ \"\$(cat /sys/module/lw_efi_pstore/initstate 2>/dev/null)\" = going ]' 'the unload began'
 	echo going_while_held=\$?
 	echo hold_efivars_off >/sys/kernel/debug/lw_crash/run
 	wait \$rm

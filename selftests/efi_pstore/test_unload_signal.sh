@@ -19,22 +19,14 @@ lw_boot unload --nvram "$nv" -- "
 	insmod ./lw_crash_test.ko || exit 11
 	echo 0 >/proc/sys/kernel/panic_on_oops
 	$LW_GUEST_OOPS
-	until_() {
-		local t=0
-		until eval \"\$1\"; do
-			t=\$((t + 1))
-			[ \$t -le 1200 ] || { echo \"never: \$2\"; return 1; }
-			sleep 0.1
-		done
-	}
-	echo hold_efivars_on >/sys/kernel/debug/lw_crash/run &
-	until_ 'dmesg | grep -q \"hold_efivars_on: holding\"' 'hold_efivars_on held the lock' || exit 21
+	$LW_GUEST_HOLD_EFIVARS
+	lw_hold_efivars || exit 21
 	echo '$m' >/dev/kmsg
 	lw_oops || exit 20
 	echo held_deferred=\$(cat \$d/deferred) held_flushed=\$(cat \$d/deferred_written)
 	rmmod lw_efi_pstore &
 	rm=\$!
-	until_ '[ \"\$(cat /sys/module/lw_efi_pstore/initstate 2>/dev/null)\" = going ]' 'the unload began' || exit 22
+	lw_until '[ \"\$(cat /sys/module/lw_efi_pstore/initstate 2>/dev/null)\" = going ]' 'the unload began' || exit 22
 	kill -KILL \$rm
 	echo hold_efivars_off >/sys/kernel/debug/lw_crash/run
 	wait \$rm
