@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make check`: everything, in order, from a fresh Debian 12 machine: install,
-# host tests, then for each kernel (7.3, 6.12 and Debian's stock 7.3 image,
+# host tests, the lastwords command (./lastwords), then for each kernel (7.3, 6.12 and Debian's stock 7.3 image,
 # or the one KERNEL= or KDIR= names): build it (cached; for the stock kernel,
 # prepare its tree), lint, build the modules, VM selftests. One progress line
 # per phase with its wall time. A kernel whose phase fails does not stop the

@@ -34,17 +34,16 @@ impl Efivarfs {
     }
 }
 
-/// `FS_IOC_GETFLAGS` / `FS_IOC_SETFLAGS` and `FS_IMMUTABLE_FL`
-/// (`include/uapi/linux/fs.h`), as efivarfs takes them.
-const FS_IOC_GETFLAGS: libc::c_ulong = 0x8008_6601;
-const FS_IOC_SETFLAGS: libc::c_ulong = 0x4008_6602;
+/// `FS_IMMUTABLE_FL` (`include/uapi/linux/fs.h`), which efivarfs sets on
+/// variables it does not know to be safe to delete; libc has the ioctls
+/// (`FS_IOC_GETFLAGS`, `FS_IOC_SETFLAGS`), not the flag.
 const FS_IMMUTABLE_FL: libc::c_long = 0x10;
 
 fn clear_immutable(path: &Path) -> std::io::Result<()> {
     let f = fs::File::open(path)?;
     let mut flags: libc::c_long = 0;
     // SAFETY: `f` is an open file; the ioctl writes one `long` to `flags`.
-    if unsafe { libc::ioctl(f.as_raw_fd(), FS_IOC_GETFLAGS, &mut flags) } != 0 {
+    if unsafe { libc::ioctl(f.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) } != 0 {
         let e = std::io::Error::last_os_error();
         // A file system without inode flags (a copy of the variables in a
         // plain directory) has nothing to clear.
@@ -58,7 +57,7 @@ fn clear_immutable(path: &Path) -> std::io::Result<()> {
     }
     flags &= !FS_IMMUTABLE_FL;
     // SAFETY: As above; the ioctl reads one `long` from `flags`.
-    if unsafe { libc::ioctl(f.as_raw_fd(), FS_IOC_SETFLAGS, &flags) } != 0 {
+    if unsafe { libc::ioctl(f.as_raw_fd(), libc::FS_IOC_SETFLAGS, &flags) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
