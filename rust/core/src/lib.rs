@@ -16,6 +16,7 @@ pub mod efi_name;
 pub mod efi_status;
 pub mod estatus_cache;
 pub mod fixed_buf;
+pub mod line_codec;
 pub mod log_window;
 pub mod module_param;
 pub mod packing;
