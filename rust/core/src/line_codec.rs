@@ -163,11 +163,20 @@ fn coded_prefix(level: u32, micros: u64, prev: u64, out: &mut [u8; PREFIX_MAX]) 
 }
 
 /// Codes `buf[..len]` in place; returns the coded length (at most `len`),
-/// or `None` if a line that needs an escape comes where the coded text has
-/// saved no byte yet (`buf` is then partly coded: code the text again from
-/// its source, or deflate it without the codec).
+/// or `None`, with `buf` unchanged, if a line that needs an escape comes
+/// where the coded text has saved no byte yet (the writer then deflates
+/// the text without the codec).
 pub fn encode_in_place(buf: &mut [u8], len: usize) -> Option<usize> {
     let len = len.min(buf.len());
+    // A dry run first: nothing is moved unless all of it can be.
+    code(buf, len, false)?;
+    code(buf, len, true)
+}
+
+/// One pass of [`encode_in_place`] over `buf[..len]`: writes only if
+/// `write`; returns the coded length, or `None` where the coded text
+/// would overtake the text still to be read.
+fn code(buf: &mut [u8], len: usize, write: bool) -> Option<usize> {
     let mut r = 0usize;
     let mut w = 0usize;
     let mut prev = 0u64;
@@ -178,34 +187,32 @@ pub fn encode_in_place(buf: &mut [u8], len: usize) -> Option<usize> {
             .position(|&b| b == b'\n')
             .map_or(len, |p| r + p + 1);
         let line = buf.get(r..end)?;
+        let mut tok = [0u8; PREFIX_MAX];
         let (head, skip) = if let Some(p) = parse_prefix(line) {
-            let mut tok = [0u8; PREFIX_MAX];
             let n = coded_prefix(p.level, p.micros, prev, &mut tok);
             prev = p.micros;
-            // A coded prefix is never longer than the prefix: `<L>[` and
-            // `.`/`] ` (at least 7 bytes) against 0x01, `+`/`=` and the
-            // space; at most 6 + 12 digits against at least 11.
-            if n > p.len {
-                return None;
-            }
-            buf.get_mut(w..w + n)?.copy_from_slice(tok.get(..n)?);
             (n, p.len)
         } else if matches!(line.first(), Some(&CODED) | Some(&ESCAPED)) {
-            if w >= r {
-                return None;
-            }
-            *buf.get_mut(w)? = ESCAPED;
+            *tok.first_mut()? = ESCAPED;
             (1, 0)
         } else {
             (0, 0)
         };
-        // The rest of the line moves down (or stays): `w + head <= r + skip`.
+        // The coded line must not reach into what is still to be read: the
+        // rest of the line moves down (or stays). A coded prefix is always
+        // shorter than the kernel's (`<L>[`, `.` and `] ` against 0x01,
+        // `+` or `=` and a space; at most 6 more digits than the seconds
+        // against at least 5 digits and 6 of microseconds): only an escape
+        // can fail this.
         let from = r + skip;
         let to = w + head;
         if to > from {
             return None;
         }
-        buf.copy_within(from..end, to);
+        if write {
+            buf.get_mut(w..to)?.copy_from_slice(tok.get(..head)?);
+            buf.copy_within(from..end, to);
+        }
         w = to + (end - from);
         r = end;
     }

@@ -86,6 +86,12 @@ fn escapes_lines_that_start_as_coded_ones() {
     // codec).
     assert_eq!(enc(b"\x01first line\n"), None);
     assert_eq!(enc(b"plain\n\x02second\n"), None);
+    // Refused after coding lines: the buffer is left as it was.
+    let text =
+        b"<6>[    1.000000] a\n\x01b\n\x01c\n\x01d\n\x01e\n\x01f\n\x01g\n\x01h\n\x01i\n\x01j\n";
+    let mut buf = text.to_vec();
+    assert_eq!(encode_in_place(&mut buf, text.len()), None);
+    assert_eq!(&buf[..], &text[..]);
 }
 
 #[test]
