@@ -25,7 +25,7 @@ for n in $sizes; do
 		d=$log-read-$backend-$n
 		mkdir -p "$d/vars"
 		PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$here/selftests/efi_pstore python3 - \
-			"$d/vars" "$here/rust/efi_pstore/kmsg.dict" "$backend" "$n" "$t" <<'PY'
+			"$d/vars" "$here/rust/core/dict/kmsg1.dict" "$backend" "$n" "$t" <<'PY'
 import sys
 from lw_vars import Vars
 v = Vars(sys.argv[1], sys.argv[2])

@@ -27,12 +27,6 @@ pub(crate) const TEXT_MARGIN: usize = 64;
 /// times with the dictionary, repetitive text more.
 pub(crate) const DENSE_TEXT_FACTOR: usize = 8;
 
-/// The preset dictionary of dense parts, version 1: kernel log lines
-/// (`scripts/dict-build.py`; Documentation/efi_pstore.rst). Changing it
-/// makes a new format version: parts written with another dictionary would
-/// not decode.
-pub(crate) static KMSG_DICT: &[u8] = include_bytes!("kmsg.dict");
-
 /// Count of dumps since load, as pstore's `oopscount` (part of the names).
 static DUMP_COUNT: AtomicI32 = AtomicI32::new(0);
 
@@ -63,7 +57,7 @@ pub(crate) fn dmesg_name(
         count,
         time,
         compressed: compressed && !dense,
-        dense,
+        dense: if dense { crate::dense::VERSION } else { 0 },
     }
 }
 
@@ -79,7 +73,7 @@ pub(crate) fn next_pmsg_name(record_type: u32, time: i64) -> DumpName {
         count: i32::try_from(seq % PMSG_SEQ_WRAP).unwrap_or(0),
         time,
         compressed: false,
-        dense: false,
+        dense: 0,
     }
 }
 

@@ -67,6 +67,9 @@ pub mod packing;
 #[path = "../core/src/dense.rs"]
 pub mod dense;
 
+#[path = "../core/src/line_codec.rs"]
+pub mod line_codec;
+
 #[path = "../core/src/read_session.rs"]
 pub mod read_session;
 

@@ -19,9 +19,9 @@
 
 use kernel::prelude::*;
 
-use crate::dense::{self, Method, PartHeader};
+use crate::dense::{self, PartHeader};
 use crate::efi_name::{DumpName, NameForm, DUMP_NAME_LEN};
-use crate::format::{DENSE_TEXT_FACTOR, KMSG_DICT, TEXT_FACTOR};
+use crate::format::{DENSE_TEXT_FACTOR, TEXT_FACTOR};
 use crate::lastwords;
 use crate::lastwords::debugfs::bump;
 use crate::lastwords::deflate::Inflate;
@@ -37,6 +37,8 @@ const ENUM_NAME_LEN: usize = 256;
 const READ_MAX: usize = 65536;
 /// Most text a dense part may hold, whatever `record_size` wrote it.
 pub(crate) const DENSE_TEXT_MAX: usize = RECORD_SIZE_MAX as usize * DENSE_TEXT_FACTOR;
+/// The longest preset dictionary of a dense format version (the window).
+const DICT_MAX: usize = 32768;
 
 /// Lines about skipped variables: untrusted input must not flood the log.
 pub(crate) static SKIP_LOG: RateLimit = RateLimit::new();
@@ -165,65 +167,58 @@ pub(crate) struct PayloadCheck {
     /// as it is (`.enc.z`), to be read or deleted.
     inflate: Inflate,
     inflated: VVec<u8>,
-    /// A dense part decodes here, after the dictionary
-    /// ([`Inflate::decompress_preset`]); [`PayloadCheck::data`] then gives
-    /// its text, at `dense_text`.
+    /// A dense part inflates here, after a copy of its dictionary
+    /// ([`Inflate::decompress_preset`]), and its text is put in
+    /// `dense_text` ([`dense::decode_part`], version 2's lines decoded);
+    /// [`PayloadCheck::data`] then gives `dense_text[..dense_len]`.
     dense: VVec<u8>,
-    dense_text: Option<core::ops::Range<usize>>,
+    dense_text: VVec<u8>,
+    dense_len: Option<usize>,
     /// Bytes of the last variable read (what it takes in NVRAM, less the
     /// firmware's own header and the name).
     var_size: usize,
 }
 
 impl PayloadCheck {
-    /// Its buffers: about 450 KiB (vmalloc). Process context.
+    /// Its buffers: about 700 KiB (vmalloc). Process context.
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
             scratch: VVec::from_elem(0u8, READ_MAX, GFP_KERNEL)?,
             inflate: Inflate::new()?,
             inflated: VVec::from_elem(0u8, RECORD_SIZE_MAX as usize * TEXT_FACTOR, GFP_KERNEL)?,
-            dense: VVec::from_elem(0u8, KMSG_DICT.len() + DENSE_TEXT_MAX, GFP_KERNEL)?,
-            dense_text: None,
+            dense: VVec::from_elem(0u8, DICT_MAX + DENSE_TEXT_MAX, GFP_KERNEL)?,
+            dense_text: VVec::from_elem(0u8, DENSE_TEXT_MAX, GFP_KERNEL)?,
+            dense_len: None,
             var_size: 0,
         })
     }
 
     /// Decodes the dense part `data_len` bytes long in `scratch` into
-    /// `self.dense`: the range of its text, or what is wrong with it.
+    /// `self.dense_text`: its text's length, or what is wrong with it.
     fn decode_dense(
         &mut self,
         data_len: usize,
         dn: &DumpName,
-    ) -> core::result::Result<core::ops::Range<usize>, dense::Damage> {
+    ) -> core::result::Result<usize, dense::Damage> {
         let raw = self.scratch.get(..data_len).ok_or(dense::Damage::Short)?;
-        let (h, data) = PartHeader::parse(raw, DENSE_TEXT_MAX)?;
-        let range = match h.method {
-            Method::Stored => {
-                let dst = self
-                    .dense
-                    .get_mut(..data.len())
-                    .ok_or(dense::Damage::TooLong)?;
-                dst.copy_from_slice(data);
-                0..data.len()
-            }
-            Method::Deflate => self
-                .inflate
-                .decompress_preset(KMSG_DICT, data, &mut self.dense)
-                .ok_or(dense::Damage::Inflate)?,
-        };
-        let text = self.dense.get(range.clone()).ok_or(dense::Damage::Crc)?;
-        h.check(text)?;
-        if !dense::names_part(text, dn.count, dn.part) {
-            return Err(dense::Damage::Part);
-        }
-        Ok(range)
+        let inflate = &mut self.inflate;
+        dense::decode_part(
+            raw,
+            dn.dense,
+            dn.count,
+            dn.part,
+            DENSE_TEXT_MAX,
+            &mut self.dense,
+            &mut self.dense_text,
+            |dict, data, buf| inflate.decompress_preset(dict, data, buf),
+        )
     }
 
     /// Reads the variable `f` into `scratch` with one `GetVariable`: its
     /// length, or `None` if it cannot be read or is empty or larger than
     /// any record (skipped, with a line if `report`).
     fn fetch(&mut self, g: &EfivarsGuard, f: &Found, report: bool) -> Option<usize> {
-        self.dense_text = None;
+        self.dense_len = None;
         self.var_size = 0;
         match g.get_variable(&f.name, &LINUX_EFI_CRASH_GUID, &mut self.scratch) {
             Ok(0) => {
@@ -267,7 +262,7 @@ impl PayloadCheck {
             Ok((h, _)) => usize::try_from(h.text_len).ok().map(Ok),
             Err(why) => {
                 skip(true, &f.name, why.as_str());
-                PartHeader::is_ours(raw).then_some(Err(why.as_str()))
+                PartHeader::is_ours(raw, f.dn.dense).then_some(Err(why.as_str()))
             }
         }
     }
@@ -279,16 +274,19 @@ impl PayloadCheck {
         let Some(n) = self.fetch(g, f, report) else {
             return Payload::Foreign;
         };
-        if f.dn.dense {
+        if f.dn.is_dense() {
             return match self.decode_dense(n, &f.dn) {
-                Ok(r) => {
-                    let len = r.len();
-                    self.dense_text = Some(r);
+                Ok(len) => {
+                    self.dense_len = Some(len);
                     Payload::Record(len)
                 }
                 Err(why) => {
                     skip(report, &f.name, why.as_str());
-                    match self.scratch.get(..n).map(PartHeader::is_ours) {
+                    match self
+                        .scratch
+                        .get(..n)
+                        .map(|raw| PartHeader::is_ours(raw, f.dn.dense))
+                    {
                         Some(true) => Payload::Damaged(why.as_str()),
                         _ => Payload::Foreign,
                     }
@@ -308,8 +306,8 @@ impl PayloadCheck {
     /// The bytes [`PayloadCheck::read`] returned the length of: a dense
     /// part's decoded text, else the variable's data.
     pub(crate) fn data(&self, n: usize) -> Option<&[u8]> {
-        match &self.dense_text {
-            Some(r) if r.len() == n => self.dense.get(r.clone()),
+        match self.dense_len {
+            Some(len) if len == n => self.dense_text.get(..n),
             _ => self.scratch.get(..n),
         }
     }

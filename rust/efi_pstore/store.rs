@@ -123,7 +123,7 @@ impl Session {
     /// The record of the group at `range`, or `None` if it holds none.
     fn record(&mut self, range: core::ops::Range<usize>) -> Result<Option<ReadRecord<Held>>> {
         let first = self.entries.get(range.start).ok_or(EINVAL)?.dn;
-        if first.dense {
+        if first.is_dense() {
             return self.dense_record(range);
         }
         let f = self.found(range.start).ok_or(EINVAL)?;

@@ -20,9 +20,10 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use crate::dense::{self, Method, PartHeader, HEADER_LEN};
+use crate::line_codec;
 use crate::efi_name::PART_MAX;
 use crate::flush::{FlushOwner, Flusher, Kick};
-use crate::format::{self, DENSE_TEXT_FACTOR, KMSG_DICT, TEXT_FACTOR, TEXT_MARGIN};
+use crate::format::{self, DENSE_TEXT_FACTOR, TEXT_FACTOR, TEXT_MARGIN};
 use crate::lastwords::context::{self, Context};
 use crate::lastwords::crash_lock::{CrashGuard, CrashLock};
 use crate::lastwords::debugfs::bump;
@@ -62,7 +63,9 @@ const DENSE_LEVEL: i32 = 9;
 enum Compressor {
     /// C-compatible parts: raw deflate as pstore's core reads it.
     Compat(Deflate),
-    /// Dense parts: raw deflate after the kmsg dictionary.
+    /// Dense parts (format version [`dense::VERSION`]): the text's lines
+    /// coded (`line_codec.rs`), then raw deflate after the version's
+    /// dictionary.
     Dense(PresetDeflate),
 }
 
@@ -91,7 +94,10 @@ impl DumpBufs {
     fn new(record_size: usize, dense: bool) -> Result<Self> {
         let text_len = Self::text_len(record_size, dense);
         let compressor = if dense {
-            Compressor::Dense(PresetDeflate::new(KMSG_DICT, DENSE_LEVEL)?)
+            Compressor::Dense(PresetDeflate::new(
+                dense::dictionary(dense::VERSION).ok_or(EINVAL)?,
+                DENSE_LEVEL,
+            )?)
         } else {
             Compressor::Compat(Deflate::new()?)
         };
@@ -369,22 +375,27 @@ impl Writer {
                 break;
             }
             let len = hdr + n;
-            let src = text.get(..len)?;
-            let missed = match compressor {
-                Compressor::Compat(d) => d.compress(src, &mut out[..]),
-                Compressor::Dense(d) => d.compress(src, out.get_mut(HEADER_LEN..)?),
+            let (missed, dense) = match compressor {
+                Compressor::Compat(d) => (d.compress(text.get(..len)?, &mut out[..]), None),
+                Compressor::Dense(d) => {
+                    let (h, coded) = Self::dense_code(text, len)?;
+                    (d.compress(text.get(..coded)?, out.get_mut(HEADER_LEN..)?), Some(h))
+                }
             };
             match missed {
                 Some(c) if c <= room => {
-                    let grow = packing::grow_text_len(len, c, room, text.len());
+                    // All the log that is left is in this part: more room
+                    // would fetch the same text again.
+                    let grow = packing::grow_text_len(len, c, room, text.len())
+                        .filter(|_| !it.exhausted());
                     if let (true, Some(more)) = (self.dense && attempt + 1 < tries, grow) {
                         fitted = Some(want);
                         want = more;
                         continue;
                     }
                     Self::taken(iter, it, fit, len, n);
-                    if self.dense {
-                        Self::dense_header(out, Method::Deflate, src)?;
+                    if let Some(h) = dense {
+                        Self::put_dense_header(out, h)?;
                     }
                     return Some(Packed::Compressed(c + hdr_room));
                 }
@@ -401,13 +412,13 @@ impl Writer {
             let mut it = *iter;
             let n = it.get_buffer(text.get_mut(hdr..fetched)?)?;
             let len = hdr + n;
-            let src = text.get(..len)?;
+            let (h, coded) = Self::dense_code(text, len)?;
             if let Some(c) = d
-                .compress(src, out.get_mut(HEADER_LEN..)?)
+                .compress(text.get(..coded)?, out.get_mut(HEADER_LEN..)?)
                 .filter(|&c| c <= room)
             {
                 Self::taken(iter, it, fit, len, n);
-                Self::dense_header(out, Method::Deflate, src)?;
+                Self::put_dense_header(out, h)?;
                 return Some(Packed::Compressed(c + HEADER_LEN));
             }
         }
@@ -422,7 +433,7 @@ impl Writer {
             let src = text.get(..hdr + n)?;
             out.get_mut(HEADER_LEN..HEADER_LEN + src.len())?
                 .copy_from_slice(src);
-            Self::dense_header(out, Method::Stored, src)?;
+            Self::put_dense_header(out, Self::dense_header(Method::Stored, src)?)?;
             return Some(Packed::Compressed(HEADER_LEN + src.len()));
         }
         Some(Packed::Raw(hdr + n))
@@ -437,14 +448,36 @@ impl Writer {
         LOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    /// Writes the header of a dense part whose text is `text` at the start
-    /// of `out`.
-    fn dense_header(out: &mut [u8], method: Method, text: &[u8]) -> Option<()> {
-        let h = PartHeader {
+    /// The header of a dense part whose text is `text`, stored with
+    /// `method`.
+    fn dense_header(method: Method, text: &[u8]) -> Option<PartHeader> {
+        Some(PartHeader {
+            version: dense::VERSION,
             method,
             text_len: u32::try_from(text.len()).ok()?,
             crc: dense::crc32(text),
+        })
+    }
+
+    /// The text of a dense part, `text[..len]`, is about to be deflated:
+    /// its header (taken before the text is coded), and the length of what
+    /// to deflate, `text[..]` coded in place (`line_codec.rs`), or not
+    /// coded (method 2) where the codec refuses it.
+    fn dense_code(text: &mut [u8], len: usize) -> Option<(PartHeader, usize)> {
+        let src = text.get(..len)?;
+        let mut h = Self::dense_header(Method::Deflate, src)?;
+        let coded = match line_codec::encode_in_place(text, len) {
+            Some(n) => n,
+            None => {
+                h.method = Method::DeflateUncoded;
+                len
+            }
         };
+        Some((h, coded))
+    }
+
+    /// Writes the dense part header `h` at the start of `out`.
+    fn put_dense_header(out: &mut [u8], h: PartHeader) -> Option<()> {
         let mut buf = [0u8; HEADER_LEN];
         h.encode(&mut buf);
         out.get_mut(..HEADER_LEN)?.copy_from_slice(&buf);

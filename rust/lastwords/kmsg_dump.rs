@@ -75,6 +75,14 @@ impl DumpIter {
         log_window::start(self.raw.next_seq, self.window, self.floor)
     }
 
+    /// Whether the last [`DumpIter::get_buffer`] took every line left: the
+    /// log holds nothing older to fetch.
+    pub fn exhausted(&self) -> bool {
+        // A fetch that took all its window widens it to the floor first
+        // (`get_buffer`): all of it taken there is all of the log.
+        self.raw.next_seq <= self.raw.cur_seq
+    }
+
     /// Fills `buf` with the newest whole lines not fetched yet, in syslog
     /// format (`<level>[time] text`), oldest first, and moves the iterator
     /// before them (`kmsg_dump_get_buffer()`). `None` when no line is left.

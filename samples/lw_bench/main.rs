@@ -51,7 +51,7 @@ const PROFILE_REPS: usize = 7;
 /// C-compatible parts, and a typical dense part of log text.
 const PROFILE_TEXT: [usize; 3] = [1706, 3008, 5120];
 /// The dictionary of dense parts, as lw_efi_pstore ships it.
-static KMSG_DICT: &[u8] = include_bytes!("../../rust/efi_pstore/kmsg.dict");
+static KMSG_DICT: &[u8] = include_bytes!("../../rust/core/dict/kmsg2.dict");
 /// Variable sizes profiled: a typical C part, a full lw_efi_pstore part.
 const PROFILE_VAR: [usize; 2] = [768, 1024];
 /// Records in the windowed fetch.

@@ -29,7 +29,7 @@ vars=$b/vars
 mkdir -p "$vars"
 time=1764000000
 
-PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$time" >"$b/cases.txt" <<'PY' ||
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/core/dict/kmsg1.dict" "$time" >"$b/cases.txt" <<'PY' ||
 import sys
 from lw_vars import Vars
 v = Vars(sys.argv[1], sys.argv[2])

@@ -19,7 +19,7 @@ vars=$b/vars
 mkdir -p "$vars"
 time=1764000000
 
-PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$time" <<'PY' ||
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/core/dict/kmsg1.dict" "$time" <<'PY' ||
 import sys
 from lw_vars import Vars
 v = Vars(sys.argv[1], sys.argv[2])

@@ -62,7 +62,7 @@ lw_assert_eq "$(lw_counter "$out" erased)" "$n" "erase counter: every part"
 # The parts follow the documented format: Python's zlib, given the
 # module's dictionary, decodes each one alone, and the parts' logs, oldest
 # part first, are the record pstore showed.
-python3 - "$LW_TEST_LOG/boot2-read/vars" "$lw_repo/rust/efi_pstore/kmsg.dict" "$r" <<'PY' ||
+python3 - "$LW_TEST_LOG/boot2-read/vars" "$lw_repo/rust/core/dict/kmsg1.dict" "$r" <<'PY' ||
 import os, re, struct, sys, zlib
 d, zd, rec = sys.argv[1], open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
 parts = {}

@@ -1,22 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Dense records, format version 1: the payload of each part of a dense
-//! dump (the variable name is `efi_name.rs`'s `lw-dense1-...` form), and how
-//! the reader checks it and puts a dump's parts back together.
+//! Dense records: the payload of each part of a dense dump (the variable
+//! name is `efi_name.rs`'s `lw-dense2-...` form, `lw-dense1-...` for
+//! version 1), and how the reader checks it and puts a dump's parts back
+//! together.
 //!
 //! A part is a 12-byte header, then the part's text, deflated on its own
-//! (raw deflate, window 15) with the preset dictionary that the module ships
-//! (`rust/efi_pstore/kmsg.dict`), or stored as is:
+//! (raw deflate, window 15) after the preset dictionary of its version
+//! (`dict/kmsg1.dict`, `dict/kmsg2.dict`), or stored as is:
 //!
 //! ```text
 //! offset  size  field
 //!      0     2  magic "LW"
-//!      2     1  version (1)
-//!      3     1  method: 0 stored, 1 deflate with dictionary kmsg.dict v1
+//!      2     1  version (2; 1 is still read)
+//!      3     1  method: 0 stored,
+//!                       1 deflate with the version's dictionary (version 2:
+//!                         of the text coded by `line_codec.rs`),
+//!                       2 deflate with the dictionary, not coded (version 2
+//!                         only: text the codec refused)
 //!      4     4  text length, little endian
 //!      8     4  CRC-32 (IEEE 802.3, as zlib's crc32()) of the text, LE
 //!     12        the data
 //! ```
+//!
+//! The length and the CRC are the text's, as the reader gives it back (not
+//! the coded text's).
 //!
 //! The text is what a C-compatible part holds: the header line pstore
 //! writes (`Panic#1 Part3`) and the log lines. Each part decodes alone, so
@@ -28,8 +36,32 @@
 //! module runs the same code (`#[path]`) on its read path, and its dump path
 //! uses [`PartHeader::encode`] and [`crc32`] only.
 
-/// The format version of the parts written, the only one read.
-pub const VERSION: u8 = 1;
+/// The format version of the parts written.
+pub const VERSION: u8 = 2;
+/// The first format version, still read.
+pub const VERSION_1: u8 = 1;
+
+/// Whether parts of format version `v` are read.
+pub const fn known_version(v: u8) -> bool {
+    v == VERSION || v == VERSION_1
+}
+
+/// The preset dictionary of format version `version` (kernel log lines:
+/// `scripts/dict-build.py`, Documentation/efi_pstore.rst), or `None` for a
+/// version this code does not know. A new dictionary is a new format
+/// version: parts written with another one would not decode.
+pub fn dictionary(version: u8) -> Option<&'static [u8]> {
+    match version {
+        VERSION_1 => Some(DICT_1),
+        VERSION => Some(DICT_2),
+        _ => None,
+    }
+}
+
+/// The dictionary of version 1 (built from this project's VM logs).
+static DICT_1: &[u8] = include_bytes!("../dict/kmsg1.dict");
+/// The dictionary of version 2 (built from real machines' logs).
+static DICT_2: &[u8] = include_bytes!("../dict/kmsg2.dict");
 /// Bytes of [`PartHeader`] at the start of every part.
 pub const HEADER_LEN: usize = 12;
 /// The header's magic bytes.
@@ -40,8 +72,12 @@ pub const MAGIC: [u8; 2] = *b"LW";
 pub enum Method {
     /// As is (text that does not compress into the part).
     Stored,
-    /// Raw deflate with the kmsg dictionary, version 1.
+    /// Raw deflate after the version's dictionary; in version 2, of the
+    /// text coded by `line_codec.rs`.
     Deflate,
+    /// Version 2: raw deflate after the dictionary, the text not coded (the
+    /// codec refused it).
+    DeflateUncoded,
 }
 
 impl Method {
@@ -49,13 +85,15 @@ impl Method {
         match self {
             Method::Stored => 0,
             Method::Deflate => 1,
+            Method::DeflateUncoded => 2,
         }
     }
 
-    fn from_byte(b: u8) -> Option<Self> {
-        match b {
-            0 => Some(Method::Stored),
-            1 => Some(Method::Deflate),
+    fn from_byte(b: u8, version: u8) -> Option<Self> {
+        match (b, version) {
+            (0, _) => Some(Method::Stored),
+            (1, _) => Some(Method::Deflate),
+            (2, VERSION) => Some(Method::DeflateUncoded),
             _ => None,
         }
     }
@@ -64,6 +102,8 @@ impl Method {
 /// The header of a dense part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PartHeader {
+    /// The format version ([`VERSION`] for parts written).
+    pub version: u8,
     /// How the data holds the text.
     pub method: Method,
     /// Bytes of text the data decodes to.
@@ -95,6 +135,10 @@ pub enum Damage {
     /// The text's header line names another part than the variable's name
     /// (parts swapped or renamed).
     Part,
+    /// The header's format version is not the one its name gives.
+    NameVersion,
+    /// Version 2 coded text that `line_codec.rs` does not decode.
+    Coded,
 }
 
 impl Damage {
@@ -110,6 +154,8 @@ impl Damage {
             Damage::Inflate => "dense part does not inflate",
             Damage::Crc => "dense part fails its CRC",
             Damage::Part => "dense part's text is another part's",
+            Damage::NameVersion => "dense part of another format version than its name",
+            Damage::Coded => "dense part's coded lines do not decode",
         }
     }
 }
@@ -123,7 +169,7 @@ impl PartHeader {
         *out = [
             m0,
             m1,
-            VERSION,
+            self.version,
             self.method.to_byte(),
             l0,
             l1,
@@ -150,10 +196,10 @@ impl PartHeader {
         if [m0, m1] != MAGIC {
             return Err(Damage::Magic);
         }
-        if version != VERSION {
+        if !known_version(version) {
             return Err(Damage::Version);
         }
-        let method = Method::from_byte(method).ok_or(Damage::Method)?;
+        let method = Method::from_byte(method, version).ok_or(Damage::Method)?;
         let text_len = u32::from_le_bytes([l0, l1, l2, l3]);
         let crc = u32::from_le_bytes([c0, c1, c2, c3]);
         if usize::try_from(text_len).map_or(true, |l| l > max_text) {
@@ -164,6 +210,7 @@ impl PartHeader {
         }
         Ok((
             PartHeader {
+                version,
                 method,
                 text_len,
                 crc,
@@ -173,11 +220,13 @@ impl PartHeader {
     }
 
     /// Whether `part` (a variable's whole data) starts as every part of
-    /// ours does: [`MAGIC`] and [`VERSION`]. A part that does so but does
-    /// not decode is ours and damaged (a power cut, a bit flip): ours by
-    /// name and by content, so the reader may offer it for erasing.
-    pub fn is_ours(part: &[u8]) -> bool {
-        matches!(part, [m0, m1, v, ..] if [*m0, *m1] == MAGIC && *v == VERSION)
+    /// ours of format version `version` does: [`MAGIC`] and that version.
+    /// A part that does so but does not decode is ours and damaged (a power
+    /// cut, a bit flip): ours by name and by content, so the reader may
+    /// offer it for erasing.
+    pub fn is_ours(part: &[u8], version: u8) -> bool {
+        known_version(version)
+            && matches!(part, [m0, m1, v, ..] if [*m0, *m1] == MAGIC && *v == version)
     }
 
     /// Checks the text a part decoded to against the header.
@@ -187,6 +236,67 @@ impl PartHeader {
         }
         Ok(())
     }
+}
+
+/// Decodes the dense part `raw` (a variable's whole data, untrusted) whose
+/// name gives format version `version`, dump `count` and part `part`: puts
+/// its text in `text` and returns its length, or says what is wrong.
+///
+/// `inflate(dict, data, buf)` inflates raw deflate `data` after the preset
+/// dictionary `dict` into `buf` and returns where the output is in `buf`
+/// (the kernel's zlib has no `inflateSetDictionary()`: the module inflates
+/// after a copy of the dictionary in `buf`), `None` if it does not inflate
+/// or does not fit. `buf` must hold what the caller's inflate needs for
+/// `max_text` bytes of output; `text` at least `max_text` bytes. Every
+/// check of a part is here: header, version against the name, length, CRC,
+/// the header line against the name.
+pub fn decode_part<F>(
+    raw: &[u8],
+    version: u8,
+    count: i32,
+    part: u32,
+    max_text: usize,
+    buf: &mut [u8],
+    text: &mut [u8],
+    inflate: F,
+) -> Result<usize, Damage>
+where
+    F: FnOnce(&'static [u8], &[u8], &mut [u8]) -> Option<core::ops::Range<usize>>,
+{
+    let (h, data) = PartHeader::parse(raw, max_text)?;
+    if h.version != version {
+        return Err(Damage::NameVersion);
+    }
+    let dict = dictionary(h.version).ok_or(Damage::Version)?;
+    let n = match h.method {
+        Method::Stored => {
+            text.get_mut(..data.len())
+                .ok_or(Damage::TooLong)?
+                .copy_from_slice(data);
+            data.len()
+        }
+        Method::Deflate if h.version == VERSION => {
+            let r = inflate(dict, data, buf).ok_or(Damage::Inflate)?;
+            let coded = buf.get(r).ok_or(Damage::Inflate)?;
+            let room = text.len().min(max_text);
+            crate::line_codec::decode(coded, text.get_mut(..room).ok_or(Damage::TooLong)?)
+                .map_err(|_| Damage::Coded)?
+        }
+        Method::Deflate | Method::DeflateUncoded => {
+            let r = inflate(dict, data, buf).ok_or(Damage::Inflate)?;
+            let inflated = buf.get(r).ok_or(Damage::Inflate)?;
+            text.get_mut(..inflated.len())
+                .ok_or(Damage::TooLong)?
+                .copy_from_slice(inflated);
+            inflated.len()
+        }
+    };
+    let t = text.get(..n).ok_or(Damage::Crc)?;
+    h.check(t)?;
+    if !names_part(t, count, part) {
+        return Err(Damage::Part);
+    }
+    Ok(n)
 }
 
 /// The CRC-32 table (reflected polynomial 0xedb88320), built at compile time.

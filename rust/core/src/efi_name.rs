@@ -14,8 +14,9 @@
 //! Dense records (`dense.rs`) are named `lw-dense%u-type%u-%u-%d-%lld`
 //! (format version, then the fields of the current form without the flag):
 //! the C backend's `sscanf()` chain matches none of its forms on them and
-//! passes them over. A dense name of another version is [`Invalid::Version`]:
-//! not ours to read, nor to erase.
+//! passes them over. A dense name of a version this code does not read
+//! ([`crate::dense::known_version`]) is [`Invalid::Version`]: not ours to
+//! read, nor to erase.
 //!
 //! Unlike `sscanf()`, a form must match the whole name and a number that
 //! overflows its field is rejected, so a malformed current-form name is never
@@ -44,7 +45,8 @@ pub enum NameForm {
     NoFlag,
     /// `dump-type%u-%u-%llu`: no count (taken as 0), never compressed.
     Old,
-    /// `lw-dense1-type%u-%u-%d-%llu`: a part of a dense dump.
+    /// `lw-dense%u-type%u-%u-%d-%llu`: a part of a dense dump (the version
+    /// is [`DumpName::dense`]).
     Dense,
 }
 
@@ -61,8 +63,9 @@ pub struct DumpName {
     pub time: i64,
     /// Whether the payload is compressed (as pstore decompresses it).
     pub compressed: bool,
-    /// Whether the payload is a dense part (`dense.rs`; never `compressed`).
-    pub dense: bool,
+    /// The format version of a dense part (`dense.rs`; never `compressed`),
+    /// 0 for a C-compatible record.
+    pub dense: u8,
 }
 
 /// Record types below this are known to pstore (`PSTORE_TYPE_MAX`); pstore
@@ -208,8 +211,6 @@ const PREFIX: &[u8] = b"dump-type";
 /// Dense names: `lw-dense`, the format version, then `-type`.
 const DENSE_PREFIX: &[u8] = b"lw-dense";
 const DENSE_TYPE: &[u8] = b"-type";
-/// The dense format version written and read.
-pub const DENSE_VERSION: u32 = crate::dense::VERSION as u32;
 
 impl DumpName {
     /// The record id the C backend gives this record:
@@ -225,7 +226,7 @@ impl DumpName {
     /// Writes the name in the current form into `out`, NUL padded, and
     /// returns its length without the NUL.
     pub fn encode(&self, out: &mut [u8; DUMP_NAME_LEN]) -> usize {
-        let form = if self.dense {
+        let form = if self.is_dense() {
             NameForm::Dense
         } else {
             NameForm::Current
@@ -243,7 +244,7 @@ impl DumpName {
         let mut c = FixedBuf::with_nul(out);
         if form == NameForm::Dense {
             c.push_bytes(DENSE_PREFIX);
-            c.push_u64(u64::from(DENSE_VERSION));
+            c.push_u64(u64::from(self.dense));
             c.push_bytes(DENSE_TYPE);
         } else {
             c.push_bytes(PREFIX);
@@ -276,14 +277,14 @@ impl DumpName {
     }
 
     /// Parses a variable name (ASCII, optionally NUL terminated) in any of the
-    /// three forms, or as a dense name of this version. Returns `None` for
-    /// names that are not pstore dumps (a dense name of another version
-    /// included: see [`DumpName::parse_ucs2_checked`]).
+    /// three forms, or as a dense name of a version this code reads. Returns
+    /// `None` for names that are not pstore dumps (a dense name of another
+    /// version included: see [`DumpName::parse_ucs2_checked`]).
     pub fn parse(name: &[u8]) -> Option<(DumpName, NameForm)> {
         let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
         let name = name.get(..end)?;
         Self::parse_dense(name)
-            .filter(|(v, _)| *v == DENSE_VERSION)
+            .filter(|(v, _)| Self::dense_version(*v).is_some())
             .map(|(_, n)| (n, NameForm::Dense))
             .or_else(|| Self::parse_current(name, true).map(|n| (n, NameForm::Current)))
             .or_else(|| Self::parse_current(name, false).map(|n| (n, NameForm::NoFlag)))
@@ -309,7 +310,7 @@ impl DumpName {
         }
         let text = ascii.get(..len).ok_or(Invalid::TooLong)?;
         if let Some((v, _)) = Self::parse_dense(text) {
-            if v != DENSE_VERSION {
+            if Self::dense_version(v).is_none() {
                 return Err(Invalid::Version);
             }
         }
@@ -340,13 +341,26 @@ impl DumpName {
         if !(0..=TIME_MAX).contains(&self.time) {
             return Err(Invalid::Time);
         }
-        if (self.compressed || self.dense) && self.record_type != TYPE_DMESG {
+        if (self.compressed || self.is_dense()) && self.record_type != TYPE_DMESG {
             return Err(Invalid::CompressedType);
         }
         Ok(())
     }
 
-    /// A dense name of any version: the version and the name.
+    /// Whether this is a part of a dense dump.
+    pub fn is_dense(&self) -> bool {
+        self.dense != 0
+    }
+
+    /// The dense format version `v` of a name, if this code reads it.
+    fn dense_version(v: u32) -> Option<u8> {
+        u8::try_from(v)
+            .ok()
+            .filter(|&v| crate::dense::known_version(v))
+    }
+
+    /// A dense name of any version: the version and the name (whose
+    /// `dense` is the version if this code reads it, else 0).
     fn parse_dense(name: &[u8]) -> Option<(u32, DumpName)> {
         let mut s = Scanner { s: name, pos: 0 };
         s.literal(DENSE_PREFIX)?;
@@ -354,7 +368,7 @@ impl DumpName {
         s.literal(DENSE_TYPE)?;
         let mut dn = Self::type_part_count_time(&mut s)?;
         s.end()?;
-        dn.dense = true;
+        dn.dense = Self::dense_version(version).unwrap_or(0);
         Some((version, dn))
     }
 
@@ -375,7 +389,7 @@ impl DumpName {
             count,
             time,
             compressed: false,
-            dense: false,
+            dense: 0,
         })
     }
 
@@ -406,7 +420,7 @@ impl DumpName {
             count: 0,
             time,
             compressed: false,
-            dense: false,
+            dense: 0,
         })
     }
 }

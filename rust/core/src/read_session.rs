@@ -45,28 +45,29 @@ pub struct Entry {
 
 /// The order of a session: C-compatible records first, then dense dumps,
 /// each newest first (by time, then count), so that the newest dumps get
-/// the [`Budget`] first; a dense dump's parts together, part 1 (the newest)
-/// first.
-pub type Key = (bool, Reverse<i64>, Reverse<i32>, u32, u32);
+/// the [`Budget`] first; a dense dump's parts together (one format version:
+/// `lw-dense1` and `lw-dense2` names are different dumps), part 1 (the
+/// newest) first.
+pub type Key = (bool, Reverse<i64>, Reverse<i32>, u32, u8, u32);
 
 impl Entry {
     /// The sort key ([`Key`]).
     pub fn key(&self) -> Key {
         (
-            self.dn.dense,
+            self.dn.is_dense(),
             Reverse(self.dn.time),
             Reverse(self.dn.count),
             self.dn.record_type,
+            self.dn.dense,
             self.dn.part,
         )
     }
 
     /// Whether `self` and `other` are parts of the same dense dump.
     pub fn same_dump(&self, other: &Entry) -> bool {
-        self.dn.dense
-            && other.dn.dense
-            && (self.dn.count, self.dn.time, self.dn.record_type)
-                == (other.dn.count, other.dn.time, other.dn.record_type)
+        self.dn.is_dense()
+            && (self.dn.dense, self.dn.count, self.dn.time, self.dn.record_type)
+                == (other.dn.dense, other.dn.count, other.dn.time, other.dn.record_type)
     }
 }
 

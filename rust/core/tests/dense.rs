@@ -3,13 +3,20 @@
 //! parts, and what damaged parts give.
 
 use lastwords_core::dense::{
-    assemble, crc32, gap_line, names_part, split_header, Damage, Method, PartHeader, Piece,
-    HEADER_LEN, VERSION,
+    assemble, crc32, decode_part, dictionary, gap_line, names_part, split_header, Damage, Method,
+    PartHeader, Piece, HEADER_LEN, VERSION, VERSION_1,
 };
+use lastwords_core::line_codec;
 
+/// A version 1 part.
 fn part(method: Method, text: &[u8], data: &[u8]) -> Vec<u8> {
+    part_v(VERSION_1, method, text, data)
+}
+
+fn part_v(version: u8, method: Method, text: &[u8], data: &[u8]) -> Vec<u8> {
     let mut h = [0u8; HEADER_LEN];
     PartHeader {
+        version,
         method,
         text_len: text.len() as u32,
         crc: crc32(text),
@@ -30,8 +37,10 @@ fn crc32_is_zlibs() {
 #[test]
 fn header_round_trips() {
     let text = b"Panic#1 Part1\n[    1.000000] hello\n";
-    let p = part(Method::Stored, text, text);
+    let p = part_v(VERSION, Method::Stored, text, text);
     assert_eq!(&p[..4], &[b'L', b'W', VERSION, 0]);
+    let p = part(Method::Stored, text, text);
+    assert_eq!(&p[..4], &[b'L', b'W', VERSION_1, 0]);
     let (h, data) = PartHeader::parse(&p, 4096).unwrap();
     assert_eq!(h.method, Method::Stored);
     assert_eq!(data, text);
@@ -56,12 +65,20 @@ fn damaged_headers_are_named() {
     let mut bad = good.clone();
     bad[0] = b'X';
     assert_eq!(PartHeader::parse(&bad, 4096), Err(Damage::Magic));
-    let mut bad = good.clone();
-    bad[2] = 2;
-    assert_eq!(PartHeader::parse(&bad, 4096), Err(Damage::Version));
+    for v in [0, 3, 255] {
+        let mut bad = good.clone();
+        bad[2] = v;
+        assert_eq!(PartHeader::parse(&bad, 4096), Err(Damage::Version));
+    }
     let mut bad = good.clone();
     bad[3] = 7;
     assert_eq!(PartHeader::parse(&bad, 4096), Err(Damage::Method));
+    // Method 2 (not coded) is version 2's only.
+    let mut bad = good.clone();
+    bad[3] = 2;
+    assert_eq!(PartHeader::parse(&bad, 4096), Err(Damage::Method));
+    bad[2] = VERSION;
+    assert!(PartHeader::parse(&bad, 4096).is_ok());
     assert_eq!(
         PartHeader::parse(&good, text.len() - 1),
         Err(Damage::TooLong)
@@ -79,14 +96,19 @@ fn damaged_headers_are_named() {
 const DENSE_TEXT_MAX: usize = 32768 * 8;
 
 /// The module's preset dictionary, version 1.
-static KMSG_DICT: &[u8] = include_bytes!("../../efi_pstore/kmsg.dict");
+static KMSG_DICT: &[u8] = include_bytes!("../dict/kmsg1.dict");
 
-/// Raw deflate (window 15) of `text` after the preset dictionary: method 1,
-/// as the module's dump path writes it.
+/// Raw deflate (window 15) of `text` after the preset dictionary of
+/// version 1: method 1, as the module's dump path wrote it.
 fn deflate_preset(text: &[u8]) -> Vec<u8> {
+    deflate_dict(KMSG_DICT, text)
+}
+
+/// Raw deflate (window 15) of `text` after `dict`.
+fn deflate_dict(dict: &[u8], text: &[u8]) -> Vec<u8> {
     use flate2::{Compress, Compression, FlushCompress, Status};
     let mut z = Compress::new_with_window_bits(Compression::best(), false, 15);
-    z.set_dictionary(KMSG_DICT).unwrap();
+    z.set_dictionary(dict).unwrap();
     let mut out = vec![0u8; text.len() + 1024];
     let st = z.compress(text, &mut out, FlushCompress::Finish).unwrap();
     assert_eq!(st, Status::StreamEnd);
@@ -94,42 +116,65 @@ fn deflate_preset(text: &[u8]) -> Vec<u8> {
     out
 }
 
-/// What the module's `Inflate::decompress_preset` gives: the text of a raw
-/// deflate stream after the dictionary, which must end (`Z_FINISH`, stream
-/// end) within `DENSE_TEXT_MAX` bytes of text. As zlib's `inflate()`, it
-/// ignores input after the end of the stream.
-fn inflate_preset(data: &[u8]) -> Option<Vec<u8>> {
+/// What the module's `Inflate::decompress_preset` does: inflates a raw
+/// deflate stream after `dict` into `buf`, which must end (`Z_FINISH`,
+/// stream end) within `buf`; the range of `buf` it filled. As zlib's
+/// `inflate()`, it ignores input after the end of the stream.
+fn inflate_into(dict: &[u8], data: &[u8], buf: &mut [u8]) -> Option<std::ops::Range<usize>> {
     use flate2::{Decompress, FlushDecompress, Status};
     let mut z = Decompress::new_with_window_bits(false, 15);
-    z.set_dictionary(KMSG_DICT).ok()?;
-    let mut out = vec![0u8; DENSE_TEXT_MAX];
-    match z.decompress(data, &mut out, FlushDecompress::Finish) {
-        Ok(Status::StreamEnd) => {
-            out.truncate(z.total_out() as usize);
-            Some(out)
-        }
+    z.set_dictionary(dict).ok()?;
+    match z.decompress(data, buf, FlushDecompress::Finish) {
+        Ok(Status::StreamEnd) => Some(0..z.total_out() as usize),
         _ => None,
     }
 }
 
-/// A dense part's payload decoded and checked as the module's read path
-/// does (`PayloadCheck::decode_dense` in `rust/efi_pstore/store.rs`): the
-/// header, the text (stored, or inflated after the dictionary), its length
-/// and CRC, and that its header line names dump `count` and part `part`
-/// (the variable's name's). The module's own sequence lives in kernel code
-/// (its buffers and the kernel's zlib), so it is repeated here, step for
-/// step.
-fn decode(raw: &[u8], count: i32, part: u32) -> Result<Vec<u8>, Damage> {
-    let (h, data) = PartHeader::parse(raw, DENSE_TEXT_MAX)?;
-    let text = match h.method {
-        Method::Stored => data.to_vec(),
-        Method::Deflate => inflate_preset(data).ok_or(Damage::Inflate)?,
-    };
-    h.check(&text)?;
-    if !names_part(&text, count, part) {
-        return Err(Damage::Part);
-    }
+/// A dense part of format `version` decoded and checked as the module's
+/// and the `lastwords` tool's read paths do: `decode_part`, the code they
+/// share, with zlib's inflate.
+fn decode_v(raw: &[u8], version: u8, count: i32, part: u32) -> Result<Vec<u8>, Damage> {
+    let mut buf = vec![0u8; DENSE_TEXT_MAX];
+    let mut text = vec![0u8; DENSE_TEXT_MAX];
+    let n = decode_part(
+        raw,
+        version,
+        count,
+        part,
+        DENSE_TEXT_MAX,
+        &mut buf,
+        &mut text,
+        inflate_into,
+    )?;
+    text.truncate(n);
     Ok(text)
+}
+
+/// A version 1 part (`lw-dense1` name).
+fn decode(raw: &[u8], count: i32, part: u32) -> Result<Vec<u8>, Damage> {
+    decode_v(raw, VERSION_1, count, part)
+}
+
+/// A version 2 part as the module writes it: coded, then deflated after
+/// the version 2 dictionary (method 1), or deflated not coded (method 2)
+/// where the codec refuses the text.
+fn part2(text: &[u8]) -> Vec<u8> {
+    let dict = dictionary(VERSION).unwrap();
+    let mut coded = text.to_vec();
+    match line_codec::encode_in_place(&mut coded, text.len()) {
+        Some(n) => part_v(
+            VERSION,
+            Method::Deflate,
+            text,
+            &deflate_dict(dict, &coded[..n]),
+        ),
+        None => part_v(
+            VERSION,
+            Method::DeflateUncoded,
+            text,
+            &deflate_dict(dict, text),
+        ),
+    }
 }
 
 /// A part as CPython's zlib wrote it (`compressobj(9, DEFLATED, -15, 8,
@@ -312,17 +357,130 @@ fn a_part_knows_its_number() {
 fn ours_is_magic_and_version() {
     let text = b"Panic#3 Part2\nlog\n";
     let good = part(Method::Stored, text, text);
-    assert!(PartHeader::is_ours(&good));
+    assert!(PartHeader::is_ours(&good, VERSION_1));
+    // Ours by content only under a name of its own version.
+    assert!(!PartHeader::is_ours(&good, VERSION));
     // Cut after the version byte: still ours, damaged.
-    assert!(PartHeader::is_ours(&good[..3]));
-    assert!(!PartHeader::is_ours(&good[..2]));
-    assert!(!PartHeader::is_ours(&[]));
+    assert!(PartHeader::is_ours(&good[..3], VERSION_1));
+    assert!(!PartHeader::is_ours(&good[..2], VERSION_1));
+    assert!(!PartHeader::is_ours(&[], VERSION_1));
     let mut other = good.clone();
     other[2] = VERSION + 1;
-    assert!(!PartHeader::is_ours(&other));
+    assert!(!PartHeader::is_ours(&other, VERSION + 1));
     other = good.clone();
     other[1] = b'X';
-    assert!(!PartHeader::is_ours(&other));
+    assert!(!PartHeader::is_ours(&other, VERSION_1));
     // A C record's text is not ours by content.
-    assert!(!PartHeader::is_ours(b"Panic#3 Part2\nlog\n"));
+    assert!(!PartHeader::is_ours(b"Panic#3 Part2\nlog\n", VERSION_1));
+    let v2 = part2(text);
+    assert!(PartHeader::is_ours(&v2, VERSION));
+    assert!(!PartHeader::is_ours(&v2, VERSION_1));
+}
+
+/// Text like a crash's log: a part's header line, then kernel lines.
+fn crash_text(part: u32) -> Vec<u8> {
+    let mut t = format!("Panic#1 Part{part}\n").into_bytes();
+    let mut us = 12_345_678u64;
+    for (i, line) in [
+        "BUG: kernel NULL pointer dereference, address: 0000000000000008",
+        "#PF: supervisor read access in kernel mode",
+        "Oops: 0000 [#1] PREEMPT SMP NOPTI",
+        "CPU: 3 PID: 1234 Comm: kworker/3:1 Tainted: G        W          6.1.0-13-amd64 #1",
+        "RIP: 0010:process_one_work+0x1c4/0x3d0",
+        "Call Trace:",
+        " <TASK>",
+        " worker_thread+0x4d/0x390",
+        " kthread+0xe6/0x110",
+        " ret_from_fork+0x1f/0x30",
+        " </TASK>",
+        "Kernel panic - not syncing: Fatal exception",
+    ]
+    .iter()
+    .enumerate()
+    {
+        us += 7 * i as u64;
+        t.extend_from_slice(
+            format!("<4>[{:5}.{:06}] {line}\n", us / 1_000_000, us % 1_000_000).as_bytes(),
+        );
+    }
+    t
+}
+
+#[test]
+fn version_2_parts_decode_coded_and_not() {
+    let text = crash_text(2);
+    let p = part2(&text);
+    assert_eq!(p[3], 1, "coded");
+    assert_eq!(decode_v(&p, VERSION, 1, 2).as_deref(), Ok(&text[..]));
+    // The codec refuses text that starts with a line it would have to
+    // escape: deflated as is (method 2).
+    let mut odd = b"Panic#1 Part2\n\x01odd\n".to_vec();
+    odd.extend_from_slice(&text[14..]);
+    let p = part2(&odd);
+    assert_eq!(p[3], 2, "not coded");
+    assert_eq!(decode_v(&p, VERSION, 1, 2).as_deref(), Ok(&odd[..]));
+    // Stored text is the text, not the coded text.
+    let p = part_v(VERSION, Method::Stored, &text, &text);
+    assert_eq!(decode_v(&p, VERSION, 1, 2).as_deref(), Ok(&text[..]));
+    // The name's version and the header's must agree.
+    assert_eq!(decode_v(&p, VERSION_1, 1, 2), Err(Damage::NameVersion));
+    let p1 = part(Method::Stored, &text, &text);
+    assert_eq!(decode_v(&p1, VERSION, 1, 2), Err(Damage::NameVersion));
+    // Each version inflates after its own dictionary.
+    let wrong = part_v(
+        VERSION,
+        Method::DeflateUncoded,
+        &text,
+        &deflate_preset(&text),
+    );
+    assert_ne!(decode_v(&wrong, VERSION, 1, 2).as_deref(), Ok(&text[..]));
+}
+
+#[test]
+fn version_2_damage_is_named() {
+    let text = crash_text(1);
+    let dict = dictionary(VERSION).unwrap();
+    // Coded text that the codec cannot decode: a coded prefix without its
+    // space, deflated after the dictionary.
+    let bad = b"Panic#1 Part1\n\x014+12".to_vec();
+    let p = part_v(VERSION, Method::Deflate, &text, &deflate_dict(dict, &bad));
+    assert_eq!(decode_v(&p, VERSION, 1, 1), Err(Damage::Coded));
+    // Coded text that decodes to other text: the CRC.
+    let mut other = crash_text(1);
+    let k = other.len() - 3;
+    other[k] ^= 0x20;
+    let mut coded = other.clone();
+    let n = line_codec::encode_in_place(&mut coded, other.len()).unwrap();
+    let p = part_v(
+        VERSION,
+        Method::Deflate,
+        &text,
+        &deflate_dict(dict, &coded[..n]),
+    );
+    assert_eq!(decode_v(&p, VERSION, 1, 1), Err(Damage::Crc));
+    // Under another part's name.
+    assert_eq!(decode_v(&part2(&text), VERSION, 1, 2), Err(Damage::Part));
+}
+
+#[test]
+fn no_single_bit_flip_of_a_version_2_part_gives_another_text() {
+    let text = crash_text(1);
+    let good = part2(&text);
+    let mut harmless = Vec::new();
+    for bit in 0..good.len() * 8 {
+        let mut p = good.clone();
+        p[bit / 8] ^= 1 << (bit % 8);
+        match decode_v(&p, VERSION, 1, 1) {
+            Err(_) => {}
+            Ok(t) if t == text => harmless.push(bit),
+            Ok(t) => panic!(
+                "bit {bit} passed with another text: {:?}",
+                String::from_utf8_lossy(&t)
+            ),
+        }
+    }
+    // A flip may also turn a match into another that copies the same bytes
+    // (the text repeats itself and the dictionary): harmless, as no flip
+    // gives another text (checked above). They are few.
+    assert!(harmless.len() < 8, "unseen flips {harmless:?}");
 }

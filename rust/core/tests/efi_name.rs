@@ -12,13 +12,18 @@ fn name(record_type: u32, part: u32, count: i32, time: i64, compressed: bool) ->
         count,
         time,
         compressed,
-        dense: false,
+        dense: 0,
     }
 }
 
+/// A part of a dense dump of format version 1.
 fn dense(part: u32, count: i32, time: i64) -> DumpName {
+    dense_v(1, part, count, time)
+}
+
+fn dense_v(version: u8, part: u32, count: i32, time: i64) -> DumpName {
     DumpName {
-        dense: true,
+        dense: version,
         ..name(0, part, count, time, false)
     }
 }
@@ -271,13 +276,21 @@ fn dense_names_round_trip_and_stay_apart_from_the_c_forms() {
     assert_eq!(DumpName::parse(&buf[..len]), Some((big, NameForm::Dense)));
     // Not a name of the C forms: the C backend's sscanf() passes it over.
     assert!(!encoded(&d).starts_with("dump-type"));
+    // Version 2, written now.
+    let d2 = dense_v(2, 3, 2, 1_764_690_000);
+    assert_eq!(encoded(&d2), "lw-dense2-type0-3-2-1764690000");
+    let u = ucs2("lw-dense2-type0-3-2-1764690000", DUMP_NAME_LEN);
+    assert_eq!(DumpName::parse_ucs2_checked(&u), Ok((d2, NameForm::Dense)));
+    assert!(d2.is_dense() && d.is_dense() && !name(0, 1, 1, 1, false).is_dense());
 }
 
 #[test]
 fn dense_names_of_other_versions_or_types_are_not_read() {
     for (n, why) in [
-        ("lw-dense2-type0-1-1-1764690000", Invalid::Version),
+        ("lw-dense3-type0-1-1-1764690000", Invalid::Version),
         ("lw-dense0-type0-1-1-1764690000", Invalid::Version),
+        ("lw-dense258-type0-1-1-1764690000", Invalid::Version),
+        ("lw-dense4294967297-type0-1-1-1", Invalid::Malformed),
         ("lw-dense99999999999-type0-1-1-1", Invalid::Malformed),
         ("lw-dense1-type6-1-1-1764690000", Invalid::CompressedType),
         ("lw-dense1-type0-0-1-1764690000", Invalid::Part),
@@ -288,7 +301,8 @@ fn dense_names_of_other_versions_or_types_are_not_read() {
         let u = ucs2(n, DUMP_NAME_LEN);
         assert_eq!(DumpName::parse_ucs2_checked(&u), Err(why), "{n}");
     }
-    assert_eq!(DumpName::parse(b"lw-dense2-type0-1-1-1764690000"), None);
+    assert_eq!(DumpName::parse(b"lw-dense3-type0-1-1-1764690000"), None);
+    assert_eq!(DumpName::parse(b"lw-dense0-type0-1-1-1764690000"), None);
 }
 
 #[test]

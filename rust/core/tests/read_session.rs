@@ -14,7 +14,7 @@ fn dn(dense: bool, part: u32, count: i32, time: i64) -> DumpName {
         count,
         time,
         compressed: false,
-        dense,
+        dense: u8::from(dense),
     }
 }
 

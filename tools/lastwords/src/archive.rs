@@ -35,7 +35,7 @@ fn write_new(path: &Path, text: &[u8]) -> Result<(), String> {
 pub fn write(dir: &Path, r: &Record) -> Result<PathBuf, String> {
     let num = r.id.rsplit('-').next().unwrap_or("");
     let backend = match r.format {
-        Format::Dense1 => "lw_efi_pstore",
+        Format::Dense1 | Format::Dense2 => "lw_efi_pstore",
         Format::C => "efi_pstore",
     };
     let name = format!("{}-{}-{}", r.type_name, backend, num);

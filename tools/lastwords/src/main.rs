@@ -183,6 +183,7 @@ fn run(cli: &Cli) -> Result<u8, String> {
                         match r.format {
                             records::Format::C => "c",
                             records::Format::Dense1 => "dense1",
+                            records::Format::Dense2 => "dense2",
                         },
                         parts,
                         r.bytes

@@ -8,10 +8,12 @@
 //! - C-compatible records (`dump-type…`, the C `efi_pstore`'s and ours with
 //!   `dense=N`): one variable each; compressed ones (`-C`) inflated as
 //!   pstore does (raw deflate, at most 3 × 32 KiB).
-//! - Dense dumps (`lw-dense1-…`): every part of one dump (same count and
-//!   time) decoded (the dictionary, the header's CRC, the part's own header
-//!   line) and put back in log order, a gap line where parts are missing or
-//!   damaged.
+//! - Dense dumps (`lw-dense2-…`, and version 1's `lw-dense1-…`): every
+//!   part of one dump (same version, count and time) decoded
+//!   (`dense::decode_part`, the module's own code: the version's
+//!   dictionary, version 2's line codec, the header's CRC, the part's own
+//!   header line) and put back in log order, a gap line where parts are
+//!   missing or damaged.
 //!
 //! What is not ours by name (another GUID's, any name that is not a
 //! canonical record name) is never listed and never erased. A dense part
@@ -19,15 +21,13 @@
 //! with its dump, as the module does, so that erasing the dump reclaims it;
 //! anything else that fails a check is skipped with its reason.
 
-use lastwords_core::dense::{self, Method, PartHeader, Piece};
+use lastwords_core::dense::{self, PartHeader, Piece};
 use lastwords_core::efi_name::{DumpName, NameForm, DUMP_NAME_LEN};
 use lastwords_core::read_session::{self, Entry};
 use serde::Serialize;
 
 use crate::vars::Var;
 
-/// The dense format's preset dictionary (version 1), the module's own file.
-pub static KMSG_DICT: &[u8] = include_bytes!("../../../rust/efi_pstore/kmsg.dict");
 /// Largest `record_size` a writer uses (`rust/efi_pstore/params.rs`).
 const RECORD_SIZE_MAX: usize = 32768;
 /// Most text a dense part holds (`DENSE_TEXT_FACTOR` × the largest
@@ -59,8 +59,10 @@ pub fn type_name(t: u32) -> &'static str {
 pub enum Format {
     /// `dump-type…`: the C `efi_pstore`'s names (ours with `dense=N`).
     C,
-    /// `lw-dense1-…`: a dense dump of `lw_efi_pstore`.
+    /// `lw-dense1-…`: a dense dump of `lw_efi_pstore`, format version 1.
     Dense1,
+    /// `lw-dense2-…`: a dense dump of `lw_efi_pstore`, format version 2.
+    Dense2,
 }
 
 /// One record.
@@ -131,19 +133,26 @@ pub fn inflate(dict: &[u8], src: &[u8], max: usize) -> Option<Vec<u8>> {
     }
 }
 
-/// Decodes one dense part: its text, or why it does not decode.
+/// Decodes one dense part: its text, or why it does not decode
+/// (`dense::decode_part`, as the module does).
 pub fn decode_part(data: &[u8], dn: &DumpName) -> Result<Vec<u8>, dense::Damage> {
-    let (h, body) = PartHeader::parse(data, DENSE_TEXT_MAX)?;
-    let text = match h.method {
-        Method::Stored => body.to_vec(),
-        Method::Deflate => {
-            inflate(KMSG_DICT, body, DENSE_TEXT_MAX).ok_or(dense::Damage::Inflate)?
-        }
-    };
-    h.check(&text)?;
-    if !dense::names_part(&text, dn.count, dn.part) {
-        return Err(dense::Damage::Part);
-    }
+    let mut buf = vec![0u8; DENSE_TEXT_MAX];
+    let mut text = vec![0u8; DENSE_TEXT_MAX];
+    let n = dense::decode_part(
+        data,
+        dn.dense,
+        dn.count,
+        dn.part,
+        DENSE_TEXT_MAX,
+        &mut buf,
+        &mut text,
+        |dict, src, buf| {
+            let out = inflate(dict, src, buf.len())?;
+            buf.get_mut(..out.len())?.copy_from_slice(&out);
+            Some(0..out.len())
+        },
+    )?;
+    text.truncate(n);
     Ok(text)
 }
 
@@ -178,7 +187,7 @@ pub fn read(vars: &[Var]) -> Found {
     let mut ids = std::collections::HashSet::new();
     for range in read_session::groups(&sorted) {
         let group = &sorted[range];
-        let rec = if group[0].dn.dense {
+        let rec = if group[0].dn.is_dense() {
             dense_record(vars, group, &mut found.skipped)
         } else {
             let e = &group[0];
@@ -267,7 +276,7 @@ fn dense_record(vars: &[Var], group: &[Entry], skipped: &mut Vec<Skipped>) -> Op
                 });
                 // Ours by name and header: listed with the dump (a gap)
                 // and erased with it. Anything else is not part of it.
-                if PartHeader::is_ours(&v.data) {
+                if PartHeader::is_ours(&v.data, e.dn.dense) {
                     decoded.push((e.dn.part, None));
                     names.push(ascii_name(&e.dn, NameForm::Dense));
                 }
@@ -307,7 +316,11 @@ fn dense_record(vars: &[Var], group: &[Entry], skipped: &mut Vec<Skipped>) -> Op
         id: record_id(&dn),
         record_type: dn.record_type,
         type_name: type_name(dn.record_type),
-        format: Format::Dense1,
+        format: if dn.dense == dense::VERSION_1 {
+            Format::Dense1
+        } else {
+            Format::Dense2
+        },
         time: dn.time,
         count: dn.count,
         parts: decoded.len() as u32 - damaged,

@@ -9,9 +9,11 @@
 use std::io::Read;
 
 use flate2::{Compress, Compression, FlushCompress, Status};
-use lastwords::records::{self, Format, KMSG_DICT};
+use lastwords::records::{self, Format};
 use lastwords::vars::{Store, Var, CRASH_GUID};
 use lastwords::varsfd;
+use lastwords_core::dense::dictionary;
+use lastwords_core::line_codec;
 
 fn var(name: &str, data: &[u8]) -> Var {
     Var {
@@ -35,13 +37,21 @@ fn deflate(dict: &[u8], text: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A dense part (format version `version`) holding `text`, deflated with
-/// the dictionary.
+/// A dense part (format version `version`) holding `text`, as
+/// Documentation/efi_pstore.rst describes it: method 1, the text deflated
+/// after the version's dictionary, in version 2 its lines coded first (a
+/// version this code does not know: version 1's content).
 fn part(text: &[u8], version: u8) -> Vec<u8> {
     let mut v = vec![b'L', b'W', version, 1];
     v.extend_from_slice(&(text.len() as u32).to_le_bytes());
     v.extend_from_slice(&lastwords_core::dense::crc32(text).to_le_bytes());
-    v.extend_from_slice(&deflate(KMSG_DICT, text));
+    if version == 2 {
+        let mut coded = text.to_vec();
+        let n = line_codec::encode_in_place(&mut coded, text.len()).unwrap();
+        v.extend_from_slice(&deflate(dictionary(2).unwrap(), &coded[..n]));
+    } else {
+        v.extend_from_slice(&deflate(dictionary(1).unwrap(), text));
+    }
     v
 }
 
@@ -152,8 +162,8 @@ fn aliases_and_foreign_versions_are_skipped_and_kept() {
     }
     for p in 1..=4 {
         vars.push(var(
-            &format!("lw-dense2-type0-{}-108-{}", p, T),
-            &part(&text(108, p), 1),
+            &format!("lw-dense3-type0-{}-108-{}", p, T),
+            &part(&text(108, p), 3),
         ));
     }
     let f = records::read(&vars);
@@ -287,4 +297,62 @@ fn vm_image_c_panic_reads_as_the_c_efi_pstore_showed_it() {
         "vars-7.3-c-panic.pstore.txt.gz",
         16,
     );
+}
+
+/// Parts of format version 2 (`lw-dense2-` names), as the module writes
+/// them now.
+fn whole2(count: i32) -> Vec<Var> {
+    (1..=4)
+        .map(|p| {
+            var(
+                &format!("lw-dense2-type0-{}-{}-{}", p, count, T),
+                &part(&text(count, p), 2),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn version_2_dump_is_one_record_beside_version_1() {
+    let mut vars = whole2(120);
+    vars.extend(whole(120));
+    let f = records::read(&vars);
+    // Same count and time, other versions: two dumps, that are not mixed,
+    // but with the same record id (the C backend's, from time, part and
+    // count): the version 1 dump is listed, the other one's parts skipped.
+    assert_eq!(f.records.len(), 1);
+    let r = &f.records[0];
+    assert_eq!(r.format, Format::Dense1);
+    assert_eq!(lines(&r.text, 120), (1..=40).collect::<Vec<_>>());
+    assert!(gaps(&r.text).is_empty());
+    assert_eq!(f.skipped.len(), 4);
+    assert!(f
+        .skipped
+        .iter()
+        .all(|s| s.name.starts_with("lw-dense2-")
+            && s.reason == "same record id as an earlier variable"));
+    let f = records::read(&whole2(121));
+    assert_eq!(f.records.len(), 1);
+    assert_eq!(f.records[0].format, Format::Dense2);
+    assert_eq!(lines(&f.records[0].text, 121), (1..=40).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_part_under_another_versions_name_is_skipped() {
+    let mut vars = whole2(122);
+    // Part 3 of version 1 content under its version 2 name.
+    vars[2].data = part(&text(122, 3), 1);
+    let f = records::read(&vars);
+    let r = &f.records[0];
+    assert_eq!(
+        gaps(&r.text),
+        ["lw_efi_pstore: part 3 of this dump is missing or damaged"]
+    );
+    assert_eq!(f.skipped.len(), 1);
+    assert_eq!(
+        f.skipped[0].reason,
+        "dense part of another format version than its name"
+    );
+    // Not ours by content for that name: not erased with the dump.
+    assert_eq!(r.vars.len(), 3);
 }
