@@ -8,6 +8,10 @@
 #                           regressions (minutes, not a quarter hour)
 #            make demo      crash -> reboot -> recovered panic record, in a VM
 #            make bench     in-VM microbenchmarks against the C anchors
+#            make bench-pstore [LOG="FILE..."]   the pstore write path alone:
+#                           log per NVRAM byte and dump time against the C
+#                           efi_pstore, on the given kernel logs (`dmesg`
+#                           output of your machines) or samples/logs/
 #            make fuzz      property-based fuzzing of the record code
 #                           (LW_FUZZ_CASES per property, default 2 million:
 #                           10 million inputs; not part of check)
@@ -22,9 +26,9 @@
 # image and tests on it; KDIR=/path/to/tree builds against your own
 # Rust-enabled kernel tree instead. kbuild itself reads ./Kbuild.
 
-export KDIR KERNEL KSFT_INSTALL
+export KDIR KERNEL KSFT_INSTALL LOG
 
-.PHONY: all modules tool setup kernel check check-quick lint fmt hosttest fuzz selftest demo bench \
+.PHONY: all modules tool setup kernel check check-quick lint fmt hosttest fuzz selftest demo bench bench-pstore \
 	kselftest-install rust-analyzer clean guest-paths
 
 all: modules tool
@@ -72,6 +76,9 @@ demo: guest-paths modules
 
 bench: guest-paths setup
 	@scripts/bench.sh
+
+bench-pstore: guest-paths modules
+	@scripts/bench-pstore.sh
 
 kselftest-install: modules
 	@scripts/kselftest.sh $(KSFT_INSTALL)

@@ -5,8 +5,10 @@
 # their C anchors, measured in the same boot (samples/lw_bench), printed as a
 # table of medians of 5 rounds and Rust/C ratios. ITERATIONS (default 10^6)
 # per round. Then the pstore write path, lw_efi_pstore against the C
-# efi_pstore (scripts/bench-pstore-guest.sh), with the log of a fresh boot and
-# with the log ring full, each with a profile of a dump part's steps; the
+# efi_pstore (scripts/bench-pstore.sh), each dump a kernel log and an oops:
+# LOG="FILE..." (your machines' logs), else this VM's own boot log and
+# samples/logs/'s real machines' logs, with a profile of a dump part's
+# steps; the
 # read path, mounting and erasing at 50, 300 and 1000 variables against the
 # C efi_pstore (scripts/bench-read.sh); then APEI (scripts/bench-apei.sh): the error status queue's enqueue against its
 # C floor (lw_bench's apei_queue) and the storm throughput (lw_apei_test).
@@ -65,82 +67,9 @@ for case, label in labels.items():
 print(f"\nraw samples: {path}")
 PY
 
-# The pstore write path in two VMs, each with a fresh NVRAM: the log of a
-# fresh boot, then the log ring full as on a machine up for a while.
-for scenario in boot full; do
-	lw_say "bench: pstore write path, C efi_pstore vs lw_efi_pstore, same boot, $scenario log"
-	plog=$log-pstore-$scenario
-	"$here/scripts/vm.sh" --log "$plog" --timeout 1800 -- "bash scripts/bench-pstore-guest.sh 5 $scenario" ||
-		{ tail -30 "$plog/console.log"; lw_die "bench VM failed (logs: $plog)"; }
-	python3 - "$plog/out.log" "$scenario" <<'PY'
-import re, statistics, sys
-path, scenario = sys.argv[1], sys.argv[2]
-s, p, log, memory = {}, {}, "?", "?"
-for line in open(path, errors="replace"):
-    line = line.strip()
-    m = re.match(r"sample (\S+) (\d+) (\d+) (\d+) (-?\d+)$", line)
-    if m:
-        s.setdefault(m[1], []).append(tuple(int(m[i]) for i in range(2, 6)))
-    m = re.match(r"profile (\S+) (\d+)(?: (\d+))?$", line)
-    if m:
-        p.setdefault(m[1], []).append((int(m[2]), int(m[3] or 0)))
-    m = re.match(r"memory (.+)$", line)
-    if m:
-        memory = m[1]
-    m = re.match(r"log (\d+) lines, (\d+) bytes$", line)
-    if m:
-        log = f"{m[1]} lines, {int(m[2]) // 1024} KiB"
-for k in ("none", "c", "rust"):
-    if len(s.get(k, [])) < 5:
-        sys.exit(f"bench: missing pstore samples for {k}")
-if not p:
-    sys.exit("bench: missing profile samples")
-title = {"boot": "the log of a fresh boot", "full": "the log ring full"}[scenario]
-print(f"\n=== {title}: dmesg shows {log} ===")
-print(f"\nwhere a dump part's time goes (median of {len(next(iter(p.values())))}):\n")
-what = {
-    "fetch_all": "kmsg_dump_get_buffer() of {} bytes, whole log walked (pstore's core)",
-    "fetch_window": "kmsg_dump_get_buffer() of {} bytes, newest-128-record window (ours)",
-    "deflate": "deflate of {} bytes of log text",
-    "dense": "dense: deflate after the dictionary of {} bytes (state restored)",
-    "setvar": "SetVariable (non-blocking) of a {}-byte variable",
-}
-print(f"| {'step':<72} | {'us':>8} |")
-print(f"|{'-'*74}|{'-'*10}|")
-for case, xs in p.items():
-    kind, size = case.rsplit("_", 1)
-    us = statistics.median(x[0] for x in xs) / 1e3
-    label = what.get(kind, kind + " {}").format(size)
-    if kind in ("deflate", "dense"):
-        label += f" (to {xs[0][1]})"
-    print(f"| {label:<72} | {us:>8.0f} |")
-med = lambda k, i: statistics.median(x[i] for x in s[k])
-base = med("none", 0)
-row = {}
-for k in ("c", "rust"):
-    t, parts, nbytes, nvram = (med(k, i) for i in range(4))
-    us = (t - base) / 1e3
-    row[k] = (us / parts if parts else float("nan"), us, parts, nbytes, nvram,
-              nbytes / nvram if nvram > 0 else float("nan"),
-              us / (nbytes / 1024) if nbytes else float("nan"))
-print("\npstore write path: an oops dump (median of 5), same boot, same kmsg_bytes budget;")
-print("time = dump time with the backend - dump time with no backend; NVRAM = the")
-print("firmware's remaining variable store before - after the dump\n")
-print(f"| {'backend':<14} | {'us/part':>8} | {'us/dump':>8} | {'us/log KiB':>10} | {'parts':>5} "
-      f"| {'log bytes back':>14} | {'NVRAM bytes':>11} | {'log bytes/NVRAM byte':>20} |")
-print(f"|{'-'*16}|{'-'*10}|{'-'*10}|{'-'*12}|{'-'*7}|{'-'*16}|{'-'*13}|{'-'*22}|")
-for k, label in (("c", "C efi_pstore"), ("rust", "lw_efi_pstore")):
-    per, us, parts, nbytes, nvram, dens, perkib = row[k]
-    print(f"| {label:<14} | {per:>8.0f} | {us:>8.0f} | {perkib:>10.0f} | {parts:>5.0f} "
-          f"| {nbytes:>14.0f} | {nvram:>11.0f} | {dens:>20.2f} |")
-r, c = row["rust"], row["c"]
-print(f"\nratios lw_efi_pstore / C ({scenario} log): time per part {r[0] / c[0]:.2f}x, "
-      f"time per dump {r[1] / c[1]:.2f}x, time per KiB of log {r[6] / c[6]:.2f}x, "
-      f"log bytes recovered per dump {r[3] / c[3]:.2f}x, per NVRAM byte {r[5] / c[5]:.2f}x")
-print(f"lw_efi_pstore's dump buffers (default settings): {memory}")
-print(f"raw samples: {path}")
-PY
-done
+# The pstore write path: one VM, fresh NVRAM, on kernel logs (LOG=, or
+# this VM's own and samples/logs/'s real machines' logs).
+"$here/scripts/bench-pstore.sh" "$log"
 
 # The pstore read path: mount and erase, at 50, 300 and 1000 variables.
 "$here/scripts/bench-read.sh" "$log"

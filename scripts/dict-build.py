@@ -1,55 +1,117 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 #
-# Builds the preset dictionary of lw_efi_pstore's dense records
-# (rust/efi_pstore/kmsg.dict; Documentation/efi_pstore.rst, "Dense
-# records") from kernel logs: dict-build.py [--size N] LOG... >kmsg.dict
+# Builds the preset dictionary of lw_efi_pstore's dense records, format
+# version 2 (rust/core/dict/kmsg2.dict; Documentation/efi_pstore.rst,
+# "Dense records"), from kernel logs of real machines:
 #
-# The dictionary is text that deflate may refer back to from the first byte
-# of every part: the lines that recur across many logs. Each log's lines are
-# taken without their timestamps; a line scores the number of logs it occurs
-# in times its length; the best lines, each given a timestamp of the usual
-# shape, fill the dictionary, best last (the shortest distances). Lines that
-# name the build machine (paths under /root, virtme-ng's command line) are
-# left out. Deterministic: the same logs give the same dictionary.
+#   dict-build.py [--size N] [--min-machines K] LOG... >kmsg2.dict
+#
+# Each LOG is a dmesg as `dmesg` prints it ("[    1.234567] text" lines);
+# every file counts as one machine. The dictionary is text that deflate may
+# refer back to from the first byte of every part, so it should hold what
+# most machines' logs share:
+#
+# 1. Each line's text (without its timestamp) is masked: MAC addresses and
+#    hexadecimal runs of 8 digits or more (addresses, register values) are
+#    zeroed, so that lines that differ only there count as one.
+# 2. Privacy: only masked lines found on at least K machines (default 2) may
+#    go in. A line that names one machine (a serial number, a host or user
+#    name, a path in a home directory) is on one machine only; the kernel
+#    command line is left out whole.
+# 3. Selection (as zstd's COVER trainer does, over lines): the 8-byte
+#    substrings of all logs are counted by the number of machines that have
+#    them; greedily, the line whose substrings not yet covered count most is
+#    taken, until the dictionary is full.
+# 4. Each line is written as the line codec (rust/core/src/line_codec.rs)
+#    codes a kernel line ("\x01" level "+" delta " " text), the most
+#    valuable last (the shortest distances from the data).
+#
+# Deterministic: the same logs give the same dictionary.
 import argparse
 import collections
+import heapq
 import re
 import sys
 
-TS = re.compile(r"^\[\s*\d+\.\d+\] ")
-PRIVATE = ("virtme", "/root/", "Command line", "/home/", "/tmp/")
+TS = re.compile(rb"^\[\s*\d+\.\d+\] ?")
+MAC = re.compile(rb"\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}\b")
+HEXRUN = re.compile(rb"[0-9a-f]{8,}")
+# Lines never taken, whatever their count: the command line names disks and
+# file systems, and is one line per machine anyway.
+LEFT_OUT = (b"Command line:", b"command line:", b"BOOT_IMAGE", b"/home/", b"/root/")
+D = 8
+LINE_MAX = 200
+
+
+def mask(msg):
+    msg = MAC.sub(b"00:00:00:00:00:00", msg)
+    return HEXRUN.sub(lambda m: b"0" * len(m.group(0)), msg)
+
+
+def messages(path):
+    with open(path, "rb") as f:
+        for line in f.read().split(b"\n"):
+            line = line.rstrip(b"\r")
+            m = TS.match(line)
+            if not m:
+                continue
+            msg = line[m.end():]
+            if msg and not any(x in msg for x in LEFT_OUT):
+                yield mask(msg)[:LINE_MAX]
+
+
+def build(paths, size, min_machines):
+    grams = collections.Counter()
+    lines = collections.Counter()
+    for p in paths:
+        msgs = set(messages(p))
+        seen = set()
+        for m in msgs:
+            lines[m] += 1
+            for i in range(max(1, len(m) - D + 1)):
+                seen.add(m[i:i + D])
+        grams.update(seen)
+    covered = set()
+
+    def score(m):
+        s = 0
+        for g in {m[i:i + D] for i in range(len(m) - D + 1)}:
+            if g not in covered and grams[g] >= min_machines:
+                s += grams[g]
+        return s
+
+    heap = [(-score(m), m) for m in sorted(lines) if lines[m] >= min_machines]
+    heapq.heapify(heap)
+    picked, n = [], 0
+    while heap:
+        neg, m = heapq.heappop(heap)
+        s = score(m)
+        if s != -neg:
+            # Stale: its substrings were covered since; back in line.
+            if s > 0:
+                heapq.heappush(heap, (-s, m))
+            continue
+        if s <= 0:
+            break
+        line = b"\x016+0 " + m + b"\n"
+        if n + len(line) > size:
+            continue
+        picked.append(line)
+        n += len(line)
+        covered.update(m[i:i + D] for i in range(len(m) - D + 1))
+    return b"".join(reversed(picked)), len(picked)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=32768)
+    ap.add_argument("--min-machines", type=int, default=2)
     ap.add_argument("logs", nargs="+")
     a = ap.parse_args()
-    df = collections.Counter()
-    for path in a.logs:
-        seen = set()
-        with open(path, errors="replace") as f:
-            for line in f:
-                line = line.rstrip("\n")
-                if not TS.match(line) or any(p in line for p in PRIVATE):
-                    continue
-                msg = TS.sub("", line)
-                if msg and msg.isascii() and msg not in seen:
-                    seen.add(msg)
-                    df[msg] += 1
-    ranked = sorted(df, key=lambda m: (df[m] * (len(m) + 1), m), reverse=True)
-    picked, n = [], 0
-    for msg in ranked:
-        if df[msg] < 2:
-            break
-        line = "[    1.000000] " + msg + "\n"
-        if n + len(line) > a.size:
-            continue
-        picked.append(line)
-        n += len(line)
-    sys.stdout.write("".join(reversed(picked)))
-    print(f"dict-build: {n} bytes, {len(picked)} lines from {len(a.logs)} logs",
+    d, n = build(a.logs, a.size, a.min_machines)
+    sys.stdout.buffer.write(d)
+    print(f"dict-build: {len(d)} bytes, {n} lines from {len(a.logs)} logs",
           file=sys.stderr)
 
 

@@ -27,7 +27,7 @@ use crate::format::{self, DENSE_TEXT_FACTOR, TEXT_FACTOR, TEXT_MARGIN};
 use crate::lastwords::context::{self, Context};
 use crate::lastwords::crash_lock::{CrashGuard, CrashLock};
 use crate::lastwords::debugfs::bump;
-use crate::lastwords::deflate::{Deflate, PresetDeflate};
+use crate::lastwords::deflate::{Deflate, PresetDeflate, Prime};
 use crate::lastwords::efivar::{
     self, EfiStatus, EfivarsGuard, ATTR_NV_BS_RT, LINUX_EFI_CRASH_GUID,
 };
@@ -71,7 +71,11 @@ enum Compressor {
 
 /// The buffers of one dump, allocated at load: the log text of a part
 /// (`3 * record_size`, dense `8 * record_size`), the compressor's output
-/// and workspace.
+/// and workspace (dense: with the dictionary's state saved for the main
+/// set, [`Prime::Saved`]; the reserve, used only by a panic that finds the
+/// main set held, compresses the dictionary again for each part instead,
+/// [`Prime::EachCall`]: the saved state points into its own workspace and
+/// cannot be shared).
 struct DumpBufs {
     text: KVec<u8>,
     out: KVec<u8>,
@@ -91,12 +95,13 @@ impl DumpBufs {
         }
     }
 
-    fn new(record_size: usize, dense: bool) -> Result<Self> {
+    fn new(record_size: usize, dense: bool, prime: Prime) -> Result<Self> {
         let text_len = Self::text_len(record_size, dense);
         let compressor = if dense {
             Compressor::Dense(PresetDeflate::new(
                 dense::dictionary(dense::VERSION).ok_or(EINVAL)?,
                 DENSE_LEVEL,
+                prime,
             )?)
         } else {
             Compressor::Compat(Deflate::new()?)
@@ -112,12 +117,11 @@ impl DumpBufs {
     }
 
     /// Bytes allocated for one set (stated in the log at load).
-    fn size(record_size: usize, dense: bool) -> usize {
-        // A dense compressor holds two workspaces, a C-compatible one one.
+    fn size(record_size: usize, dense: bool, prime: Prime) -> usize {
         let workspaces = if dense {
-            PresetDeflate::size()
+            PresetDeflate::size(prime)
         } else {
-            PresetDeflate::size() / 2
+            Deflate::size()
         };
         Self::text_len(record_size, dense) * 2 + TEXT_MARGIN + workspaces
     }
@@ -175,11 +179,15 @@ impl Writer {
         let kick = Kick {
             flusher: flusher.clone(),
         };
-        let bufs = DumpBufs::new(record_size, dense)?;
-        let reserve = DumpBufs::new(record_size, dense)?;
+        let bufs = DumpBufs::new(record_size, dense, Prime::Saved)?;
+        let reserve = DumpBufs::new(record_size, dense, Prime::EachCall)?;
+        let main = DumpBufs::size(record_size, dense, Prime::Saved);
+        let spare = DumpBufs::size(record_size, dense, Prime::EachCall);
         pr_info!(
-            "dump buffers: 2 sets of {} KiB ({} records of {} bytes)\n",
-            DumpBufs::size(record_size, dense) / 1024,
+            "dump buffers: {} KiB ({} KiB and a {} KiB reserve; {} records of {} bytes)\n",
+            (main + spare) / 1024,
+            main / 1024,
+            spare / 1024,
             if dense { "dense" } else { "C-compatible" },
             record_size
         );

@@ -62,6 +62,18 @@ pub struct Deflate {
 }
 
 impl Deflate {
+    /// Bytes of the workspace [`Deflate::new`] allocates.
+    pub fn size() -> usize {
+        // SAFETY: Pure computation on its arguments.
+        let ws = unsafe {
+            bindings::zlib_deflate_workspacesize(
+                bindings::MAX_WBITS as i32,
+                bindings::DEF_MEM_LEVEL as i32,
+            )
+        };
+        usize::try_from(ws).unwrap_or(0)
+    }
+
     /// Allocates the workspace (about 270 KiB, from vmalloc).
     pub fn new() -> Result<Self> {
         // SAFETY: Pure computation on its arguments.
@@ -116,32 +128,57 @@ fn copy(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// zlib's memory level for [`PresetDeflate`]: 7 instead of the default 8
+/// halves the hash table and the pending buffer (a workspace of about
+/// 200 KiB instead of 270 KiB); on kernel log text of a part's size (at
+/// most 32 KiB after a 32 KiB dictionary, at level 9) the output is the
+/// same, byte for byte, in our measurements (`scripts/dict-build.py`'s
+/// corpus), and 6 loses 0.1%.
+const PRESET_MEM_LEVEL: i32 = 7;
+
+/// How a [`PresetDeflate`] gets back to the state right after its
+/// dictionary before each call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prime {
+    /// A copy of that state, taken at load, is put back: a second workspace
+    /// of memory, a copy's time per call.
+    Saved,
+    /// The dictionary is compressed again: no second workspace, a level-9
+    /// compression of the dictionary per call (for buffers rarely used).
+    EachCall,
+}
+
 /// A raw-deflate compressor with a preset dictionary, each call a stream of
 /// its own.
 ///
-/// At load, the dictionary is compressed once and the stream flushed
-/// (`Z_SYNC_FLUSH`, which ends on a byte boundary), and the whole compressor
-/// state, the `z_stream` and its workspace, saved. Each
-/// [`PresetDeflate::compress`] puts that state back (a copy of the
-/// workspace, no allocation) and compresses the text as the continuation of
-/// that stream: what it emits refers back into the dictionary, and an
-/// inflater that has been fed the dictionary decodes it.
+/// The dictionary is compressed and the stream flushed (`Z_SYNC_FLUSH`,
+/// which ends on a byte boundary); then the text is compressed as the
+/// continuation of that stream: what it emits after the flush refers back
+/// into the dictionary, and an inflater that has been fed the dictionary
+/// decodes it. With [`Prime::Saved`], that is done once at load and the whole
+/// compressor state, the `z_stream` and its workspace, saved; each
+/// [`PresetDeflate::compress`] puts it back (a copy of the workspace, no
+/// allocation). With [`Prime::EachCall`], each call compresses the
+/// dictionary again, into the caller's output buffer, before the text.
 ///
 /// The state holds pointers into the workspace and to the `z_stream`, so
 /// both stay where they were allocated (a box and a vmalloc area) and the
-/// saved copy is only ever put back into the same place.
+/// saved copy is only ever put back into the same place: it cannot be shared
+/// by two compressors.
 ///
 /// # Invariants
 ///
-/// `workspace` and `saved` hold `zlib_deflate_workspacesize(MAX_WBITS,
-/// DEF_MEM_LEVEL)` bytes; `saved` and `saved_stream` are the state of
-/// `stream` and `workspace` right after the dictionary was compressed and
-/// flushed, with no input or output pending.
+/// `workspace` (and `saved`, if any) hold
+/// `zlib_deflate_workspacesize(MAX_WBITS, PRESET_MEM_LEVEL)` bytes; `saved`
+/// and `saved_stream` are the state of `stream` and `workspace` right after
+/// the dictionary was compressed and flushed, with no input or output
+/// pending. `dict` is at most the window (32 KiB).
 pub struct PresetDeflate {
     stream: KBox<bindings::z_stream_s>,
     workspace: VVec<u8>,
-    saved: VVec<u8>,
-    saved_stream: bindings::z_stream_s,
+    saved: Option<(VVec<u8>, bindings::z_stream_s)>,
+    dict: &'static [u8],
+    level: i32,
 }
 
 // SAFETY: The raw pointers in the streams point into memory the compressor
@@ -154,89 +191,108 @@ unsafe impl Send for PresetDeflate {}
 unsafe impl Sync for PresetDeflate {}
 
 impl PresetDeflate {
-    /// Bytes this compressor allocates (two workspaces).
-    pub fn size() -> usize {
+    /// Bytes of one workspace.
+    fn workspace_size() -> i32 {
         // SAFETY: Pure computation on its arguments.
-        let ws = unsafe {
-            bindings::zlib_deflate_workspacesize(
-                bindings::MAX_WBITS as i32,
-                bindings::DEF_MEM_LEVEL as i32,
-            )
-        };
-        usize::try_from(ws).unwrap_or(0).saturating_mul(2)
+        unsafe { bindings::zlib_deflate_workspacesize(bindings::MAX_WBITS as i32, PRESET_MEM_LEVEL) }
     }
 
-    /// Compresses `dict` (at most the window, 32 KiB) at `level` and saves
-    /// the state. Process context: allocates two workspaces (about 270 KiB
-    /// each, vmalloc) and a scratch buffer for the dictionary's output.
-    pub fn new(dict: &[u8], level: i32) -> Result<Self> {
-        if dict.is_empty() || dict.len() > 1 << bindings::MAX_WBITS {
-            return Err(EINVAL);
+    /// Bytes a compressor primed with `prime` allocates (one workspace, or
+    /// two).
+    pub fn size(prime: Prime) -> usize {
+        let ws = usize::try_from(Self::workspace_size()).unwrap_or(0);
+        match prime {
+            Prime::Saved => ws.saturating_mul(2),
+            Prime::EachCall => ws,
         }
-        // SAFETY: Pure computation on its arguments.
-        let size = unsafe {
-            bindings::zlib_deflate_workspacesize(
-                bindings::MAX_WBITS as i32,
-                bindings::DEF_MEM_LEVEL as i32,
-            )
-        };
-        let mut ws = workspace(size)?;
-        let saved = workspace(size)?;
-        // Deflate output of incompressible text is at most 5 bytes per
-        // 16 KiB block longer than the text.
-        let mut scratch = VVec::from_elem(0u8, dict.len() + 1024, GFP_KERNEL)?;
-        let mut stream = KBox::new(stream(dict, &mut scratch, &mut ws), GFP_KERNEL)?;
-        // SAFETY: `stream` points at `dict` (readable) and `scratch`
-        // (writable) for their lengths and at a workspace of the size zlib
-        // asked for; all outlive this block. zlib allocates nothing.
+    }
+
+    /// Compresses the dictionary into `scratch` at the compressor's level
+    /// and flushes: the stream is then right after the dictionary. Returns
+    /// `None` if zlib fails or `scratch` is too small.
+    fn prime(&mut self, scratch: &mut [u8]) -> Option<()> {
+        let z = &mut *self.stream;
+        *z = stream(self.dict, scratch, &mut self.workspace);
+        // SAFETY: `z` points at the dictionary (readable, static) and
+        // `scratch` (writable) for their lengths, and at a workspace of the
+        // size zlib asked for (type invariant); `scratch` is not used by
+        // zlib after this call (the caller resets `next_out`). zlib
+        // allocates nothing.
         let ok = unsafe {
             bindings::zlib_deflateInit2(
-                &mut *stream,
-                level,
+                z,
+                self.level,
                 bindings::Z_DEFLATED as i32,
                 -(bindings::MAX_WBITS as i32),
-                bindings::DEF_MEM_LEVEL as i32,
+                PRESET_MEM_LEVEL,
                 bindings::Z_DEFAULT_STRATEGY as i32,
             ) == bindings::Z_OK as i32
-                && bindings::zlib_deflate(&mut *stream, bindings::Z_SYNC_FLUSH as i32)
+                && bindings::zlib_deflate(z, bindings::Z_SYNC_FLUSH as i32)
                     == bindings::Z_OK as i32
         };
         // All of the dictionary taken, and room left: the flush is complete.
-        if !ok || stream.avail_in != 0 || stream.avail_out == 0 {
+        if !ok || z.avail_in != 0 || z.avail_out == 0 {
+            return None;
+        }
+        z.next_in = core::ptr::null();
+        z.next_out = core::ptr::null_mut();
+        z.avail_out = 0;
+        Some(())
+    }
+
+    /// A compressor of `dict` (at most the window, 32 KiB) at `level`.
+    /// Process context: allocates its workspace (about 200 KiB, vmalloc)
+    /// and, with [`Prime::Saved`], compresses the dictionary and saves the
+    /// state in a second one.
+    pub fn new(dict: &'static [u8], level: i32, prime: Prime) -> Result<Self> {
+        if dict.is_empty() || dict.len() > 1 << bindings::MAX_WBITS {
             return Err(EINVAL);
         }
-        // The saved state must not point at the scratch buffer or the
-        // dictionary, which go away: each call sets both.
-        stream.next_in = core::ptr::null();
-        stream.next_out = core::ptr::null_mut();
-        stream.avail_out = 0;
+        let size = Self::workspace_size();
+        let ws = workspace(size)?;
+        let stream = KBox::new(bindings::z_stream_s::default(), GFP_KERNEL)?;
         let mut this = Self {
-            saved_stream: *stream,
             stream,
             workspace: ws,
-            saved,
+            saved: None,
+            dict,
+            level,
         };
-        copy(&mut this.saved, &this.workspace);
-        // INVARIANT: both workspaces have the size zlib asked for, and
-        // `saved`/`saved_stream` were taken right after the flush.
+        if prime == Prime::Saved {
+            let mut saved = workspace(size)?;
+            // Deflate output of incompressible text is at most 5 bytes per
+            // 16 KiB block longer than the text.
+            let mut scratch = VVec::from_elem(0u8, dict.len() + 1024, GFP_KERNEL)?;
+            this.prime(&mut scratch).ok_or(EINVAL)?;
+            copy(&mut saved, &this.workspace);
+            this.saved = Some((saved, *this.stream));
+        }
+        // INVARIANT: the workspaces have the size zlib asked for; the saved
+        // state, if any, was taken right after the flush.
         Ok(this)
     }
 
     /// Compresses all of `src` into `dst` after the dictionary. Returns the
     /// compressed length, or `None` if it does not fit in `dst` or zlib
-    /// fails. Any context: never allocates or sleeps; copies the saved
-    /// workspace back first (about 270 KiB).
+    /// fails. Any context: never allocates or sleeps; first puts the saved
+    /// state back (a copy of about 200 KiB) or compresses the dictionary
+    /// again (into `dst`, which must have room for its compressed form).
     pub fn compress(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
-        copy(&mut self.workspace, &self.saved);
-        *self.stream = self.saved_stream;
+        match &self.saved {
+            Some((saved, saved_stream)) => {
+                copy(&mut self.workspace, saved);
+                *self.stream = *saved_stream;
+            }
+            None => self.prime(dst)?,
+        }
         let z = &mut *self.stream;
         z.next_in = src.as_ptr();
         z.avail_in = src.len();
         z.next_out = dst.as_mut_ptr();
         z.avail_out = dst.len();
-        // SAFETY: `z` and its workspace are where the saved state was taken
-        // and hold it again (type invariant); `src` and `dst` are borrowed
-        // for this call. zlib allocates nothing.
+        // SAFETY: `z` and its workspace hold the state right after the
+        // dictionary (put back, or just primed, in the same place); `src`
+        // and `dst` are borrowed for this call. zlib allocates nothing.
         let done = unsafe { bindings::zlib_deflate(z, bindings::Z_FINISH as i32) };
         if done != bindings::Z_STREAM_END as i32 {
             return None;

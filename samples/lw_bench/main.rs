@@ -29,7 +29,7 @@ mod apei_queue;
 use lastwords::bindings;
 use lastwords::crash_lock::CrashLock;
 use lastwords::debugfs::{TriggerDir, WriteHandler};
-use lastwords::deflate::{Deflate, PresetDeflate};
+use lastwords::deflate::{Deflate, PresetDeflate, Prime};
 use lastwords::efivar::{EfivarsGuard, Guid, ATTR_NV_BS_RT};
 use lastwords::kmsg_dump::DumpIter;
 use lastwords::sync::{new_spinlock_irq, SpinLockIrq};
@@ -144,7 +144,7 @@ fn profile() -> Result {
     let mut text = KVec::from_elem(0u8, max, GFP_KERNEL)?;
     let mut out = KVec::from_elem(0u8, max * 2, GFP_KERNEL)?;
     let mut deflate = Deflate::new()?;
-    let mut dense = PresetDeflate::new(KMSG_DICT, 9)?;
+    let mut dense = PresetDeflate::new(KMSG_DICT, 9, Prime::Saved)?;
     let (start, end) = DumpIter::rewind().bounds();
     pr_info!("profile log records {}\n", end.saturating_sub(start));
     for size in PROFILE_TEXT {
