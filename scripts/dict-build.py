@@ -5,12 +5,16 @@
 # version 2 (rust/core/dict/kmsg2.dict; Documentation/efi_pstore.rst,
 # "Dense records"), from kernel logs of real machines:
 #
-#   dict-build.py [--size N] [--min-machines K] LOG... >kmsg2.dict
+#   dict-build.py [--size N] [--min-machines K] [--tail BYTES] LOG... >kmsg2.dict
 #
 # Each LOG is a dmesg as `dmesg` prints it ("[    1.234567] text" lines);
 # every file counts as one machine. The dictionary is text that deflate may
 # refer back to from the first byte of every part, so it should hold what
-# most machines' logs share:
+# most machines' logs share where a dump reads them: a dump holds the
+# newest log, about 50 KiB of it at the default kmsg_bytes (10 KiB of NVRAM
+# at about five bytes of log per byte), so only the last --tail bytes of
+# each log count (default 48 KiB: the early boot lines of a long log, its
+# memory map and ACPI tables, are rarely in a dump):
 #
 # 1. Each line's text (without its timestamp) is masked: MAC addresses and
 #    hexadecimal runs of 8 digits or more (addresses, register values) are
@@ -49,23 +53,27 @@ def mask(msg):
     return HEXRUN.sub(lambda m: b"0" * len(m.group(0)), msg)
 
 
-def messages(path):
+def messages(path, tail=0):
     with open(path, "rb") as f:
-        for line in f.read().split(b"\n"):
-            line = line.rstrip(b"\r")
-            m = TS.match(line)
-            if not m:
-                continue
-            msg = line[m.end():]
-            if msg and not any(x in msg for x in LEFT_OUT):
-                yield mask(msg)[:LINE_MAX]
+        data = f.read()
+    if tail and len(data) > tail:
+        data = data[-tail:]
+        data = data[data.find(b"\n") + 1:]
+    for line in data.split(b"\n"):
+        line = line.rstrip(b"\r")
+        m = TS.match(line)
+        if not m:
+            continue
+        msg = line[m.end():]
+        if msg and not any(x in msg for x in LEFT_OUT):
+            yield mask(msg)[:LINE_MAX]
 
 
-def build(paths, size, min_machines):
+def build(paths, size, min_machines, tail=0):
     grams = collections.Counter()
     lines = collections.Counter()
     for p in paths:
-        msgs = set(messages(p))
+        msgs = set(messages(p, tail))
         seen = set()
         for m in msgs:
             lines[m] += 1
@@ -107,9 +115,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=32768)
     ap.add_argument("--min-machines", type=int, default=2)
+    ap.add_argument("--tail", type=int, default=49152)
     ap.add_argument("logs", nargs="+")
     a = ap.parse_args()
-    d, n = build(a.logs, a.size, a.min_machines)
+    d, n = build(a.logs, a.size, a.min_machines, a.tail)
     sys.stdout.buffer.write(d)
     print(f"dict-build: {len(d)} bytes, {n} lines from {len(a.logs)} logs",
           file=sys.stderr)

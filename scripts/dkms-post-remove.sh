@@ -8,7 +8,7 @@
 ev=/sys/firmware/efi/efivars
 guid=cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0
 [ -d "$ev" ] || exit 0
-n=$(ls "$ev" 2>/dev/null | grep -c -- "^lw-dense1-.*-$guid\$")
+n=$(ls "$ev" 2>/dev/null | grep -c -- "^lw-dense[0-9]*-.*-$guid\$")
 [ "$n" -gt 0 ] || exit 0
 cat <<EOF
 lastwords: $n dense crash record variables remain in NVRAM. Without

@@ -171,7 +171,7 @@ lw_boot_read() {
 		$LW_GUEST_PSTORE || exit 11
 		echo files=\$(ls /sys/fs/pstore | grep -c '^dmesg-')
 		mountpoint -q /sys/firmware/efi/efivars || mount -t efivarfs none /sys/firmware/efi/efivars
-		echo dense_parts=\$(ls /sys/firmware/efi/efivars | grep -c '^lw-dense1-type0-')
+		echo dense_parts=\$(ls /sys/firmware/efi/efivars | grep -c '^lw-dense2-type0-')
 		cat /sys/fs/pstore/$glob >\"\$LW_LOG/records.txt\" 2>/dev/null
 		true
 	"

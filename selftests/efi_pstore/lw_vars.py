@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """EFI variables for the efi_pstore selftests, built on the host from the
 documented formats alone (Documentation/efi_pstore.rst), not from the
-module's code: dense parts (header, raw deflate after kmsg.dict, or stored)
-and the files the guest writes through efivarfs (lw_put_vars in
-selftests/lib.sh: attributes, then data, in the order of order.list)."""
+module's code: dense parts (header, raw deflate after the version's
+dictionary, version 2's lines coded first; or stored) and the files the
+guest writes through efivarfs (lw_put_vars in selftests/lib.sh: attributes,
+then data, in the order of order.list). Also the reference decoder of a
+dense part (decode_part), for tests that check what the module wrote."""
 
 import os
+import re
 import struct
 import zlib
 
@@ -19,17 +22,21 @@ class Vars:
     """Variable files in directory `d`; `order.list` beside it names them
     in the order they were put."""
 
-    def __init__(self, d, dict_path):
+    def __init__(self, d, dict_path=None):
         self.d = d
-        self.dict = open(dict_path, "rb").read()
+        self.dict = open(dict_path, "rb").read() if dict_path else dictionary(1)
         self.order = []
 
     def part(self, text, method=1, version=1):
-        """A dense part holding `text`: method 1 deflates it with the
-        dictionary, 0 stores it; `version` goes in the header as is."""
-        if method == 1:
-            c = zlib.compressobj(9, zlib.DEFLATED, -15, 8, zdict=self.dict)
-            data = c.compress(text) + c.flush()
+        """A dense part holding `text`: method 1 deflates it after the
+        dictionary (version 2: its lines coded first), 2 (version 2) deflates
+        it not coded, 0 stores it; `version` goes in the header as is (a
+        version without a dictionary deflates after version 1's)."""
+        zd = dictionary(version) if version == 2 else self.dict
+        if method == 1 and version == 2:
+            data = deflate(zd, encode_lines(text))
+        elif method in (1, 2):
+            data = deflate(zd, text)
         else:
             data = text
         return struct.pack("<2sBBII", b"LW", version, method, len(text),
@@ -44,3 +51,89 @@ class Vars:
     def close(self):
         with open(os.path.join(self.d, "..", "order.list"), "w") as f:
             f.write("".join(n + "\n" for n in self.order))
+
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def dictionary(version):
+    """The preset dictionary of dense format `version`."""
+    with open(os.path.join(REPO, "rust", "core", "dict", "kmsg%d.dict" % version), "rb") as f:
+        return f.read()
+
+
+def deflate(zd, text):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15, 8, zdict=zd)
+    return c.compress(text) + c.flush()
+
+
+# The line codec of version 2 (Documentation/efi_pstore.rst): a kernel
+# prefix "<L>[%5lu.%06lu] " becomes "\x01" L "+" delta-us " " (or "=" the
+# time, where it goes back); a line starting with \x01 or \x02 gets a
+# \x02 in front.
+PREFIX = re.compile(rb"<(0|[1-9][0-9]{0,2})>\[( *)(0|[1-9][0-9]{0,11})\.([0-9]{6})\] ")
+CODED = re.compile(rb"\x01(0|[1-9][0-9]{0,2})([+=])(0|[1-9][0-9]{0,18}) ")
+
+
+def lines(b):
+    out, i = [], 0
+    while i < len(b):
+        j = b.find(b"\n", i)
+        j = len(b) if j < 0 else j + 1
+        out.append(b[i:j])
+        i = j
+    return out
+
+
+def encode_lines(text):
+    out, prev = [], 0
+    for line in lines(text):
+        m = PREFIX.match(line)
+        if m and len(m.group(2)) == max(0, 5 - len(m.group(3))):
+            t = int(m.group(3)) * 1000000 + int(m.group(4))
+            tok = b"+%d " % (t - prev) if t >= prev else b"=%d " % t
+            prev = t
+            out.append(b"\x01" + m.group(1) + tok + line[m.end():])
+        elif line[:1] in (b"\x01", b"\x02"):
+            out.append(b"\x02" + line)
+        else:
+            out.append(line)
+    return b"".join(out)
+
+
+def decode_lines(coded):
+    out, prev = [], 0
+    for line in lines(coded):
+        if line[:1] == b"\x01":
+            m = CODED.match(line)
+            if not m:
+                raise ValueError("malformed coded line")
+            v = int(m.group(3))
+            t = prev + v if m.group(2) == b"+" else v
+            prev = t
+            out.append(b"<%s>[%5d.%06d] " % (m.group(1), t // 1000000, t % 1000000) + line[m.end():])
+        elif line[:1] == b"\x02":
+            out.append(line[1:])
+        else:
+            out.append(line)
+    return b"".join(out)
+
+
+def decode_part(data):
+    """The text of a dense part's data (header and payload), checked
+    against its header's length and CRC: (version, method, text)."""
+    magic, ver, method, tlen, crc = struct.unpack("<2sBBII", data[:12])
+    if magic != b"LW" or ver not in (1, 2):
+        raise ValueError("not a dense part")
+    if method == 0:
+        text = data[12:]
+    else:
+        z = zlib.decompressobj(-15, zdict=dictionary(ver))
+        text = z.decompress(data[12:]) + z.flush()
+        if not z.eof:
+            raise ValueError("stream not finished")
+        if ver == 2 and method == 1:
+            text = decode_lines(text)
+    if len(text) != tlen or zlib.crc32(text) != crc:
+        raise ValueError("length or CRC")
+    return ver, method, text

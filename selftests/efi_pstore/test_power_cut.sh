@@ -41,7 +41,7 @@ for try in 1 2 3; do
 	python3 - "$nv" "$LW_TEST_LOG/$cut/qemu.pid" "$vm" <<'PY' >"$LW_TEST_LOG/$cut/watch.out"
 import os, signal, sys, time
 path, pidfile, vm = sys.argv[1], sys.argv[2], int(sys.argv[3])
-needle = "lw-dense1-type0-3-".encode("utf-16-le")
+needle = "lw-dense2-type0-3-".encode("utf-16-le")
 def qemu():
     try:
         p = int(open(pidfile).read().strip())
@@ -79,7 +79,7 @@ PY
 	parts_in_flash=$(python3 - "$nv" <<'PY'
 import re, sys
 data = open(sys.argv[1], "rb").read().decode("utf-16-le", errors="replace")
-print(max([int(p) for p in re.findall(r"lw-dense1-type0-(\d+)-", data)] or [0]))
+print(max([int(p) for p in re.findall(r"lw-dense2-type0-(\d+)-", data)] or [0]))
 PY
 )
 	echo "highest part name in the flash at the cut: $parts_in_flash"

@@ -34,7 +34,7 @@ flip[12 + (len(flip) - 12) // 2] ^= 0x10
 v.put("lw-dense1-type0-2-7-%d" % (t - 100), bytes(flip))
 v.put("lw-dense1-type0-3-7-%d" % (t - 100), v.part(text(7, 3))[:3])
 v.put("lw-dense1-type0-1-8-%d" % (t - 200), v.part(text(8, 1), version=2))
-v.put("lw-dense2-type0-1-9-%d" % (t - 300), v.part(text(9, 1)))
+v.put("lw-dense3-type0-1-9-%d" % (t - 300), v.part(text(9, 1), version=3))
 for c in (1, 2):
     v.put("dump-type0-1-%d-%d-D" % (c, t + c), b"Panic#%d Part1\nlw-reclaim C record\n" % c)
 v.close()
@@ -70,5 +70,5 @@ lw_assert_eq "$rc" 0 "the guest wrote the variables and loaded the backend"
 lw_assert_eq "$(lw_counter "$out" evicted_count)" 3 "the three damaged parts of ours evicted"
 lw_assert_eq "$(lw_counter "$out" quota_errors)" 0 "no 'quota not enforced' line"
 lw_assert_eq "$(tr '\n' ' ' <"$b/after.txt")" \
-	"dump-type0-1-1-$((time + 1))-D dump-type0-1-2-$((time + 2))-D lw-dense1-type0-1-8-$((time - 200)) lw-dense2-type0-1-9-$((time - 300)) " \
-	"left in NVRAM: the two C records, the version-2 part, the foreign name"
+	"dump-type0-1-1-$((time + 1))-D dump-type0-1-2-$((time + 2))-D lw-dense1-type0-1-8-$((time - 200)) lw-dense3-type0-1-9-$((time - 300)) " \
+	"left in NVRAM: the two C records, the version-2 part under a version-1 name, the foreign version"

@@ -29,11 +29,11 @@ lw_boot boot2-read --nvram "$nv" -- "
 	ls /sys/fs/pstore
 	cat /sys/fs/pstore/dmesg-lw_efi_pstore-* >\"\$LW_LOG/records.txt\" || exit 12
 	mount -t efivarfs none /sys/firmware/efi/efivars 2>/dev/null
-	ls /sys/firmware/efi/efivars | grep -c '^lw-dense1-type0-' | sed 's/^/vars_before_rm=/'
+	ls /sys/firmware/efi/efivars | grep -c '^lw-dense2-type0-' | sed 's/^/vars_before_rm=/'
 	ls /sys/firmware/efi/efivars | grep -c '^dump-type' | sed 's/^/c_vars=/'
 	ls /sys/fs/pstore | grep -c '^dmesg-lw_efi_pstore-' | sed 's/^/files=/'
 	mkdir -p \"\$LW_LOG/vars\"
-	for v in /sys/firmware/efi/efivars/lw-dense1-type0-*; do cat \"\$v\" >\"\$LW_LOG/vars/\${v##*/}\"; done
+	for v in /sys/firmware/efi/efivars/lw-dense2-type0-*; do cat \"\$v\" >\"\$LW_LOG/vars/\${v##*/}\"; done
 	rm /sys/fs/pstore/dmesg-lw_efi_pstore-* || exit 13
 	$LW_GUEST_DEBUGFS
 	$(lw_dump_counters lw_efi_pstore)
@@ -59,33 +59,29 @@ lw_assert_eq "$(lw_counter "$out" files)" 1 "one pstore file for the dump"
 lw_assert_eq "$(lw_counter "$out" read)" 1 "one record read for the dump"
 lw_assert_eq "$(lw_counter "$out" erased)" "$n" "erase counter: every part"
 
-# The parts follow the documented format: Python's zlib, given the
-# module's dictionary, decodes each one alone, and the parts' logs, oldest
-# part first, are the record pstore showed.
-python3 - "$LW_TEST_LOG/boot2-read/vars" "$lw_repo/rust/core/dict/kmsg1.dict" "$r" <<'PY' ||
-import os, re, struct, sys, zlib
-d, zd, rec = sys.argv[1], open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
-parts = {}
+# The parts follow the documented format (version 2): Python's zlib,
+# given the version's dictionary, and the line codec as documented
+# (lw_vars.py, written from Documentation/efi_pstore.rst) decode each one
+# alone, and the parts' logs, oldest part first, are the record pstore
+# showed.
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$LW_TEST_LOG/boot2-read/vars" "$r" <<'PY' ||
+import os, re, sys
+from lw_vars import decode_part
+d, rec = sys.argv[1], open(sys.argv[2], "rb").read()
+parts, coded = {}, 0
 for n in os.listdir(d):
-    part = int(re.match(r"lw-dense1-type0-(\d+)-", n)[1])
-    data = open(os.path.join(d, n), "rb").read()[4:]
-    magic, ver, method, tlen, crc = struct.unpack("<2sBBII", data[:12])
-    assert (magic, ver) == (b"LW", 1), n
-    if method == 1:
-        z = zlib.decompressobj(-15, zdict=zd)
-        text = z.decompress(data[12:]) + z.flush()
-        assert z.eof, n + ": stream not finished"
-    else:
-        assert method == 0, n
-        text = data[12:]
-    assert len(text) == tlen and zlib.crc32(text) == crc, n + ": length or CRC"
+    part = int(re.match(r"lw-dense2-type0-(\d+)-", n)[1])
+    ver, method, text = decode_part(open(os.path.join(d, n), "rb").read()[4:])
+    assert ver == 2 and method in (0, 1, 2), n
+    coded += method == 1
     head, _, body = text.partition(b"\n")
     assert head.endswith(b" Part%d" % part), n
     parts[part] = (head, body)
 assert sorted(parts) == list(range(1, len(parts) + 1)), sorted(parts)
+assert coded, "no part with coded lines (method 1)"
 whole = parts[1][0] + b"\n" + b"".join(parts[p][1] for p in sorted(parts, reverse=True))
 assert whole == rec, "the parts decoded by Python differ from the record"
-print("ok: %d parts decoded by Python's zlib with the dictionary, %d bytes, as the record" % (len(parts), len(rec)))
+print("ok: %d parts (%d coded) decoded by Python's zlib and line decoder, %d bytes, as the record" % (len(parts), coded, len(rec)))
 PY
 	lw_fail "the dense parts do not follow the documented format"
 
