@@ -35,7 +35,7 @@ mod exit {
     name = "lastwords",
     version,
     about = "Read, archive and erase the crash records kept in EFI variables by lw_efi_pstore and the C efi_pstore",
-    long_about = "Reads the crash records that the lw_efi_pstore module (dense lw-dense1-* \
+    long_about = "Reads the crash records that the lw_efi_pstore module (dense lw-dense2-* and lw-dense1-* \
 parts and C-compatible dump-type* records) and the kernel's C efi_pstore keep in EFI \
 variables under the crash GUID (cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0), without either \
 module: from the running firmware through efivarfs, or offline from a variable store \
