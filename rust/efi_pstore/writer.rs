@@ -20,7 +20,6 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use crate::dense::{self, Method, PartHeader, HEADER_LEN};
-use crate::line_codec;
 use crate::efi_name::PART_MAX;
 use crate::flush::{FlushOwner, Flusher, Kick};
 use crate::format::{self, DENSE_TEXT_FACTOR, TEXT_FACTOR, TEXT_MARGIN};
@@ -36,6 +35,7 @@ use crate::lastwords::irq_work::IrqWork;
 use crate::lastwords::kmsg_dump::{self, DumpHandler, DumpIter};
 use crate::lastwords::pstore;
 use crate::lastwords::time;
+use crate::line_codec;
 use crate::packing;
 use crate::params::enabled;
 use crate::{
@@ -387,7 +387,10 @@ impl Writer {
                 Compressor::Compat(d) => (d.compress(text.get(..len)?, &mut out[..]), None),
                 Compressor::Dense(d) => {
                     let (h, coded) = Self::dense_code(text, len)?;
-                    (d.compress(text.get(..coded)?, out.get_mut(HEADER_LEN..)?), Some(h))
+                    (
+                        d.compress(text.get(..coded)?, out.get_mut(HEADER_LEN..)?),
+                        Some(h),
+                    )
                 }
             };
             match missed {

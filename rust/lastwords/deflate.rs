@@ -194,7 +194,9 @@ impl PresetDeflate {
     /// Bytes of one workspace.
     fn workspace_size() -> i32 {
         // SAFETY: Pure computation on its arguments.
-        unsafe { bindings::zlib_deflate_workspacesize(bindings::MAX_WBITS as i32, PRESET_MEM_LEVEL) }
+        unsafe {
+            bindings::zlib_deflate_workspacesize(bindings::MAX_WBITS as i32, PRESET_MEM_LEVEL)
+        }
     }
 
     /// Bytes a compressor primed with `prime` allocates (one workspace, or
@@ -227,8 +229,7 @@ impl PresetDeflate {
                 PRESET_MEM_LEVEL,
                 bindings::Z_DEFAULT_STRATEGY as i32,
             ) == bindings::Z_OK as i32
-                && bindings::zlib_deflate(z, bindings::Z_SYNC_FLUSH as i32)
-                    == bindings::Z_OK as i32
+                && bindings::zlib_deflate(z, bindings::Z_SYNC_FLUSH as i32) == bindings::Z_OK as i32
         };
         // All of the dictionary taken, and room left: the flush is complete.
         if !ok || z.avail_in != 0 || z.avail_out == 0 {

@@ -66,8 +66,17 @@ impl Entry {
     /// Whether `self` and `other` are parts of the same dense dump.
     pub fn same_dump(&self, other: &Entry) -> bool {
         self.dn.is_dense()
-            && (self.dn.dense, self.dn.count, self.dn.time, self.dn.record_type)
-                == (other.dn.dense, other.dn.count, other.dn.time, other.dn.record_type)
+            && (
+                self.dn.dense,
+                self.dn.count,
+                self.dn.time,
+                self.dn.record_type,
+            ) == (
+                other.dn.dense,
+                other.dn.count,
+                other.dn.time,
+                other.dn.record_type,
+            )
     }
 }
 
