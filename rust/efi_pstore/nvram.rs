@@ -204,9 +204,7 @@ impl PayloadCheck {
         let inflate = &mut self.inflate;
         dense::decode_part(
             raw,
-            dn.dense,
-            dn.count,
-            dn.part,
+            dn,
             DENSE_TEXT_MAX,
             &mut self.dense,
             &mut self.dense_text,

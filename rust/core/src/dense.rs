@@ -239,8 +239,8 @@ impl PartHeader {
 }
 
 /// Decodes the dense part `raw` (a variable's whole data, untrusted) whose
-/// name gives format version `version`, dump `count` and part `part`: puts
-/// its text in `text` and returns its length, or says what is wrong.
+/// name is `dn` (its format version, dump count and part): puts its text in
+/// `text` and returns its length, or says what is wrong.
 ///
 /// `inflate(dict, data, buf)` inflates raw deflate `data` after the preset
 /// dictionary `dict` into `buf` and returns where the output is in `buf`
@@ -252,9 +252,7 @@ impl PartHeader {
 /// the header line against the name.
 pub fn decode_part<F>(
     raw: &[u8],
-    version: u8,
-    count: i32,
-    part: u32,
+    dn: &crate::efi_name::DumpName,
     max_text: usize,
     buf: &mut [u8],
     text: &mut [u8],
@@ -264,7 +262,7 @@ where
     F: FnOnce(&'static [u8], &[u8], &mut [u8]) -> Option<core::ops::Range<usize>>,
 {
     let (h, data) = PartHeader::parse(raw, max_text)?;
-    if h.version != version {
+    if h.version != dn.dense {
         return Err(Damage::NameVersion);
     }
     let dict = dictionary(h.version).ok_or(Damage::Version)?;
@@ -293,7 +291,7 @@ where
     };
     let t = text.get(..n).ok_or(Damage::Crc)?;
     h.check(t)?;
-    if !names_part(t, count, part) {
+    if !names_part(t, dn.count, dn.part) {
         return Err(Damage::Part);
     }
     Ok(n)

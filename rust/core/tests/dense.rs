@@ -6,6 +6,7 @@ use lastwords_core::dense::{
     assemble, crc32, decode_part, dictionary, gap_line, names_part, split_header, Damage, Method,
     PartHeader, Piece, HEADER_LEN, VERSION, VERSION_1,
 };
+use lastwords_core::efi_name::DumpName;
 use lastwords_core::line_codec;
 
 /// A version 1 part.
@@ -136,16 +137,15 @@ fn inflate_into(dict: &[u8], data: &[u8], buf: &mut [u8]) -> Option<std::ops::Ra
 fn decode_v(raw: &[u8], version: u8, count: i32, part: u32) -> Result<Vec<u8>, Damage> {
     let mut buf = vec![0u8; DENSE_TEXT_MAX];
     let mut text = vec![0u8; DENSE_TEXT_MAX];
-    let n = decode_part(
-        raw,
-        version,
-        count,
+    let dn = DumpName {
+        record_type: 0,
         part,
-        DENSE_TEXT_MAX,
-        &mut buf,
-        &mut text,
-        inflate_into,
-    )?;
+        count,
+        time: 0,
+        compressed: false,
+        dense: version,
+    };
+    let n = decode_part(raw, &dn, DENSE_TEXT_MAX, &mut buf, &mut text, inflate_into)?;
     text.truncate(n);
     Ok(text)
 }

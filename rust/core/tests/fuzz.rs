@@ -221,7 +221,8 @@ proptest! {
             buf.get_mut(..t.len())?.copy_from_slice(&t);
             Some(0..t.len())
         };
-        let Ok(n) = dense::decode_part(&raw, version, count, p, TEXT_MAX, &mut buf, &mut text, inflate) else {
+        let dn = DumpName { record_type: 0, part: p, count, time: 0, compressed: false, dense: version };
+        let Ok(n) = dense::decode_part(&raw, &dn, TEXT_MAX, &mut buf, &mut text, inflate) else {
             return Ok(());
         };
         let (h, _) = PartHeader::parse(&raw, TEXT_MAX).expect("decoded: its header parses");

@@ -140,9 +140,7 @@ pub fn decode_part(data: &[u8], dn: &DumpName) -> Result<Vec<u8>, dense::Damage>
     let mut text = vec![0u8; DENSE_TEXT_MAX];
     let n = dense::decode_part(
         data,
-        dn.dense,
-        dn.count,
-        dn.part,
+        dn,
         DENSE_TEXT_MAX,
         &mut buf,
         &mut text,
