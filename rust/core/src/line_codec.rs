@@ -35,6 +35,8 @@
 //! would overtake the text still to be read (the writer then deflates that
 //! part without the codec).
 
+use crate::fixed_buf::FixedBuf;
+
 /// The first byte of a coded line.
 pub const CODED: u8 = 0x01;
 /// The first byte of an escaped line (a line that starts with [`CODED`] or
@@ -57,30 +59,6 @@ struct Prefix {
     micros: u64,
     /// Bytes of the prefix, the space after `]` included.
     len: usize,
-}
-
-/// Digits of `n` in decimal, most significant first, into `out`; returns
-/// how many.
-fn digits(mut n: u64, out: &mut [u8; 20]) -> usize {
-    let mut tmp = [0u8; 20];
-    let mut k = 0;
-    loop {
-        // `n % 10` is below 10: a digit.
-        if let Some(d) = tmp.get_mut(k) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        k += 1;
-        n /= 10;
-        if n == 0 || k >= tmp.len() {
-            break;
-        }
-    }
-    for i in 0..k {
-        if let (Some(o), Some(&d)) = (out.get_mut(i), tmp.get(k - 1 - i)) {
-            *o = d;
-        }
-    }
-    k
 }
 
 /// A decimal number without leading zeros (or `0`) at the start of `s`,
@@ -136,30 +114,21 @@ fn parse_prefix(line: &[u8]) -> Option<Prefix> {
 /// Writes the coded prefix of a line with `level` and time `micros`, the
 /// line before it at `prev`, into `out`: its length.
 fn coded_prefix(level: u32, micros: u64, prev: u64, out: &mut [u8; PREFIX_MAX]) -> usize {
-    let mut d = [0u8; 20];
-    let mut n = 0;
-    let mut put = |b: u8, n: &mut usize| {
-        if let Some(o) = out.get_mut(*n) {
-            *o = b;
+    let mut w = FixedBuf::new(&mut out[..]);
+    w.push(CODED);
+    w.push_u64(u64::from(level));
+    match micros.checked_sub(prev) {
+        Some(delta) => {
+            w.push(b'+');
+            w.push_u64(delta);
         }
-        *n += 1;
-    };
-    put(CODED, &mut n);
-    let k = digits(u64::from(level), &mut d);
-    for &b in d.get(..k).unwrap_or(&[]) {
-        put(b, &mut n);
+        None => {
+            w.push(b'=');
+            w.push_u64(micros);
+        }
     }
-    let (op, v) = match micros.checked_sub(prev) {
-        Some(delta) => (b'+', delta),
-        None => (b'=', micros),
-    };
-    put(op, &mut n);
-    let k = digits(v, &mut d);
-    for &b in d.get(..k).unwrap_or(&[]) {
-        put(b, &mut n);
-    }
-    put(b' ', &mut n);
-    n
+    w.push(b' ');
+    w.len()
 }
 
 /// Codes `buf[..len]` in place; returns the coded length (at most `len`),
@@ -281,38 +250,36 @@ pub fn decode(src: &[u8], dst: &mut [u8]) -> Result<usize, Malformed> {
 /// Writes `<level>[%5lu.%06lu] ` for `micros` at `dst[w..]`: the new end.
 fn write_prefix(dst: &mut [u8], w: usize, level: u64, micros: u64) -> Result<usize, Malformed> {
     let mut out = [0u8; PREFIX_MAX];
-    let mut n = 0usize;
-    let mut d = [0u8; 20];
-    let mut put = |b: u8, n: &mut usize| {
-        if let Some(o) = out.get_mut(*n) {
-            *o = b;
-        }
-        *n += 1;
-    };
-    put(b'<', &mut n);
-    let k = digits(level, &mut d);
-    for &b in d.get(..k).unwrap_or(&[]) {
-        put(b, &mut n);
-    }
-    put(b'>', &mut n);
-    put(b'[', &mut n);
-    let k = digits(micros / 1_000_000, &mut d);
-    for _ in k..5 {
-        put(b' ', &mut n);
-    }
-    for &b in d.get(..k).unwrap_or(&[]) {
-        put(b, &mut n);
-    }
-    put(b'.', &mut n);
+    let mut b = FixedBuf::new(&mut out[..]);
+    let secs = micros / 1_000_000;
     let frac = micros % 1_000_000;
+    b.push(b'<');
+    b.push_u64(level);
+    b.push_bytes(b">[");
+    // `%5lu`: spaces to a width of five.
+    let mut width = 1;
+    let mut s = secs;
+    while s >= 10 {
+        s /= 10;
+        width += 1;
+    }
+    for _ in width..5 {
+        b.push(b' ');
+    }
+    b.push_u64(secs);
+    b.push(b'.');
+    // `%06lu`: zeros to a width of six.
     let mut div = 100_000;
-    while div > 0 {
-        // A digit.
-        put(b'0' + ((frac / div) % 10) as u8, &mut n);
+    while div > frac.max(1) && div > 1 {
+        b.push(b'0');
         div /= 10;
     }
-    put(b']', &mut n);
-    put(b' ', &mut n);
+    b.push_u64(frac);
+    b.push_bytes(b"] ");
+    if b.truncated() {
+        return Err(Malformed);
+    }
+    let n = b.len();
     dst.get_mut(w..w + n)
         .ok_or(Malformed)?
         .copy_from_slice(out.get(..n).ok_or(Malformed)?);
