@@ -291,6 +291,15 @@ fn vm_image_dense_oops_reads_as_lw_efi_pstore_showed_it() {
 }
 
 #[test]
+fn vm_image_dense2_oops_reads_as_lw_efi_pstore_showed_it() {
+    image_matches_module(
+        "vars-7.3-dense2-oops.fd.gz",
+        "vars-7.3-dense2-oops.pstore.txt.gz",
+        1,
+    );
+}
+
+#[test]
 fn vm_image_c_panic_reads_as_the_c_efi_pstore_showed_it() {
     image_matches_module(
         "vars-7.3-c-panic.fd.gz",
