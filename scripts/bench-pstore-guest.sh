@@ -7,8 +7,8 @@
 #   bench-pstore-guest.sh ROUNDS LOG...
 #
 # Each LOG is a kernel log as `dmesg` prints it ("[    1.234567] text"), or
-# "vm" for this VM's own boot log. First lw_bench's profile of a part's
-# steps is printed ("profile CASE NS [OUT]" lines). Then, for each LOG, and
+# "vm" for this VM's own boot log. First, if LOG is "vm", lw_bench's
+# profile of a part's steps is printed ("profile CASE NS [OUT]" lines). Then, for each LOG, and
 # for each of: no backend (baseline), the C efi_pstore, lw_efi_pstore, in
 # turn, one untimed round and ROUNDS timed ones, all alike: the kernel log
 # is cleared (`dmesg -C`: a kmsg dump starts after what was cleared), the
@@ -33,8 +33,10 @@ modprobe lkdtm || exit 10
 mountpoint -q /sys/fs/pstore || mount -t pstore pstore /sys/fs/pstore || exit 11
 insmod ./lw_bench.ko || exit 13
 dmesg >"$LW_LOG/vm-boot.log"
-/bin/echo profile >/sys/kernel/debug/lw_bench/run || exit 15
-dmesg | sed -n 's/.*lw_bench: \(profile .*\)$/\1/p'
+if [ "${1:-}" = vm ]; then
+	/bin/echo profile >/sys/kernel/debug/lw_bench/run || exit 15
+	dmesg | sed -n 's/.*lw_bench: \(profile .*\)$/\1/p'
+fi
 
 nvram_remaining() {
 	/bin/echo nvram >/sys/kernel/debug/lw_bench/run || exit 14
