@@ -11,7 +11,8 @@
 #            make bench-pstore [LOG="FILE..."]   the pstore write path alone:
 #                           log per NVRAM byte and dump time against the C
 #                           efi_pstore, on the given kernel logs (`dmesg`
-#                           output of your machines) or samples/logs/
+#                           output of your machines) or samples/logs/;
+#                           BASE=REV adds the module of git revision REV
 #            make fuzz      property-based fuzzing of the record code
 #                           (LW_FUZZ_CASES per property, default 2 million:
 #                           10 million inputs; not part of check)
@@ -26,7 +27,7 @@
 # image and tests on it; KDIR=/path/to/tree builds against your own
 # Rust-enabled kernel tree instead. kbuild itself reads ./Kbuild.
 
-export KDIR KERNEL KSFT_INSTALL LOG
+export KDIR KERNEL KSFT_INSTALL LOG BASE
 
 .PHONY: all modules tool setup kernel check check-quick lint fmt hosttest fuzz selftest demo bench bench-pstore \
 	kselftest-install rust-analyzer clean guest-paths

@@ -9,8 +9,9 @@
 # Each LOG is a kernel log as `dmesg` prints it ("[    1.234567] text"), or
 # "vm" for this VM's own boot log. First, if LOG is "vm", lw_bench's
 # profile of a part's steps is printed ("profile CASE NS [OUT]" lines). Then, for each LOG, and
-# for each of: no backend (baseline), the C efi_pstore, lw_efi_pstore, in
-# turn, one untimed round and ROUNDS timed ones, all alike: the kernel log
+# for each of: no backend (baseline), the C efi_pstore, lw_efi_pstore (and
+# $LW_LOG/base/lw_efi_pstore.ko, another revision's, if there), in turn,
+# one untimed round and ROUNDS timed ones, all alike: the kernel log
 # is cleared (`dmesg -C`: a kmsg dump starts after what was cleared), the
 # LOG's lines are written to /dev/kmsg again, at their own pace (each line
 # after the one before it as many microseconds as in the LOG, gaps capped at
@@ -111,6 +112,9 @@ for log in "$@"; do
 		one "$n" "$file" none true true
 		one "$n" "$file" c 'modprobe efi_pstore' 'rmmod efi_pstore'
 		one "$n" "$file" rust 'insmod ./lw_efi_pstore.ko' 'rmmod lw_efi_pstore'
+		# BASE= (bench-pstore.sh): the module built from another revision.
+		[ ! -f "$LW_LOG/base/lw_efi_pstore.ko" ] ||
+			one "$n" "$file" base 'insmod "$LW_LOG/base/lw_efi_pstore.ko"' 'rmmod lw_efi_pstore'
 	done
 done
 insmod ./lw_efi_pstore.ko && rmmod lw_efi_pstore

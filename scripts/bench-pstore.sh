@@ -15,6 +15,11 @@
 # real machines' logs of samples/logs/ (the test split of the dictionary's
 # corpus: none of them went into it; samples/logs/README).
 #
+# BASE=REV also times lw_efi_pstore as built from git revision REV (say, the
+# last release, or main before a format change) in the same boots, against
+# the same kernel tree: a third backend in the tables, and "ours/BASE"
+# density per log.
+#
 # Usage: bench-pstore.sh [LOGDIR] (modules built; bench.sh builds them)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +47,25 @@ else
 		guest+=("/tmp/lw-log/logs/$(basename "$f")")
 	done
 fi
-lw_say "bench: pstore write path, C efi_pstore vs lw_efi_pstore, ${#guest[@]} logs x $rounds rounds"
+base_ko=
+if [ -n "${BASE:-}" ]; then
+	rev=$(git -C "$here" rev-parse --verify -q "${BASE}^{commit}") ||
+		lw_die "bench: BASE=$BASE: no such git revision"
+	# Built in the cache (the 7.3 chroot sees it), against this tree.
+	src=$LW_CACHE/bench-base/$rev
+	if [ ! -f "$src/lw_efi_pstore.ko" ]; then
+		lw_say "bench: building lw_efi_pstore at $BASE ($rev)"
+		rm -rf "$src" && mkdir -p "$src"
+		git -C "$here" archive "$rev" | tar -x -C "$src"
+		kdir=$("$here/scripts/kernel.sh")
+		run=()
+		! lw_chroot_kernel || run=("$here/scripts/chroot.sh" run)
+		(cd "$src" && "${run[@]}" make modules KDIR="$kdir") >"$plog/base-build.log" 2>&1 ||
+			lw_die "bench: building lw_efi_pstore at $BASE failed (log: $plog/base-build.log)"
+	fi
+	base_ko=$src/lw_efi_pstore.ko
+fi
+lw_say "bench: pstore write path, C efi_pstore vs lw_efi_pstore${BASE:+ vs lw_efi_pstore at $BASE}, ${#guest[@]} logs x $rounds rounds"
 # One boot per log, each on a fresh NVRAM: EDK2 reclaims the space of
 # deleted variables only at boot, and one log's 18 dumps fill a good part
 # of OVMF's store. Two boots at a time (each VM is one host thread); the
@@ -52,6 +75,7 @@ for i in "${!guest[@]}"; do
 	d=$plog/vm-$i
 	mkdir -p "$d"
 	cp -r "$plog/logs" "$d/" 2>/dev/null || true
+	[ -z "$base_ko" ] || { mkdir -p "$d/base" && cp "$base_ko" "$d/base/"; }
 	# The guest sees $d at /tmp/lw-log, the logs in it.
 	"$here/scripts/vm.sh" --log "$d" --timeout 1800 -- \
 		"bash scripts/bench-pstore-guest.sh $rounds ${guest[i]}" >/dev/null 2>&1 &
@@ -67,9 +91,9 @@ done
 for i in "${!guest[@]}"; do
 	cat "$plog/vm-$i/out.log"
 done >"$plog/out.log"
-python3 - "$plog/out.log" "$rounds" <<'PY'
+python3 - "$plog/out.log" "$rounds" "${BASE:-}" <<'PY'
 import re, statistics, sys
-path, rounds = sys.argv[1], int(sys.argv[2])
+path, rounds, base_rev = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 s, p, logs, memory = {}, {}, {}, "?"
 for line in open(path, errors="replace"):
     line = line.strip()
@@ -120,7 +144,12 @@ for name, (nlines, nbytes) in logs.items():
     med = lambda k, i: statistics.median(x[i] for x in s[name][k])
     base = med("none", 0)
     row = {}
-    for k, label in (("c", "C efi_pstore"), ("rust", "lw_efi_pstore")):
+    backends = [("c", "C efi_pstore"), ("rust", "lw_efi_pstore")]
+    if base_rev:
+        if len(s[name].get("base", [])) < rounds:
+            sys.exit(f"bench: missing samples for log {name} at {base_rev}")
+        backends.append(("base", "lw @" + base_rev[:11]))
+    for k, label in backends:
         t, parts, back, nvram = (med(k, i) for i in range(4))
         us = (t - base) / 1e3
         dens = back / nvram if nvram > 0 else float("nan")
@@ -130,21 +159,27 @@ for name, (nlines, nbytes) in logs.items():
               f"| {back:>14.0f} | {nvram:>11.0f} | {dens:>9.2f} |")
     summary.append((name, nlines, nbytes, row["rust"][2] / row["c"][2],
                     row["rust"][0] / row["c"][0], row["rust"][1] / row["c"][1],
-                    row["c"][2], row["rust"][2]))
+                    row["c"][2], row["rust"][2], row.get("base")))
 print("\nratios lw_efi_pstore / C per log (log bytes per NVRAM byte; time per dump;"
       " time per KiB of log):\n")
+bh = f" {'BASE':>6} | {'BASE/C':>6} | {'ours/BASE':>9} |" if base_rev else ""
+bl = f"{'-'*8}|{'-'*8}|{'-'*11}|" if base_rev else ""
 print(f"| {'log':<22} | {'lines':>5} | {'KiB':>5} | {'C log/NVRAM':>11} | {'ours':>6} "
-      f"| {'density':>7} | {'time/dump':>9} | {'time/KiB':>8} |")
-print(f"|{'-'*24}|{'-'*7}|{'-'*7}|{'-'*13}|{'-'*8}|{'-'*9}|{'-'*11}|{'-'*10}|")
-for name, nl, nb, d, t, k, c, r in summary:
+      f"| {'density':>7} | {'time/dump':>9} | {'time/KiB':>8} |" + bh)
+print(f"|{'-'*24}|{'-'*7}|{'-'*7}|{'-'*13}|{'-'*8}|{'-'*9}|{'-'*11}|{'-'*10}|" + bl)
+for name, nl, nb, d, t, k, c, r, b in summary:
+    bc = f" {b[2]:>6.2f} | {b[2] / c:>5.2f}x | {r / b[2]:>8.2f}x |" if b else ""
     print(f"| {name:<22} | {nl:>5} | {nb // 1024:>5} | {c:>11.2f} | {r:>6.2f} "
-          f"| {d:>6.2f}x | {t:>8.2f}x | {k:>7.2f}x |")
+          f"| {d:>6.2f}x | {t:>8.2f}x | {k:>7.2f}x |" + bc)
 real = [x for x in summary if x[0] != "vm"]
 if real:
     print(f"\nmedian over the {len(real)} real machines' logs: density "
           f"{statistics.median(x[3] for x in real):.2f}x, time per dump "
           f"{statistics.median(x[4] for x in real):.2f}x, time per KiB "
           f"{statistics.median(x[5] for x in real):.2f}x")
+    if base_rev:
+        print(f"at BASE={base_rev}: density {statistics.median(x[8][2] / x[6] for x in real):.2f}x C, "
+              f"ours/BASE {statistics.median(x[7] / x[8][2] for x in real):.2f}x")
 print(f"lw_efi_pstore's dump buffers (default settings): {memory}")
 print(f"raw samples: {path}")
 PY
