@@ -9,7 +9,8 @@ set -euo pipefail
 PKGS=(linux-source-6.12 rustc-web rust-web-src cargo-web rust-web-clippy rustfmt-web
       libclang-dev clang lld llvm bc flex bison libelf-dev libssl-dev dwarves
       cpio kmod qemu-system-x86 ovmf busybox-static python3-venv
-      build-essential git libseccomp-dev libcap-ng-dev debootstrap rsync)
+      build-essential git libseccomp-dev libcap-ng-dev debootstrap rsync
+      kexec-tools makedumpfile)
 
 mkdir -p "$LW_CACHE" "$LW_TOOLS"
 
@@ -27,6 +28,9 @@ or build against your own Rust-enabled kernel tree with KDIR=/path/to/tree."
 	fi
 	lw_say "setup: installing Debian packages: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# kexec-tools for the kdump tests' guests (kexec -p): it must not take
+	# over this machine's own reboots.
+	echo "kexec-tools kexec-tools/load_kexec boolean false" | debconf-set-selections
 	apt-get update -qq >/dev/null
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$LW_CACHE/apt.log" 2>&1 ||
 		{ tail -30 "$LW_CACHE/apt.log"; lw_die "apt-get install failed"; }

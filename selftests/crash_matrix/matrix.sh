@@ -22,8 +22,22 @@
 # panic stops the looping CPU inside the firmware: the dump must find the
 # firmware busy and not re-enter it (the record is lost), and the VM must go
 # down and reboot cleanly. Results: matrix.md.
+#
+# LW_MATRIX_KDUMP=post (or nopost): a crash kernel is loaded in every cell
+# (selftests/kdump/kdump.sh), with crash_kexec_post_notifiers=1 (or
+# without): the panic kexecs into it, and it must capture the vmcore, whose
+# log holds the cell's marker, in every cell. With post, the kmsg dumpers
+# run first: the backend's record must be there at the next boot as without
+# kdump, and the time from the panic message to the end of the dumps (the
+# time the dump adds before the kexec) is read from the vmcore's log. Without
+# post, no backend runs: no cell may leave a record.
 set -u
 . "$(dirname "$0")/../lib.sh"
+kdump=${LW_MATRIX_KDUMP:-}
+if [ -n "$kdump" ]; then
+	. "$(dirname "$0")/../kdump/kdump.sh"
+	[ "$kdump" = post ] || [ "$kdump" = nopost ] || lw_fail "LW_MATRIX_KDUMP=$kdump: post or nopost"
+fi
 
 lw_expect_splat 'Kernel panic - not syncing: (lw_crash_test: panic_|Fatal exception in interrupt)'
 lw_expect_oops
@@ -89,7 +103,12 @@ chain() {
 			date +%s.%N >"$LW_TEST_LOG/$name/trigger_seen"
 		) &
 		local watcher=$!
-		lw_boot "$name" --nvram "$nv" -- "
+		local kd_args=() kd_load=:
+		if [ -n "$kdump" ]; then
+			kd_args=(--append "$(lw_kdump_boot_args "${kdump%nopost}")")
+			kd_load=$(lw_guest_kdump_load "$marker")
+		fi
+		lw_boot "$name" --nvram "$nv" "${kd_args[@]}" -- "
 			$LW_GUEST_DEBUGFS
 			echo 0 >/proc/sys/kernel/panic_on_oops
 			$load || exit 10
@@ -98,6 +117,7 @@ chain() {
 			rm -f /sys/fs/pstore/$glob
 			[ -n '$cell' ] || exit 0
 			insmod ./lw_crash_test.ko || exit 12
+			$kd_load || exit 13
 			echo '$marker' >/dev/kmsg
 			/bin/echo '$cell' >/sys/kernel/debug/lw_crash/run
 			echo \"trigger returned \$?\"
@@ -105,6 +125,10 @@ chain() {
 		date +%s.%N >"$LW_TEST_LOG/$name/exited"
 		kill "$watcher" 2>/dev/null
 		wait "$watcher" 2>/dev/null
+		if [ -n "$kdump" ] && [ -n "$cell" ]; then
+			lw_kdump_capture "$LW_TEST_LOG/$name" "$marker" >"$LW_TEST_LOG/$name/capture"
+			lw_kdump_dump_ms "$LW_TEST_LOG/$name" >"$LW_TEST_LOG/$name/dump_ms"
+		fi
 		if [ -n "$prev" ]; then
 			local r=$LW_TEST_LOG/$prevname/result rec=$LW_TEST_LOG/$name/records.txt st t
 			t=-
@@ -120,8 +144,16 @@ chain() {
 			else
 				st=lost
 			fi
-			echo "$prev $st $t" >>"$LW_TEST_LOG/$be.results"
-			echo "$be $prev: $st (trigger to VM exit ${t}s, boot $(cat "$r"))"
+			if [ -n "$kdump" ]; then
+				local cap ms
+				cap=$(cat "$LW_TEST_LOG/$prevname/capture")
+				ms=$(cat "$LW_TEST_LOG/$prevname/dump_ms")
+				echo "$prev $st $t ${cap%% *} $ms" >>"$LW_TEST_LOG/$be.results"
+				echo "$be $prev: $st, kdump: $cap, panic to end of dumps: $ms ms (trigger to VM exit ${t}s, boot $(cat "$r"))"
+			else
+				echo "$prev $st $t" >>"$LW_TEST_LOG/$be.results"
+				echo "$be $prev: $st (trigger to VM exit ${t}s, boot $(cat "$r"))"
+			fi
 		fi
 		prev=$cell prevname=$name prevmarker=$marker
 	done
@@ -152,10 +184,15 @@ res = {}
 for be in ("ours", "c"):
     res[be] = {}
     for line in open(f"{log}/{be}.results"):
-        cell, st, t = line.split()
-        res[be][cell] = (st, t)
+        f = line.split()
+        res[be][f[0]] = f[1:]
 def fmt(be, cell):
-    st, t = res[be].get(cell, ("n/a", "-"))
+    f = res[be].get(cell, ["n/a", "-"])
+    st, t = f[0], f[1]
+    if len(f) > 2:
+        # kdump: the capture, and the time from the panic message to the
+        # end of the kmsg dumps, read from the vmcore's log.
+        st += f", kdump {f[2]}" + (f", dumps {f[3]} ms" if f[3] != "-" else "")
     return st if t == "-" else f"{st} ({t} s)"
 print("| case | context | lock state | lw_efi_pstore | C efi_pstore |")
 print("|---|---|---|---|---|")
@@ -166,11 +203,24 @@ for cell in cells:
     print(f"| {cell} | {ctx} | {lock} | {fmt('ours', cell)} | {fmt('c', cell)} |")
 print("\n(persisted/lost: the record after reboot holds the marker and the panic"
       " message; time: host clock from the trigger line on the console to the VM's exit)")
+if any(len(v) > 2 for r in res.values() for v in r.values()):
+    print("(kdump captured: the crash kernel read a vmcore whose log holds the marker;"
+          " dumps: panic message to the end of the kmsg dumps, crashed kernel's clock)")
 PY
 cat "$LW_TEST_LOG/matrix.md"
 
+if [ -n "$kdump" ]; then
+	for be in $backends; do
+		while read -r cell st _ cap _; do
+			lw_assert_eq "$cap" captured "$be $cell: the crash kernel captured the vmcore"
+			[ "$kdump" = post ] ||
+				lw_assert_eq "$st" lost "$be $cell: no record without crash_kexec_post_notifiers (no backend runs)"
+		done <"$LW_TEST_LOG/$be.results"
+	done
+fi
+
 # lw_efi_pstore: every cell persisted, but the unsafe one.
-if [[ " $backends " == *" ours "* ]]; then
+if [[ " $backends " == *" ours "* ]] && [ "$kdump" != nopost ]; then
 	want=0 ours=0
 	for cell in "${matrix[@]}" "${extra[@]}"; do
 		[ "$cell" = panic_task_fwloop ] && continue

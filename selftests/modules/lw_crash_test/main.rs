@@ -31,6 +31,9 @@
 //! `hold_efivars_off` write; at most five minutes, a backstop). `oops_task`
 //! returns with its thread waiting in module code; `wait` (or the next case,
 //! or the unload) lets it oops and returns once it has exited.
+//!
+//! A panic's kmsg dump also logs `kmsg dumpers done` once it reaches this
+//! module's dumper, after the dumpers registered before it ([`DumpStamp`]).
 
 use kernel::c_str;
 use kernel::prelude::*;
@@ -49,7 +52,9 @@ use cases::Claim;
 use contexts::{Contexts, Entered, NmiAct};
 use crash_case::{Action, Axis, Case, Command, LockState};
 use lastwords::debugfs::{TriggerDir, WriteHandler};
+use lastwords::kmsg_dump::{DumpHandler, Dumper, Reason};
 use lastwords::nmi::NmiRegistration;
+use lastwords::pstore::reason;
 
 lastwords::module! {
     type: CrashTest,
@@ -112,10 +117,26 @@ impl WriteHandler for Trigger {
     }
 }
 
+/// Logs `lw_crash_test: kmsg dumpers done` when a panic's kmsg dump reaches
+/// it. Dumpers run in the order they registered: loaded after a pstore
+/// backend, as the tests load it, it runs right after the backend's dump, so
+/// the log shows when the backend was done. With a crash kernel loaded and
+/// `crash_kexec_post_notifiers=1`, the kexec follows at once: the kdump tests
+/// read, from the crashed kernel's log in the vmcore, the time from the panic
+/// message to this line (selftests/kdump/).
+struct DumpStamp;
+
+impl DumpHandler for DumpStamp {
+    fn dump(&self, _reason: Reason) {
+        pr_emerg!("kmsg dumpers done\n");
+    }
+}
+
 struct CrashTest {
     // The NMI handler goes first: nothing raises the irq_work after that.
     _nmi: Pin<KBox<NmiRegistration<NmiAct>>>,
     trigger: Pin<KBox<TriggerDir<Trigger>>>,
+    _stamp: Pin<KBox<Dumper<DumpStamp>>>,
 }
 
 impl Drop for CrashTest {
@@ -145,6 +166,13 @@ impl kernel::Module for CrashTest {
                 contexts <- Contexts::new(),
             }),
         )?;
-        Ok(CrashTest { _nmi: nmi, trigger })
+        // Panics only (max_reason): an oops's dump is not followed by kexec.
+        let stamp = KBox::pin_init(Dumper::new(DumpStamp, reason::PANIC), GFP_KERNEL)?;
+        stamp.as_ref().register()?;
+        Ok(CrashTest {
+            _nmi: nmi,
+            trigger,
+            _stamp: stamp,
+        })
     }
 }
