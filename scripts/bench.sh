@@ -8,8 +8,8 @@
 # efi_pstore (scripts/bench-pstore.sh), each dump a kernel log and an oops:
 # LOG="FILE..." (your machines' logs), else this VM's own boot log and
 # samples/logs/'s real machines' logs, with a profile of a dump part's
-# steps; the
-# read path, mounting and erasing at 50, 300 and 1000 variables against the
+# steps; with a crash kernel loaded, the time the dumps add before the
+# kexec (scripts/bench-kdump.sh); the read path, mounting and erasing at 50, 300 and 1000 variables against the
 # C efi_pstore (scripts/bench-read.sh); then APEI (scripts/bench-apei.sh): the error status queue's enqueue against its
 # C floor (lw_bench's apei_queue) and the storm throughput (lw_apei_test).
 # Benchmarks, not tests: no pass/fail threshold. Without KERNEL= or KDIR=,
@@ -70,6 +70,10 @@ PY
 # The pstore write path: one VM, fresh NVRAM, on kernel logs (LOG=, or
 # this VM's own and samples/logs/'s real machines' logs).
 "$here/scripts/bench-pstore.sh" "$log"
+
+# kdump: the time the dumps add before the kexec (post notifiers), none,
+# C and ours.
+"$here/scripts/bench-kdump.sh" "$log"
 
 # The pstore read path: mount and erase, at 50, 300 and 1000 variables.
 "$here/scripts/bench-read.sh" "$log"
