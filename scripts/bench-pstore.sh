@@ -60,7 +60,9 @@ if [ -n "${BASE:-}" ]; then
 		kdir=$("$here/scripts/kernel.sh")
 		run=()
 		! lw_chroot_kernel || run=("$here/scripts/chroot.sh" run)
-		(cd "$src" && "${run[@]}" make modules KDIR="$kdir") >"$plog/base-build.log" 2>&1 ||
+		# Its modules.sh against this tree (KDIR), not its make targets:
+		# those would run its setup (in the chroot, for 7.3).
+		(cd "$src" && "${run[@]}" env KDIR="$kdir" scripts/modules.sh) >"$plog/base-build.log" 2>&1 ||
 			lw_die "bench: building lw_efi_pstore at $BASE failed (log: $plog/base-build.log)"
 	fi
 	base_ko=$src/lw_efi_pstore.ko

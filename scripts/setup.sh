@@ -6,6 +6,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# This machine's setup, never the trixie chroot's: run there (say, through a
+# make target inside scripts/chroot.sh run), it would install bookworm's
+# packages into the chroot (rustc-web over the rustc the 7.3 trees are built
+# with) and remake the cache's venv with the chroot's Python.
+[ -z "${LW_IN_CHROOT:-}" ] ||
+	lw_die "setup.sh runs on the host, not in the chroot (scripts/chroot.sh run): run the make target outside it"
+
 PKGS=(linux-source-6.12 rustc-web rust-web-src cargo-web rust-web-clippy rustfmt-web
       libclang-dev clang lld llvm bc flex bison libelf-dev libssl-dev dwarves
       cpio kmod qemu-system-x86 ovmf busybox-static python3-venv
