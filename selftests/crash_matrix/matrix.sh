@@ -211,10 +211,16 @@ cat "$LW_TEST_LOG/matrix.md"
 
 if [ -n "$kdump" ]; then
 	for be in $backends; do
-		while read -r cell st _ cap _; do
+		while read -r cell st _ cap ms; do
 			lw_assert_eq "$cap" captured "$be $cell: the crash kernel captured the vmcore"
-			[ "$kdump" = post ] ||
+			# lw_crash_test's dumper, after the backend's, ran before the
+			# kexec with post notifiers, and not at all without them.
+			if [ "$kdump" = post ]; then
+				[[ $ms =~ ^[0-9]+$ ]] || lw_fail "$be $cell: no end of the kmsg dumps in the vmcore's log"
+			else
+				lw_assert_eq "$ms" - "$be $cell: no kmsg dumper ran before the kexec"
 				lw_assert_eq "$st" lost "$be $cell: no record without crash_kexec_post_notifiers (no backend runs)"
+			fi
 		done <"$LW_TEST_LOG/$be.results"
 	done
 fi
