@@ -5,8 +5,9 @@
 # 1. An oops dump interrupted by a panic: boot 1 fills the log (4000 numbered
 #    lines) and oopses with lw_efi_pstore loaded (dense records of 1 KiB,
 #    kmsg_bytes at its largest, so the oops dump runs for a second or more);
-#    once the oops dump has stored 2 parts, a shell on the other CPU panics
-#    the kernel. The
+#    once the oops dump has stored 6 parts (enough to hold the oops trace
+#    even when its parts are stored raw, about 900 bytes of text each), a
+#    shell on the other CPU panics the kernel. The
 #    panic stops the oopsing CPU in the middle of its dump, most likely
 #    inside the firmware, and its own dump uses the reserve buffers (and
 #    finds the firmware busy, or not). Boot 2: the oops dump is one record
@@ -38,14 +39,14 @@ for try in 1 2 3; do
 		i=1
 		while [ \$i -le 4000 ]; do echo \"<7>lw-cut line \$i of the oops cut\"; i=\$((i + 1)); done >/dev/kmsg
 		$LW_GUEST_OOPS
-		# The trigger: waits on the CPU the oops leaves free until 2
+		# The trigger: waits on the CPU the oops leaves free until 6
 		# parts of the oops dump are stored, then panics. Shell builtins
 		# only: a new process would wait for the oopsing CPU (its
 		# interrupts are off until its dump ends). The oops comes once
 		# the trigger is polling (it says so), however long the guest
 		# takes to start it.
 		rm -f /tmp/lw-trigger-ready
-		sh -c ': >/tmp/lw-trigger-ready; while read -r n </sys/kernel/debug/lw_efi_pstore/written && [ \$n -lt 2 ]; do :; done; echo c >/proc/sysrq-trigger' &
+		sh -c ': >/tmp/lw-trigger-ready; while read -r n </sys/kernel/debug/lw_efi_pstore/written && [ \$n -lt 6 ]; do :; done; echo c >/proc/sysrq-trigger' &
 		t=0
 		until [ -e /tmp/lw-trigger-ready ]; do
 			t=\$((t + 1))
