@@ -95,6 +95,20 @@ impl DumpBufs {
         }
     }
 
+    /// Bytes of the output buffer: deflate output of incompressible text
+    /// is at most a few bytes per 16 KiB block longer than the text; a
+    /// dense compressor that primes per call also compresses its
+    /// dictionary there first (with 1 KiB parts, more than the text).
+    fn out_len(record_size: usize, dense: bool, prime: Prime) -> usize {
+        let text = Self::text_len(record_size, dense) + TEXT_MARGIN;
+        match dense::dictionary(dense::VERSION) {
+            Some(dict) if dense && prime == Prime::EachCall => {
+                text.max(PresetDeflate::prime_room(dict))
+            }
+            _ => text,
+        }
+    }
+
     fn new(record_size: usize, dense: bool, prime: Prime) -> Result<Self> {
         let text_len = Self::text_len(record_size, dense);
         let compressor = if dense {
@@ -108,9 +122,7 @@ impl DumpBufs {
         };
         Ok(Self {
             text: KVec::from_elem(0u8, text_len, GFP_KERNEL)?,
-            // Deflate output of incompressible text is at most a few bytes
-            // per 16 KiB block longer than the text.
-            out: KVec::from_elem(0u8, text_len + TEXT_MARGIN, GFP_KERNEL)?,
+            out: KVec::from_elem(0u8, Self::out_len(record_size, dense, prime), GFP_KERNEL)?,
             compressor,
             fit: 0,
         })
@@ -123,7 +135,7 @@ impl DumpBufs {
         } else {
             Deflate::size()
         };
-        Self::text_len(record_size, dense) * 2 + TEXT_MARGIN + workspaces
+        Self::text_len(record_size, dense) + Self::out_len(record_size, dense, prime) + workspaces
     }
 }
 

@@ -199,6 +199,14 @@ impl PresetDeflate {
         }
     }
 
+    /// The least output room [`PresetDeflate::compress`] needs with
+    /// [`Prime::EachCall`], which compresses `dict` into the caller's
+    /// output first: the dictionary, incompressible at worst (a few bytes
+    /// per 16 KiB block more), and the flush.
+    pub fn prime_room(dict: &[u8]) -> usize {
+        dict.len().saturating_add(1024)
+    }
+
     /// Bytes a compressor primed with `prime` allocates (one workspace, or
     /// two).
     pub fn size(prime: Prime) -> usize {
@@ -263,7 +271,7 @@ impl PresetDeflate {
             let mut saved = workspace(size)?;
             // Deflate output of incompressible text is at most 5 bytes per
             // 16 KiB block longer than the text.
-            let mut scratch = VVec::from_elem(0u8, dict.len() + 1024, GFP_KERNEL)?;
+            let mut scratch = VVec::from_elem(0u8, Self::prime_room(dict), GFP_KERNEL)?;
             this.prime(&mut scratch).ok_or(EINVAL)?;
             copy(&mut saved, &this.workspace);
             this.saved = Some((saved, *this.stream));

@@ -77,8 +77,21 @@ lw_boot read-oops --nvram "$nv" -- "
 	$LW_GUEST_PSTORE || exit 11
 	for f in /sys/fs/pstore/dmesg-*; do cp \"\$f\" \"\$LW_LOG/\${f##*/}.txt\"; done
 	ls /sys/fs/pstore
+	# The panic dump's (dump 2's) parts, by method (the header's 4th
+	# byte, after efivarfs's 4 attribute bytes): 0 stored, else deflated.
+	mountpoint -q /sys/firmware/efi/efivars || mount -t efivarfs none /sys/firmware/efi/efivars
+	for f in /sys/firmware/efi/efivars/lw-dense2-type0-*-2-*; do
+		echo \"method \$(od -An -tu1 -j7 -N1 \"\$f\" | tr -d ' ')\"
+	done
 "
 lw_assert_eq "$?" 0 "boot 2 read the records"
+# The panic dump ran on the reserve buffers (their compressor primes the
+# dictionary per part, into the output buffer): its parts are compressed, as
+# the oops dump's are; stored raw would give a quarter of the log.
+raw=$(grep -c '^method 0$' "$LW_TEST_LOG/read-oops/out.log")
+deflated=$(grep -c '^method [12]$' "$LW_TEST_LOG/read-oops/out.log")
+echo "the panic dump's parts: $deflated deflated, $raw stored raw"
+[ "$deflated" -gt 0 ] && [ "$raw" -le 1 ] || lw_fail "the panic dump on the reserve buffers stored $raw of $((raw + deflated)) parts raw"
 b=$LW_TEST_LOG/read-oops
 r=$(grep -l '^Oops#1 Part1$' "$b"/dmesg-*.txt | head -1)
 [ -n "$r" ] || lw_fail "no record of the oops dump"
