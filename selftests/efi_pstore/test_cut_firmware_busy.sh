@@ -91,7 +91,10 @@ lw_assert_eq "$?" 0 "boot 2 read the records"
 raw=$(grep -c '^method 0$' "$LW_TEST_LOG/read-oops/out.log")
 deflated=$(grep -c '^method [12]$' "$LW_TEST_LOG/read-oops/out.log")
 echo "the panic dump's parts: $deflated deflated, $raw stored raw"
-[ "$deflated" -gt 0 ] && [ "$raw" -le 1 ] || lw_fail "the panic dump on the reserve buffers stored $raw of $((raw + deflated)) parts raw"
+# (A part of the oops trace may still be stored raw after the packer's
+# tries: 1 of 34 on 6.12. Before the reserve was mended: all of them.)
+[ "$deflated" -gt 0 ] && [ $((raw * 4)) -le "$deflated" ] ||
+	lw_fail "the panic dump on the reserve buffers stored $raw of $((raw + deflated)) parts raw"
 b=$LW_TEST_LOG/read-oops
 r=$(grep -l '^Oops#1 Part1$' "$b"/dmesg-*.txt | head -1)
 [ -n "$r" ] || lw_fail "no record of the oops dump"
