@@ -103,12 +103,12 @@ chain() {
 			date +%s.%N >"$LW_TEST_LOG/$name/trigger_seen"
 		) &
 		local watcher=$!
-		local kd_args=() kd_load=:
+		local kd_append= kd_load=:
 		if [ -n "$kdump" ]; then
-			kd_args=(--append "$(lw_kdump_boot_args "${kdump%nopost}")")
+			kd_append=$(lw_kdump_boot_args "${kdump%nopost}")
 			kd_load=$(lw_guest_kdump_load "$marker")
 		fi
-		lw_boot "$name" --nvram "$nv" "${kd_args[@]}" -- "
+		lw_boot "$name" --nvram "$nv" ${kd_append:+--append "$kd_append"} -- "
 			$LW_GUEST_DEBUGFS
 			echo 0 >/proc/sys/kernel/panic_on_oops
 			$load || exit 10
