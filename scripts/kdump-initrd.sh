@@ -84,8 +84,12 @@ if [ ! -f "$out" ]; then
 	printf '%s\n' "$init" >"$stage/init"
 	chmod 755 "$stage/init"
 	mkdir -p "$LW_CACHE/kdump"
-	(cd "$stage" && find . | sort | cpio -o -H newc --quiet | gzip -9) >"$out.tmp"
-	mv "$out.tmp" "$out"
+	# Tests run side by side may build it at once: each writes its own
+	# file and renames it into place (atomic, and the same content).
+	tmp=$(mktemp "$LW_CACHE/kdump/.initrd.XXXXXX")
+	(cd "$stage" && find . | sort | cpio -o -H newc --quiet | gzip -9) >"$tmp"
+	chmod 644 "$tmp"
+	mv "$tmp" "$out"
 	find "$LW_CACHE/kdump" -name 'initrd-*.cpio.gz' ! -name "${out##*/}" -delete
 fi
 echo "$out"
