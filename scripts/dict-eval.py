@@ -15,7 +15,9 @@
 # dictionaries) into the part, against the C backend's 1 KiB parts (level 6,
 # no dictionary); 100 bytes of variable overhead each. Prints, per log, the
 # C backend's log per NVRAM byte and each dictionary's ratio to it: version
-# 1 and 2 (rust/core/dict/) and the --dict ones (coded as version 2). An
+# 1 and 2 (rust/core/dict/), version 1's coded (v1c, version 2's
+# alternate), the --dict ones (coded as version 2), and with --best A,B
+# each part the smaller of two (the writer: --best v2,v1c). An
 # emulation with Python's zlib, not the module: use it to compare
 # dictionaries, and make bench-pstore for the figures.
 import argparse
@@ -74,18 +76,26 @@ def dump(lines, size, room, budget=10240, overhead=100):
 def main():
     ap = argparse.ArgumentParser(description="dense dictionaries against the C backend, emulated")
     ap.add_argument("--dict", action="append", default=[], help="NAME=FILE, coded as version 2")
+    ap.add_argument("--best", action="append", default=[],
+                    help="A,B: per part, the smaller of dictionaries A and B (a method byte says which)")
     ap.add_argument("logs", nargs="+")
     a = ap.parse_args()
-    dicts = {"v1": (lw_vars.dictionary(1), False), "v2": (lw_vars.dictionary(2), True)}
+    # v1c: version 1's dictionary with coded text, version 2's alternate
+    # (method 3); --best v2,v1c is what the writer does.
+    dicts = {"v1": (lw_vars.dictionary(1), False), "v2": (lw_vars.dictionary(2), True),
+             "v1c": (lw_vars.dictionary(1), True)}
     for d in a.dict:
         name, path = d.split("=", 1)
         with open(path, "rb") as f:
             dicts[name] = (f.read(), True)
-    print(f"{'log':<24} {'C':>5} " + " ".join(f"{n:>7}" for n in dicts))
+    print(f"{'log':<24} {'C':>5} " + " ".join(f"{n:>7}" for n in list(dicts) + a.best))
     for path in a.logs:
         lines = load(path)
         c = dump(lines, c_size, 1024)
         r = [dump(lines, lambda t, zd=zd, k=k: dense_size(zd, t, k), 4096 - 12) / c for zd, k in dicts.values()]
+        for b in a.best:
+            ds = [dicts[n] for n in b.split(",")]
+            r.append(dump(lines, lambda t: min(dense_size(zd, t, k) for zd, k in ds), 4096 - 12) / c)
         print(f"{os.path.basename(path)[:24]:<24} {c:>5.2f} " + " ".join(f"{x:>6.2f}x" for x in r))
 
 

@@ -151,6 +151,7 @@ lastwords::debugfs::debugfs_counters!(
     LOG_BYTES => "log_bytes",
     PARTS_COMPRESSED => "parts_compressed",
     PARTS_RAW => "parts_raw",
+    PARTS_ALT => "parts_alt_dictionary",
     PACK_RETRIES => "pack_retries",
     DEFERRED => "deferred",
     DEFERRED_WRITTEN => "deferred_written",

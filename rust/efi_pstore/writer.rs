@@ -40,8 +40,8 @@ use crate::packing;
 use crate::params::enabled;
 use crate::{
     BYPASSED, DEFERRED, DEFERRED_ERRORS, DEFERRED_WRITTEN, DUMPS, DUMPS_SKIPPED, FIRMWARE_BUSY,
-    LOG_BYTES, PACK_RETRIES, PARTS_COMPRESSED, PARTS_RAW, RESERVE_USED, SKIPPED, WRITE_BUSY,
-    WRITE_ERRORS, WRITTEN,
+    LOG_BYTES, PACK_RETRIES, PARTS_ALT, PARTS_COMPRESSED, PARTS_RAW, RESERVE_USED, SKIPPED,
+    WRITE_BUSY, WRITE_ERRORS, WRITTEN,
 };
 
 /// Compression attempts per part before storing it uncompressed.
@@ -97,16 +97,20 @@ impl DumpBufs {
 
     /// Bytes of the output buffer: deflate output of incompressible text
     /// is at most a few bytes per 16 KiB block longer than the text; a
-    /// dense compressor that primes per call also compresses its
-    /// dictionary there first (with 1 KiB parts, more than the text).
+    /// dense compressor compresses the alternate dictionary there first
+    /// for each part (and one that primes per call, its own too), after
+    /// the part's header (with 1 KiB parts, more than the text).
     fn out_len(record_size: usize, dense: bool, prime: Prime) -> usize {
         let text = Self::text_len(record_size, dense) + TEXT_MARGIN;
-        match dense::dictionary(dense::VERSION) {
-            Some(dict) if dense && prime == Prime::EachCall => {
-                text.max(PresetDeflate::prime_room(dict))
-            }
-            _ => text,
+        if !dense {
+            return text;
         }
+        let own = match dense::dictionary(dense::VERSION) {
+            Some(dict) if prime == Prime::EachCall => PresetDeflate::prime_room(dict),
+            _ => 0,
+        };
+        let alt = PresetDeflate::prime_room(dense::alt_dictionary());
+        text.max(own.max(alt) + HEADER_LEN)
     }
 
     fn new(record_size: usize, dense: bool, prime: Prime) -> Result<Self> {
@@ -401,7 +405,7 @@ impl Writer {
                     let (h, coded) = Self::dense_code(text, len)?;
                     (
                         d.compress(text.get(..coded)?, out.get_mut(HEADER_LEN..)?),
-                        Some(h),
+                        Some((h, coded)),
                     )
                 }
             };
@@ -416,10 +420,16 @@ impl Writer {
                         want = more;
                         continue;
                     }
+                    let c = match (dense, &mut *compressor) {
+                        (Some((h, coded)), Compressor::Dense(d)) => {
+                            match Self::finish_dense(d, text, coded, out, c, h) {
+                                Some(c) => c,
+                                None => break,
+                            }
+                        }
+                        _ => c,
+                    };
                     Self::taken(iter, it, fit, len, n);
-                    if let Some(h) = dense {
-                        Self::put_dense_header(out, h)?;
-                    }
                     return Some(Packed::Compressed(c + hdr_room));
                 }
                 _ if fitted.is_some() => break,
@@ -439,9 +449,9 @@ impl Writer {
             if let Some(c) = d
                 .compress(text.get(..coded)?, out.get_mut(HEADER_LEN..)?)
                 .filter(|&c| c <= room)
+                .and_then(|c| Self::finish_dense(d, text, coded, out, c, h))
             {
                 Self::taken(iter, it, fit, len, n);
-                Self::put_dense_header(out, h)?;
                 return Some(Packed::Compressed(c + HEADER_LEN));
             }
         }
@@ -497,6 +507,41 @@ impl Writer {
             }
         };
         Some((h, coded))
+    }
+
+    /// A dense part's coded text (`text[..coded]`, header `h`) fit after
+    /// the version's dictionary in `c` bytes (`out[HEADER_LEN..]`): deflates
+    /// it after the alternate dictionary too ([`dense::alt_dictionary`], a
+    /// QEMU guest's log where the version's knows real hardware) and keeps
+    /// that if it is smaller (method 3), else deflates it again after the
+    /// version's (the try wrote over it); a text the codec refused (method
+    /// 2) keeps the version's. Writes the header. Returns the data's
+    /// length, `None` if zlib fails (the caller stores the text raw).
+    fn finish_dense(
+        d: &mut PresetDeflate,
+        text: &[u8],
+        coded: usize,
+        out: &mut [u8],
+        c: usize,
+        mut h: PartHeader,
+    ) -> Option<usize> {
+        let src = text.get(..coded)?;
+        let c = if h.method != Method::Deflate {
+            c
+        } else if let Some(a) = d
+            .compress_with(dense::alt_dictionary(), src, out.get_mut(HEADER_LEN..)?)
+            .filter(|&a| a < c)
+        {
+            bump(&PARTS_ALT);
+            h.method = Method::DeflateAlt;
+            a
+        } else {
+            // The same state and text: the same output.
+            d.compress(src, out.get_mut(HEADER_LEN..)?)
+                .filter(|&again| again == c)?
+        };
+        Self::put_dense_header(out, h)?;
+        Some(c)
     }
 
     /// Writes the dense part header `h` at the start of `out`.

@@ -217,12 +217,12 @@ impl PresetDeflate {
         }
     }
 
-    /// Compresses the dictionary into `scratch` at the compressor's level
-    /// and flushes: the stream is then right after the dictionary. Returns
-    /// `None` if zlib fails or `scratch` is too small.
-    fn prime(&mut self, scratch: &mut [u8]) -> Option<()> {
+    /// Compresses `dict` (at most the window) into `scratch` at the
+    /// compressor's level and flushes: the stream is then right after the
+    /// dictionary. Returns `None` if zlib fails or `scratch` is too small.
+    fn prime(&mut self, dict: &'static [u8], scratch: &mut [u8]) -> Option<()> {
         let z = &mut *self.stream;
-        *z = stream(self.dict, scratch, &mut self.workspace);
+        *z = stream(dict, scratch, &mut self.workspace);
         // SAFETY: `z` points at the dictionary (readable, static) and
         // `scratch` (writable) for their lengths, and at a workspace of the
         // size zlib asked for (type invariant); `scratch` is not used by
@@ -272,7 +272,7 @@ impl PresetDeflate {
             // Deflate output of incompressible text is at most 5 bytes per
             // 16 KiB block longer than the text.
             let mut scratch = VVec::from_elem(0u8, Self::prime_room(dict), GFP_KERNEL)?;
-            this.prime(&mut scratch).ok_or(EINVAL)?;
+            this.prime(dict, &mut scratch).ok_or(EINVAL)?;
             copy(&mut saved, &this.workspace);
             this.saved = Some((saved, *this.stream));
         }
@@ -292,8 +292,35 @@ impl PresetDeflate {
                 copy(&mut self.workspace, saved);
                 *self.stream = *saved_stream;
             }
-            None => self.prime(dst)?,
+            None => self.prime(self.dict, dst)?,
         }
+        self.finish(src, dst)
+    }
+
+    /// Compresses all of `src` into `dst` after `dict` instead of the
+    /// compressor's own dictionary (at most the window, 32 KiB): primes the
+    /// workspace with `dict` (compressed into `dst`, which must have room
+    /// for [`PresetDeflate::prime_room`] of it), as [`Prime::EachCall`]
+    /// does. The next [`PresetDeflate::compress`] is not affected: it puts
+    /// the saved state back or primes its own dictionary. Returns the
+    /// compressed length, or `None` if it does not fit in `dst` or zlib
+    /// fails. Any context: never allocates or sleeps.
+    pub fn compress_with(
+        &mut self,
+        dict: &'static [u8],
+        src: &[u8],
+        dst: &mut [u8],
+    ) -> Option<usize> {
+        if dict.is_empty() || dict.len() > 1 << bindings::MAX_WBITS {
+            return None;
+        }
+        self.prime(dict, dst)?;
+        self.finish(src, dst)
+    }
+
+    /// Compresses `src` into `dst` from the primed state (the stream right
+    /// after a dictionary, nothing pending).
+    fn finish(&mut self, src: &[u8], dst: &mut [u8]) -> Option<usize> {
         let z = &mut *self.stream;
         z.next_in = src.as_ptr();
         z.avail_in = src.len();

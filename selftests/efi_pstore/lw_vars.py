@@ -30,10 +30,13 @@ class Vars:
     def part(self, text, method=1, version=1):
         """A dense part holding `text`: method 1 deflates it after the
         dictionary (version 2: its lines coded first), 2 (version 2) deflates
-        it not coded, 0 stores it; `version` goes in the header as is (a
-        version without a dictionary deflates after version 1's)."""
+        it not coded, 3 (version 2) deflates it coded after the alternate
+        dictionary (version 1's), 0 stores it; `version` goes in the header
+        as is (a version without a dictionary deflates after version 1's)."""
         zd = dictionary(version) if version == 2 else self.dict
-        if method == 1 and version == 2:
+        if method == 3 and version == 2:
+            data = deflate(dictionary(1), encode_lines(text))
+        elif method == 1 and version == 2:
             data = deflate(zd, encode_lines(text))
         elif method in (1, 2):
             data = deflate(zd, text)
@@ -128,11 +131,13 @@ def decode_part(data):
     if method == 0:
         text = data[12:]
     else:
-        z = zlib.decompressobj(-15, zdict=dictionary(ver))
+        if method not in (1, 2) and not (ver == 2 and method == 3):
+            raise ValueError("unknown method")
+        z = zlib.decompressobj(-15, zdict=dictionary(1 if method == 3 else ver))
         text = z.decompress(data[12:]) + z.flush()
         if not z.eof:
             raise ValueError("stream not finished")
-        if ver == 2 and method == 1:
+        if ver == 2 and method in (1, 3):
             text = decode_lines(text)
     if len(text) != tlen or zlib.crc32(text) != crc:
         raise ValueError("length or CRC")

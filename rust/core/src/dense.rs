@@ -18,6 +18,9 @@
 //!                         of the text coded by `line_codec.rs`),
 //!                       2 deflate with the dictionary, not coded (version 2
 //!                         only: text the codec refused)
+//!                       3 deflate of the coded text after the alternate
+//!                         dictionary, version 1's (version 2 only: the
+//!                         writer keeps whichever of 1 and 3 is smaller)
 //!      4     4  text length, little endian
 //!      8     4  CRC-32 (IEEE 802.3, as zlib's crc32()) of the text, LE
 //!     12        the data
@@ -58,6 +61,14 @@ pub fn dictionary(version: u8) -> Option<&'static [u8]> {
     }
 }
 
+/// The alternate dictionary of version 2 parts (method 3): version 1's,
+/// built from this project's VM logs, which knows a QEMU guest's devices
+/// where version 2's, built from real machines' logs, knows real hardware.
+/// The writer deflates each coded part after both and keeps the smaller.
+pub fn alt_dictionary() -> &'static [u8] {
+    DICT_1
+}
+
 /// The dictionary of version 1 (built from this project's VM logs).
 static DICT_1: &[u8] = include_bytes!("../dict/kmsg1.dict");
 /// The dictionary of version 2 (built from real machines' logs).
@@ -78,6 +89,9 @@ pub enum Method {
     /// Version 2: raw deflate after the dictionary, the text not coded (the
     /// codec refused it).
     DeflateUncoded,
+    /// Version 2: raw deflate of the coded text after the alternate
+    /// dictionary ([`alt_dictionary`]).
+    DeflateAlt,
 }
 
 impl Method {
@@ -86,6 +100,7 @@ impl Method {
             Method::Stored => 0,
             Method::Deflate => 1,
             Method::DeflateUncoded => 2,
+            Method::DeflateAlt => 3,
         }
     }
 
@@ -94,6 +109,7 @@ impl Method {
             (0, _) => Some(Method::Stored),
             (1, _) => Some(Method::Deflate),
             (2, VERSION) => Some(Method::DeflateUncoded),
+            (3, VERSION) => Some(Method::DeflateAlt),
             _ => None,
         }
     }
@@ -273,14 +289,19 @@ where
                 .copy_from_slice(data);
             data.len()
         }
-        Method::Deflate if h.version == VERSION => {
+        Method::Deflate | Method::DeflateAlt if h.version == VERSION => {
+            let dict = if h.method == Method::DeflateAlt {
+                alt_dictionary()
+            } else {
+                dict
+            };
             let r = inflate(dict, data, buf).ok_or(Damage::Inflate)?;
             let coded = buf.get(r).ok_or(Damage::Inflate)?;
             let room = text.len().min(max_text);
             crate::line_codec::decode(coded, text.get_mut(..room).ok_or(Damage::TooLong)?)
                 .map_err(|_| Damage::Coded)?
         }
-        Method::Deflate | Method::DeflateUncoded => {
+        Method::Deflate | Method::DeflateUncoded | Method::DeflateAlt => {
             let r = inflate(dict, data, buf).ok_or(Damage::Inflate)?;
             let inflated = buf.get(r).ok_or(Damage::Inflate)?;
             text.get_mut(..inflated.len())

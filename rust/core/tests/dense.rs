@@ -3,8 +3,8 @@
 //! parts, and what damaged parts give.
 
 use lastwords_core::dense::{
-    assemble, crc32, decode_part, dictionary, gap_line, names_part, split_header, Damage, Method,
-    PartHeader, Piece, HEADER_LEN, VERSION, VERSION_1,
+    alt_dictionary, assemble, crc32, decode_part, dictionary, gap_line, names_part, split_header,
+    Damage, Method, PartHeader, Piece, HEADER_LEN, VERSION, VERSION_1,
 };
 use lastwords_core::efi_name::DumpName;
 use lastwords_core::line_codec;
@@ -434,6 +434,36 @@ fn version_2_parts_decode_coded_and_not() {
         &deflate_preset(&text),
     );
     assert_ne!(decode_v(&wrong, VERSION, 1, 2).as_deref(), Ok(&text[..]));
+}
+
+#[test]
+fn method_3_inflates_after_the_alternate_dictionary() {
+    let text = crash_text(1);
+    let mut coded = text.clone();
+    let n = line_codec::encode_in_place(&mut coded, text.len()).unwrap();
+    // Version 1's dictionary, of coded text.
+    assert_eq!(alt_dictionary(), dictionary(VERSION_1).unwrap());
+    let alt = part_v(
+        VERSION,
+        Method::DeflateAlt,
+        &text,
+        &deflate_dict(alt_dictionary(), &coded[..n]),
+    );
+    assert_eq!(alt[3], 3, "method byte");
+    assert_eq!(decode_v(&alt, VERSION, 1, 1).as_deref(), Ok(&text[..]));
+    // The same data under method 1 inflates after the other dictionary:
+    // not the text.
+    let mut as_1 = alt.clone();
+    as_1[3] = 1;
+    assert_ne!(decode_v(&as_1, VERSION, 1, 1).as_deref(), Ok(&text[..]));
+    // Method 3 is version 2's: a version 1 part that names it is damaged.
+    let mut v1 = part(Method::Stored, &text, &text);
+    v1[3] = 3;
+    assert_eq!(decode_v(&v1, VERSION_1, 1, 1), Err(Damage::Method));
+    // Nor is there a method 4.
+    let mut m4 = alt.clone();
+    m4[3] = 4;
+    assert_eq!(decode_v(&m4, VERSION, 1, 1), Err(Damage::Method));
 }
 
 #[test]

@@ -308,14 +308,35 @@ fn vm_image_c_panic_reads_as_the_c_efi_pstore_showed_it() {
     );
 }
 
+/// A version 2 part of method 3: the coded text deflated after the
+/// alternate dictionary (version 1's).
+fn part_alt(text: &[u8]) -> Vec<u8> {
+    let mut v = vec![b'L', b'W', 2, 3];
+    v.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    v.extend_from_slice(&lastwords_core::dense::crc32(text).to_le_bytes());
+    let mut coded = text.to_vec();
+    let n = line_codec::encode_in_place(&mut coded, text.len()).unwrap();
+    v.extend_from_slice(&deflate(
+        lastwords_core::dense::alt_dictionary(),
+        &coded[..n],
+    ));
+    v
+}
+
 /// Parts of format version 2 (`lw-dense2-` names), as the module writes
-/// them now.
+/// them now: each after whichever dictionary gave it fewer bytes (here
+/// parts 2 and 4 after the alternate one, method 3).
 fn whole2(count: i32) -> Vec<Var> {
     (1..=4)
         .map(|p| {
+            let t = text(count, p);
             var(
                 &format!("lw-dense2-type0-{}-{}-{}", p, count, T),
-                &part(&text(count, p), 2),
+                &if p % 2 == 0 {
+                    part_alt(&t)
+                } else {
+                    part(&t, 2)
+                },
             )
         })
         .collect()
