@@ -24,6 +24,8 @@
 # down and reboot cleanly. Results: matrix.md.
 #
 # LW_MATRIX_KDUMP=post (or nopost): a crash kernel is loaded in every cell
+# (the C backend's pieces test_matrix_c_none and _efivars run so: they are
+# the kdump matrix's C cells too)
 # (selftests/kdump/kdump.sh), with crash_kexec_post_notifiers=1 (or
 # without): the panic kexecs into it, and it must capture the vmcore, whose
 # log holds the cell's marker, in every cell. With post, the kmsg dumpers
@@ -168,10 +170,12 @@ fi
 # n/a. oops_nmi is n/a too: its oops dump calls the firmware from NMI context
 # while the other CPUs run (irq_fpu_usable and kernel_fpu_begin_mask warn
 # before the panic), which this test would rightly count as a bug.
+# LW_MATRIX_C_CELLS="cell ...": the C backend's chain runs only these.
 c_cells=()
 for cell in "${matrix[@]}" "${extra[@]}"; do
 	[[ $cell == *_backend || $cell == oops_nmi ]] || c_cells+=("$cell")
 done
+[ -z "${LW_MATRIX_C_CELLS:-}" ] || read -ra c_cells <<<"$LW_MATRIX_C_CELLS"
 if [[ " $backends " == *" c "* ]]; then
 	chain c "$LW_LOAD_C" 'dmesg-efi_pstore-*' "${c_cells[@]}"
 fi
