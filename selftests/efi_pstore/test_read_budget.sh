@@ -4,8 +4,10 @@
 # KiB of text from about 300 bytes of NVRAM: 30 dumps of 10 parts, 75 MiB of
 # text), between a small dense dump newer than all of them, a small one
 # older than all of them and a C-compatible record, built on the host from
-# the documented format. The guest writes them through efivarfs, loads
-# lw_efi_pstore and mounts pstore. Asserts: no splat; the mount's memory
+# the documented format, and written on the host into the VM's variable
+# store (lw_vars.py's write_store: 303 SetVariable calls through efivarfs
+# took half a minute under TCG). The guest loads lw_efi_pstore and mounts
+# pstore. Asserts: no splat; the mount's memory
 # stays within the read budget (2 MiB per dump, 8 MiB per mount,
 # Documentation/efi_pstore.rst) plus the session's buffers: MemAvailable
 # drops by less than 12 MiB; the budget is said once and counted; every
@@ -22,7 +24,7 @@ vars=$b/vars
 mkdir -p "$vars"
 time=1764000000
 
-PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/core/dict/kmsg1.dict" "$time" <<'PY' ||
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/core/dict/kmsg1.dict" "$time" "$b/nvram.fd" $guid <<'PY' ||
 import sys
 from lw_vars import Vars, TEXT_MAX
 v = Vars(sys.argv[1], sys.argv[2])
@@ -39,14 +41,13 @@ for c in range(1, 31):
 small(501, t - 1000)
 v.put("dump-type0-1-1-%d-D" % (t - 2000), b"Panic#1 Part1\nlw-budget C record\n")
 v.close()
+v.write_store("/usr/share/OVMF/OVMF_VARS_4M.fd", sys.argv[4], sys.argv[5])
 PY
 	lw_fail "could not build the variables"
 
 cat >"$b/guest-budget.sh" <<GUEST
 set -u
 $LW_GUEST_DEBUGFS
-$LW_GUEST_PUT_VARS
-lw_put_vars $guid || exit 10
 $LW_LOAD_OURS || exit 11
 sync; echo 3 >/proc/sys/vm/drop_caches
 before=\$(awk '/^MemAvailable:/ {print \$2}' /proc/meminfo)
@@ -61,11 +62,11 @@ mkdir -p \$LW_LOG/rec
 for f in /sys/fs/pstore/dmesg-*; do head -c 4096 "\$f" >"\$LW_LOG/rec/\${f##*/}"; done
 GUEST
 
-lw_boot budget -- "bash \$LW_LOG/guest-budget.sh"
+lw_boot budget --nvram "$b/nvram.fd" -- "bash \$LW_LOG/guest-budget.sh"
 rc=$?
 out=$b/out.log
 cat "$out"
-lw_assert_eq "$rc" 0 "the guest wrote the variables and mounted pstore"
+lw_assert_eq "$rc" 0 "the guest mounted pstore"
 
 mem=$(sed -n 's/^mem_kib=//p' "$out")
 [ -n "$mem" ] && [ "$mem" -lt $((12 * 1024)) ] ||
