@@ -207,6 +207,12 @@ impl PresetDeflate {
         dict.len().saturating_add(1024)
     }
 
+    /// Whether `dict` can be a preset dictionary: not empty, at most the
+    /// window (32 KiB).
+    fn fits_window(dict: &[u8]) -> bool {
+        !dict.is_empty() && dict.len() <= 1 << bindings::MAX_WBITS
+    }
+
     /// Bytes a compressor primed with `prime` allocates (one workspace, or
     /// two).
     pub fn size(prime: Prime) -> usize {
@@ -254,7 +260,7 @@ impl PresetDeflate {
     /// and, with [`Prime::Saved`], compresses the dictionary and saves the
     /// state in a second one.
     pub fn new(dict: &'static [u8], level: i32, prime: Prime) -> Result<Self> {
-        if dict.is_empty() || dict.len() > 1 << bindings::MAX_WBITS {
+        if !Self::fits_window(dict) {
             return Err(EINVAL);
         }
         let size = Self::workspace_size();
@@ -311,7 +317,7 @@ impl PresetDeflate {
         src: &[u8],
         dst: &mut [u8],
     ) -> Option<usize> {
-        if dict.is_empty() || dict.len() > 1 << bindings::MAX_WBITS {
+        if !Self::fits_window(dict) {
             return None;
         }
         self.prime(dict, dst)?;
