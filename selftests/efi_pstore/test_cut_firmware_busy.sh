@@ -7,7 +7,9 @@
 #    kmsg_bytes at its largest, so the oops dump runs for a second or more);
 #    once the oops dump has stored 6 parts (enough to hold the oops trace
 #    even when its parts are stored raw, about 900 bytes of text each), a
-#    shell on the other CPU panics the kernel. The
+#    shell on the other CPU panics the kernel (the guest's shell is pinned
+#    to CPU 0, so lw_crash_test's oops thread runs on CPU 1: the trigger
+#    never waits behind the oops dump, however the host schedules). The
 #    panic stops the oopsing CPU in the middle of its dump, most likely
 #    inside the firmware, and its own dump uses the reserve buffers (and
 #    finds the firmware busy, or not). Boot 2: the oops dump is one record
@@ -32,6 +34,10 @@ for try in 1 2 3; do
 	cut=oops-cut$try
 	lw_boot "$cut" --nvram "$nv" -- "
 		$LW_GUEST_DEBUGFS
+		# This shell and the trigger on CPU 0, the oops thread on the
+		# other (lw_crash_test starts it on the CPU other than the
+		# writer's).
+		taskset -pc 0 \$BASHPID >/dev/null || exit 12
 		insmod ./lw_efi_pstore.ko record_size=1024 kmsg_bytes=1048576 || exit 10
 		echo 0 >/proc/sys/kernel/panic_on_oops
 		echo 1 >/proc/sys/kernel/sysrq
@@ -39,14 +45,15 @@ for try in 1 2 3; do
 		i=1
 		while [ \$i -le 4000 ]; do echo \"<7>lw-cut line \$i of the oops cut\"; i=\$((i + 1)); done >/dev/kmsg
 		$LW_GUEST_OOPS
-		# The trigger: waits on the CPU the oops leaves free until 6
-		# parts of the oops dump are stored, then panics. Shell builtins
-		# only: a new process would wait for the oopsing CPU (its
+		# The trigger: waits on CPU 0, which the oops leaves free, until
+		# 6 parts of the oops dump are stored, then says where it runs
+		# (/proc/self/stat's 39th field) and panics. Shell builtins
+		# only: a new process could be placed on the oopsing CPU (its
 		# interrupts are off until its dump ends). The oops comes once
 		# the trigger is polling (it says so), however long the guest
 		# takes to start it.
 		rm -f /tmp/lw-trigger-ready
-		sh -c ': >/tmp/lw-trigger-ready; while read -r n </sys/kernel/debug/lw_efi_pstore/written && [ \$n -lt 6 ]; do :; done; echo c >/proc/sysrq-trigger' &
+		sh -c ': >/tmp/lw-trigger-ready; while read -r n </sys/kernel/debug/lw_efi_pstore/written && [ \$n -lt 6 ]; do :; done; read -r s </proc/self/stat; set -- \$s; echo \"lw-trigger: on CPU \${39}\" >/dev/kmsg; echo c >/proc/sysrq-trigger' &
 		t=0
 		until [ -e /tmp/lw-trigger-ready ]; do
 			t=\$((t + 1))
@@ -61,6 +68,8 @@ for try in 1 2 3; do
 	"
 	lw_assert_eq "$(lw_result "$cut")" panic "boot 1 went down in the panic"
 	con=$LW_TEST_LOG/$cut/console.log
+	lw_assert_grep "$con" 'CPU: 1 .*Comm: lw_oops' "the oops on CPU 1"
+	lw_assert_grep "$con" 'lw-trigger: on CPU 0[[:space:]]*$' "the trigger on CPU 0"
 	grep -qE 'dump buffers held \(CPU [0-9]+\): the panic dump uses the reserve buffers' "$con" && break
 	echo "try $try: the oops dump ended before the panic came"
 	[ $try = 3 ] && lw_fail "the panic never came in the middle of the oops dump"

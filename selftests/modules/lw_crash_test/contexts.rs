@@ -19,6 +19,7 @@ use crate::lastwords::kthread;
 use crate::lastwords::nmi::{self, NmiHandler, NmiKind, NmiRegistration, NmiResult, NmiSlot};
 use crate::lastwords::tasklet::{Tasklet, TaskletHandler};
 use crate::lastwords::time;
+use crate::locks;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use kernel::c_str;
 use kernel::new_mutex;
@@ -163,8 +164,10 @@ impl Contexts {
         Ok(Entered::Raised)
     }
 
-    /// Starts the oops thread for `case`, and waits (up to 5 s) until it
-    /// runs.
+    /// Starts the oops thread for `case` on the CPU other than the
+    /// writer's ([`locks::other_cpu`]), and waits (up to 5 s) until it runs.
+    /// A test that pins its shell to one CPU knows the other is the
+    /// oopsing one (its interrupts are off for the whole oops dump).
     fn start_oops_thread(&self, case: Case) -> Result {
         OOPS_CASE.store(case.index(), Ordering::Release);
         OOPS_STARTED.store(false, Ordering::Release);
@@ -172,7 +175,7 @@ impl Contexts {
         let mut slot = self.oops_thread.lock();
         *slot = Some(kthread::spawn_tracked(
             c_str!("lw_oops"),
-            None,
+            locks::other_cpu(),
             oops_thread,
         )?);
         drop(slot);

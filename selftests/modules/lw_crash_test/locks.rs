@@ -58,8 +58,9 @@ fn ms_since(start: i64) -> i64 {
     time::now_ns().saturating_sub(start) / 1_000_000
 }
 
-/// The CPU other than this one, on a 2+ CPU machine.
-fn other_cpu() -> Option<u32> {
+/// The CPU other than this one, on a 2+ CPU machine: where the lock
+/// holders and the oops thread run.
+pub(crate) fn other_cpu() -> Option<u32> {
     Some(if context::processor_id() == 0 { 1 } else { 0 })
 }
 

@@ -29,6 +29,7 @@
 //! More commands arm a lock state alone: `hold_efivars` (the `efivars` lock
 //! state, for good) and `hold_efivars_on` (in the writing task, until a
 //! `hold_efivars_off` write; at most five minutes, a backstop). `oops_task`
+//! (its thread on the CPU other than the writer's, as the lock holders)
 //! returns with its thread waiting in module code; `wait` (or the next case,
 //! or the unload) lets it oops and returns once it has exited.
 //!
