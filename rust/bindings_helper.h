@@ -12,7 +12,9 @@
 #include <linux/panic_notifier.h>
 #include <linux/pstore.h>
 #include <linux/zlib.h>
+#ifdef CONFIG_X86
 #include <asm/nmi.h>
+#endif
 
 #include "helpers.h"
 #include "../samples/lw_bench/lw_bench_anchor.h"

@@ -36,7 +36,9 @@ void lw_init_irq_work_hard(struct irq_work *work,
 void lw_init_irq_work(struct irq_work *work,
 		      void (*func)(struct irq_work *work));
 
+#ifdef CONFIG_X86
 void lw_send_nmi_self(void);
+#endif
 
 struct dentry *lw_debugfs_create_file(const char *name, umode_t mode,
 				      struct dentry *parent, void *data,

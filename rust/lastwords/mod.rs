@@ -43,6 +43,7 @@
 //! `Documentation/primitives.rst` has the full context table.
 
 pub mod apei;
+pub mod arch;
 pub mod bindings;
 pub mod context;
 pub mod crash_lock;

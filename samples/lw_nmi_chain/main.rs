@@ -138,10 +138,7 @@ struct Trigger {}
 impl WriteHandler for Trigger {
     fn write(&self, data: &[u8]) -> Result {
         match data {
-            b"nmi" => {
-                nmi::send_nmi_to_self();
-                Ok(())
-            }
+            b"nmi" => nmi::send_nmi_to_self(),
             _ => Err(EINVAL),
         }
     }
@@ -184,6 +181,10 @@ impl kernel::Module for NmiChain {
             ),
             GFP_KERNEL,
         )?;
+        if !nmi::SUPPORTED {
+            pr_err!("not loaded: {}\n", nmi::UNSUPPORTED);
+            return Err(ENODEV);
+        }
         nmi.as_ref().register()?;
         let trigger = TriggerDir::new(
             c_str!("lw_nmi_chain"),

@@ -170,7 +170,7 @@ impl Handler {
         let fw = self.apei.firmware();
         match source {
             NMI0 | NMI1 => {
-                self_nmi();
+                self_nmi()?;
                 fw.wait_acked(source)
             }
             IRQ0 => {

@@ -43,7 +43,7 @@ use commands::Handler;
 use firmware::{irq_line, ApeiNmi, Fw, PollerOwner, ARMED, KINDS};
 use lastwords::apei::{Apei, Counters, QUEUE_SLOTS, RECORD_MAX};
 use lastwords::debugfs::TriggerDir;
-use lastwords::nmi::{NmiKind, NmiRegistration};
+use lastwords::nmi::{self, NmiKind, NmiRegistration};
 
 lastwords::module! {
     type: ApeiTest,
@@ -124,7 +124,11 @@ impl kernel::Module for ApeiTest {
             ),
             GFP_KERNEL,
         )?;
-        nmi.as_ref().register()?;
+        if nmi::SUPPORTED {
+            nmi.as_ref().register()?;
+        } else {
+            pr_info!("NMI sources: n/a ({})\n", nmi::UNSUPPORTED);
+        }
         pr_info!(
             "loaded: {} sources, {} queue slots of {} bytes, panic_on_fatal={}\n",
             apei.source_count(),

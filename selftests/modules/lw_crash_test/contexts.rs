@@ -143,7 +143,10 @@ impl Contexts {
             }
             Context::Nmi => {
                 NMI_ARMED.store(true, Ordering::Release);
-                nmi::send_nmi_to_self();
+                if let Err(e) = nmi::send_nmi_to_self() {
+                    NMI_ARMED.store(false, Ordering::Release);
+                    return Err(e);
+                }
             }
         }
         // Wait until the failure has happened (however late the tasklet or

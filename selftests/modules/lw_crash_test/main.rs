@@ -51,10 +51,10 @@ mod locks;
 
 use cases::Claim;
 use contexts::{Contexts, Entered, NmiAct};
-use crash_case::{Action, Axis, Case, Command, LockState};
+use crash_case::{Action, Axis, Case, Command, Context, LockState};
 use lastwords::debugfs::{TriggerDir, WriteHandler};
 use lastwords::kmsg_dump::{DumpHandler, Dumper, Reason};
-use lastwords::nmi::NmiRegistration;
+use lastwords::nmi::{self, NmiRegistration};
 use lastwords::pstore::reason;
 
 lastwords::module! {
@@ -76,6 +76,11 @@ impl Trigger {
     /// Runs `case`: arms its lock state, then raises its failure in its
     /// context.
     fn run(&self, case: Case) -> Result {
+        // A case in NMI context needs an NMI: ENODEV before anything is
+        // armed where there is none.
+        if case.context() == Context::Nmi && !nmi::SUPPORTED {
+            return Err(ENODEV);
+        }
         let claim = Claim::new()?;
         // The previous oops thread is gone before anything else runs.
         self.contexts.reap_oops_thread();
@@ -159,7 +164,11 @@ impl Drop for CrashTest {
 impl kernel::Module for CrashTest {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let nmi = KBox::pin_init(contexts::nmi_handler(), GFP_KERNEL)?;
-        nmi.as_ref().register()?;
+        if nmi::SUPPORTED {
+            nmi.as_ref().register()?;
+        } else {
+            pr_info!("nmi cases: n/a ({})\n", nmi::UNSUPPORTED);
+        }
         let trigger = TriggerDir::new(
             c_str!("lw_crash"),
             c_str!("run"),

@@ -211,7 +211,10 @@ impl Tester {
     fn self_nmi(&self) -> Result {
         let before = NMI_CLAIMED.load(Ordering::Acquire);
         NMI_ARMED.store(true, Ordering::Release);
-        nmi::send_nmi_to_self();
+        if let Err(e) = nmi::send_nmi_to_self() {
+            NMI_ARMED.store(false, Ordering::Release);
+            return Err(e);
+        }
         let mut waited = 0;
         while NMI_CLAIMED.load(Ordering::Acquire) == before && waited < 1000 {
             time::msleep(1);
@@ -384,7 +387,11 @@ impl kernel::Module for PrimsTest {
             NmiRegistration::new(NmiKind::Local, c_str!("lw_prims_test"), NmiSide),
             GFP_KERNEL,
         )?;
-        nmi.as_ref().register()?;
+        if nmi::SUPPORTED {
+            nmi.as_ref().register()?;
+        } else {
+            pr_info!("NMI tests: n/a ({})\n", nmi::UNSUPPORTED);
+        }
         pr_info!("ready\n");
         Ok(PrimsTest {
             _trigger: trigger,
