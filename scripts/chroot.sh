@@ -3,7 +3,8 @@
 #
 # The toolchain Linux 7.3 needs and Debian 12 lacks (libclang >= 17): a Debian
 # trixie chroot with its rustc (1.85.1, the compiler Debian's own 7.3 kernels
-# are built with), bindgen, clang and the kernel's build tools, made once with
+# are built with), bindgen, clang, the kernel's build tools and a cross
+# compiler for arm64 (the stock arm64 kernel's gcc), made once with
 # debootstrap from the mirror this machine's apt sources name, and cached
 # under $LW_CACHE/chroot, keyed by suite and package list.
 #
@@ -23,6 +24,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 suite=trixie
 pkgs=rustc,rust-src,rustfmt,rust-clippy,bindgen,clang,libclang-dev,llvm,lld,make,gcc,bc,flex,bison
 pkgs+=,libelf-dev,libssl-dev,cpio,kmod,xz-utils,python3,pahole,perl,dkms,rust-analyzer
+# The arm64 stock kernel's modules are built here too (KERNEL=debian-7.3-arm64):
+# the cross compiler of the gcc that built it.
+pkgs+=,gcc-aarch64-linux-gnu,binutils-aarch64-linux-gnu
 key=$(echo "$suite $pkgs" | sha256sum | cut -c1-12)
 root=$LW_CACHE/chroot/$suite-$key
 

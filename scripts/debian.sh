@@ -15,20 +15,34 @@ lw_debian_mirror() {
 		lw_die "no Debian mirror for $codename in this machine's apt sources"
 }
 
+# LW_APT_ARCH: the Debian architecture the private state is for (arm64 for
+# KERNEL=debian-7.3-arm64); empty, this machine's own. Each has its own state.
+LW_APT_ARCH=${LW_APT_ARCH:-}
+
+# lw_apt_dir SUITE: SUITE's private state directory (for LW_APT_ARCH).
+lw_apt_dir() {
+	echo "$LW_CACHE/apt/$1${LW_APT_ARCH:+-$LW_APT_ARCH}"
+}
+
 # lw_apt SUITE TOOL ARGS...: apt-get or apt-cache (TOOL) on SUITE's private
 # state.
 lw_apt() {
-	local suite=$1 tool=$2 d=$LW_CACHE/apt/$1
+	local suite=$1 tool=$2 d
+	d=$(lw_apt_dir "$1")
 	shift 2
+	local arch=()
+	[ -z "$LW_APT_ARCH" ] ||
+		arch=(-o APT::Architecture="$LW_APT_ARCH" -o APT::Architectures="$LW_APT_ARCH")
 	"$tool" -q -o Dir::Etc::sourcelist="$d/sources.list" -o Dir::Etc::sourceparts=/dev/null \
 		-o Dir::State::Lists="$d/lists" -o Dir::State::status="$d/status" \
-		-o Dir::Cache="$d/cache" -o Debug::NoLocking=1 "$@"
+		-o Dir::Cache="$d/cache" -o Debug::NoLocking=1 "${arch[@]}" "$@"
 }
 
 # lw_debian_update SUITE: the suite's package lists, fetched if missing or
 # older than a day.
 lw_debian_update() {
-	local suite=$1 d=$LW_CACHE/apt/$1 mirror
+	local suite=$1 d mirror
+	d=$(lw_apt_dir "$1")
 	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
 	touch "$d/status"
 	if [ -n "$(find "$d/lists" -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null)" ]; then

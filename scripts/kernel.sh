@@ -24,6 +24,10 @@
 #         release in the trixie chroot, whose rustc must be the one the
 #         kernel was built with (checked). No kernel is built: the VMs boot
 #         the stock image, unpacked next to the tree (see --boot).
+#   debian-7.3-arm64  the same for Debian's stock arm64 kernel
+#         (7.3.4+deb13-arm64), prepared with the chroot's cross compiler
+#         (ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-); its VMs run
+#         qemu-system-aarch64 with AAVMF and an arm64 root (scripts/rootfs.sh).
 #
 # Progress goes to stderr; the tree's path is the only line on stdout.
 # --boot prints what the VMs boot instead: the tree for a built kernel, the
@@ -43,7 +47,7 @@ if [ -n "${KDIR:-}" ]; then
 	echo "$KDIR"
 	exit 0
 fi
-[ "$LW_KERNEL" != debian-7.3 ] || exec "$here/scripts/stock-kernel.sh" "$@"
+case $LW_KERNEL in debian-7.3 | debian-7.3-arm64) exec "$here/scripts/stock-kernel.sh" "$@" ;; esac
 
 fragment=$here/config/lastwords.config
 case $LW_KERNEL in
@@ -65,7 +69,7 @@ case $LW_KERNEL in
 	[ -z "${LW_IN_CHROOT:-}" ] || run=()
 	rust=()
 	;;
-*) lw_die "KERNEL=$LW_KERNEL: unknown (7.3, 6.12 or debian-7.3; or KDIR=/path/to/tree)" ;;
+*) lw_die "KERNEL=$LW_KERNEL: unknown (7.3, 6.12, debian-7.3 or debian-7.3-arm64; or KDIR=/path/to/tree)" ;;
 esac
 # The compilers that build the tree (for 6.12 the key is what it always was,
 # so that existing caches stay valid).

@@ -11,7 +11,8 @@ LW_LOGS=${LW_LOGS:-$LW_CACHE/logs}
 # The kernel to build and test against when KDIR is not given: 7.3 (the
 # default: Debian's Rust-enabled kernel, whose kernel crate has the
 # abstractions the modules use), 6.12 (LTS, through rust/lastwords/compat/),
-# or debian-7.3 (Debian's stock 7.3 kernel image, not built here). See
+# debian-7.3 (Debian's stock 7.3 kernel image, not built here) or
+# debian-7.3-arm64 (its arm64 build, tested in arm64 VMs). See
 # scripts/kernel.sh.
 LW_KERNEL=${KERNEL:-7.3}
 
@@ -60,7 +61,7 @@ LW_KSFT_SKIP=4
 # trixie chroot (its rustc, bindgen and libclang), from outside it.
 lw_chroot_kernel() {
 	[ -z "${KDIR:-}" ] && [ -z "${LW_IN_CHROOT:-}" ] &&
-		{ [ "$LW_KERNEL" = 7.3 ] || [ "$LW_KERNEL" = debian-7.3 ]; }
+		case $LW_KERNEL in 7.3 | debian-7.3 | debian-7.3-arm64) true ;; *) false ;; esac
 }
 
 # Directories the test VMs' guests do not share with the host: virtme-ng
@@ -72,6 +73,18 @@ lw_chroot_kernel() {
 LW_GUEST_PRIVATE=(/var/tmp /var/log /var/cache /var/lib/apt /var/spool/rsyslog
 	/var/lib/portables /var/lib/machines /var/lib/private /run /dev /proc /sys
 	/lib/modules)
+
+# lw_kernel_arch: the architecture (x86_64 or arm64) of the kernel the
+# modules are built for and the VMs boot: KDIR's, else KERNEL's.
+lw_kernel_arch() {
+	if [ -n "${KDIR:-}" ]; then
+		if grep -qx 'CONFIG_ARM64=y' "$KDIR/.config" 2>/dev/null; then echo arm64; else echo x86_64; fi
+	elif [ "$LW_KERNEL" = debian-7.3-arm64 ]; then
+		echo arm64
+	else
+		echo x86_64
+	fi
+}
 
 # lw_guest_hidden PATH: prints the guest-private directory that hides PATH
 # (resolved, symlinks followed), and returns 0; returns 1 if the guest sees

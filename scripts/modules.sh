@@ -27,7 +27,14 @@ if [ -z "$rustc" ] && lw_chroot_kernel; then
 fi
 [ -n "$rustc" ] || lw_die "no rustc matching the tree's \"$want\" (set RUSTC=/path/to/rustc)"
 
+# A tree of another architecture (Debian's stock arm64 kernel): its cross
+# compiler, the one the chroot has (scripts/chroot.sh).
+cross=()
+if grep -qx 'CONFIG_ARM64=y' "$kdir/.config"; then
+	cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+fi
+
 cd "$here"
 "${run[@]}" "$here/scripts/bindgen.sh" "$kdir"
 [ $# -gt 0 ] || set -- modules
-exec "${run[@]}" make -C "$kdir" M="$here" RUSTC="$rustc" -j"$(( $(nproc) + 1 ))" "$@"
+exec "${run[@]}" make -C "$kdir" M="$here" RUSTC="$rustc" "${cross[@]}" -j"$(( $(nproc) + 1 ))" "$@"

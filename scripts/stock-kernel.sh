@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # KERNEL=debian-7.3 (run through scripts/kernel.sh): Debian's stock
-# Rust-enabled kernel, linux-image-<release> (e.g. 7.3.4+deb13-amd64). Its
+# Rust-enabled kernel, linux-image-<release> (e.g. 7.3.4+deb13-amd64);
+# KERNEL=debian-7.3-arm64: its arm64 build (7.3.4+deb13-arm64), whose tree is
+# prepared with the chroot's cross compiler (ARCH=arm64). Its
 # headers package has the .config and Module.symvers but no Rust metadata, so
 # this prepares a tree that has it:
 #
@@ -36,8 +38,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 suite=trixie-backports
 srcver=$LW_LINUX_73_VERSION
-flavour=$LW_DEBIAN_FLAVOUR
 srcpkg=linux-source-7.3
+case $LW_KERNEL in
+debian-7.3) flavour=$LW_DEBIAN_FLAVOUR cross=() ;;
+debian-7.3-arm64)
+	flavour=arm64 cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	export LW_APT_ARCH=arm64
+	;;
+*) lw_die "stock-kernel.sh: KERNEL=$LW_KERNEL is not a stock kernel" ;;
+esac
 run=("$here/scripts/chroot.sh" run)
 [ -z "${LW_IN_CHROOT:-}" ] || run=()
 
@@ -76,7 +85,8 @@ upstream=${srcver%%-*}
 release=
 for p in $(lw_apt "$suite" apt-cache search --names-only \
 	"^linux-headers-${upstream//./\\.}\\+[^-]*-$flavour\$" | awk '{ print $1 }'); do
-	if lw_apt "$suite" apt-cache show "$p" | grep -qx "Version: $srcver"; then
+	# (grep reads it all: with pipefail, -q could fail the pipe by SIGPIPE.)
+	if lw_apt "$suite" apt-cache show "$p" | grep -x "Version: $srcver" >/dev/null; then
 		release=${p#linux-headers-}
 		break
 	fi
@@ -113,12 +123,16 @@ have=$("${run[@]}" rustc --version)
 [ "$have" = "$want" ] ||
 	lw_die "$release was built by \"$want\"; the trixie chroot has \"$have\": its modules cannot be built here"
 
-mk() { (cd "$tree" && "${run[@]}" make "$@") >>"$log" 2>&1; }
+mk() { (cd "$tree" && "${run[@]}" make "${cross[@]}" "$@") >>"$log" 2>&1; }
 lw_say "kernel: configuring with the stock .config (olddefconfig)" >&2
 mk olddefconfig || fail "configuration (olddefconfig)"
 # Only what the build tools report may differ (their versions and what they
 # support): any other option would build modules for a different kernel.
+# On arm64 that includes the 32-bit compat vDSO (CONFIG_COMPAT_VDSO, which
+# needs a 32-bit arm compiler, CROSS_COMPILE_COMPAT): part of the image, not
+# of what a module links against.
 toolchain='^CONFIG_[A-Z0-9_]*(VERSION|VERSION_TEXT)=|^CONFIG_(CC|AS|LD|RUSTC|TOOLCHAIN|ARCH|GCC|OPENSSL)_(HAS|CAN|SUPPORTS|IS)_'
+toolchain+='|^CONFIG_(THUMB2_)?COMPAT_VDSO='
 diff <(grep '^CONFIG_' "$top/stock.config" | grep -Ev "$toolchain" | sort) \
 	<(grep '^CONFIG_' "$tree/.config" | grep -Ev "$toolchain" | sort) >"$top/config.diff" ||
 	{ cat "$top/config.diff" >&2; lw_die "olddefconfig changed the stock configuration (above; $top/config.diff)"; }

@@ -57,9 +57,31 @@ mkdir -p "$log"
 log=$(cd "$log" && pwd)
 rm -f "$log/rc" "$log/out.log" "$log/dmesg.log" "$log/console.log" "$log/result"
 
-ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
-ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
-[ -f "$ovmf_code" ] || lw_die "$ovmf_code missing: run scripts/setup.sh (apt-get install ovmf)"
+# The architecture's firmware and machine. arm64 (KERNEL=debian-7.3-arm64):
+# qemu-system-aarch64's virt machine (vng picks it and the CPU), AAVMF, and a
+# root of arm64 binaries (scripts/rootfs.sh), with the repository and the
+# cache mounted at their host paths: the host's own root cannot run there.
+arch=$(lw_kernel_arch)
+machine=(-machine q35)
+vngarch=()
+if [ "$arch" = arm64 ]; then
+	ovmf_code=/usr/share/AAVMF/AAVMF_CODE.fd
+	ovmf_vars=/usr/share/AAVMF/AAVMF_VARS.fd
+	[ -f "$ovmf_code" ] || lw_die "$ovmf_code missing: run scripts/setup.sh (apt-get install qemu-efi-aarch64)"
+	command -v qemu-system-aarch64 >/dev/null ||
+		lw_die "qemu-system-aarch64 missing: run scripts/setup.sh (apt-get install qemu-system-arm)"
+	root=$("$here/scripts/rootfs.sh" arm64)
+	# The mount points of the host directories the guest gets.
+	mkdir -p "$root$here" "$root$LW_CACHE"
+	machine=()
+	vngarch=(--arch arm64 --root "$root" --busybox "$root/bin/busybox"
+		--rodir="$here" --rodir="$LW_CACHE")
+	[ -n "$kvm" ] || lw_die "vm.sh: --kvm is not for an arm64 guest on this host"
+else
+	ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
+	ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+	[ -f "$ovmf_code" ] || lw_die "$ovmf_code missing: run scripts/setup.sh (apt-get install ovmf)"
+fi
 if [ -n "$uefi" ]; then
 	[ -n "$nvram" ] || nvram=$log/nvram.fd
 	[ -f "$nvram" ] || cp "$ovmf_vars" "$nvram"
@@ -89,7 +111,7 @@ GUEST
 # --cpus vCPUs, run round-robin. LW_TCG_THREAD=multi restores MTTCG.
 qpid=$log/qemu.pid
 rm -f "$qpid"
-qopts="-machine q35 -pidfile $qpid"
+qopts="${machine[*]} -pidfile $qpid"
 [ -z "$kvm" ] || qopts+=" -accel tcg,thread=${LW_TCG_THREAD:-single}"
 if [ -n "$uefi" ]; then
 	qopts+=" -drive if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
@@ -162,7 +184,7 @@ fs=--force-9p
 if [ "${LW_VIRTIOFS:-1}" != 0 ] && [ -x "$LW_TOOLS/bin/virtiofsd" ]; then
 	fs=
 fi
-cmd=(vng --run "$kboot" $kvm --disable-microvm $fs --cpus "$cpus" --memory 1G --verbose
+cmd=(vng --run "$kboot" "${vngarch[@]}" $kvm --disable-microvm $fs --cpus "$cpus" --memory 1G --verbose
      --rwdir="$glog=$log" --append "loglevel=7 $append" --qemu-opts="$qopts"
      --exec "bash $glog/guest.sh")
 printf '%q ' "${cmd[@]}" >"$log/vng.cmd"
