@@ -21,7 +21,7 @@ allow=(
 	--allowlist-function 'debugfs_(create_dir|create_file|create_u32|create_u64|create_bool|create_atomic_t|remove)'
 	--allowlist-function 'pstore_(register|unregister)'
 	--allowlist-function 'efivar_(lock|trylock|unlock|supports_writes|get_variable|get_next_variable|set_variable|set_variable_locked|query_variable_info)'
-	--allowlist-function 'efi_status_to_err|efi_query_variable_store|lw_.*|ktime_get_real_seconds|ktime_get_real_fast_ns'
+	--allowlist-function 'efi_status_to_err|lw_.*|ktime_get_real_seconds|ktime_get_real_fast_ns'
 	--allowlist-function 'kmsg_dump_(register|unregister|rewind|get_buffer|reason_str)'
 	--allowlist-function 'zlib_(deflate|inflate)(_workspacesize|Init2|End)?'
 	--allowlist-function 'tasklet_(setup|kill)|__symbol_(get|put)'

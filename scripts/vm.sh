@@ -74,8 +74,8 @@ if [ "$arch" = arm64 ]; then
 	# The mount points of the host directories the guest gets.
 	mkdir -p "$root$here" "$root$LW_CACHE"
 	machine=()
-	vngarch=(--arch arm64 --root "$root" --busybox "$root/bin/busybox"
-		--rodir="$here" --rodir="$LW_CACHE")
+	vngarch=(--arch arm64 --root "$root" --cwd "$root" --busybox "$root/bin/busybox"
+		--rodir="$here=$here" --rodir="$LW_CACHE=$LW_CACHE")
 	[ -n "$kvm" ] || lw_die "vm.sh: --kvm is not for an arm64 guest on this host"
 else
 	ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd

@@ -452,17 +452,34 @@ pub fn query_variable_info(attrs: u32) -> core::result::Result<StoreInfo, (EfiSt
 }
 
 /// Whether some CPU is inside the firmware's variable services right now:
-/// the non-blocking store query (`efi_query_variable_store(.., true)`) only
-/// trylocks the runtime lock and says `EFI_NOT_READY` when it is held. Never
-/// sleeps or waits. `false` without the non-blocking services (nothing is
-/// called then).
+/// the non-blocking `QueryVariableInfo` (`efi.query_variable_info_nonblocking`,
+/// the runtime wrappers' on every architecture; x86's
+/// `efi_query_variable_store(.., true)` makes the same call, arm64's is an
+/// inline that calls nothing) only trylocks the runtime lock and says
+/// `EFI_NOT_READY` when it is held. Never sleeps or waits. `false` without
+/// the non-blocking services (nothing is called then).
 pub fn firmware_busy() -> bool {
     if !nonblocking_supported() {
         return false;
     }
+    // SAFETY: `efi` is the kernel's EFI state, set up at boot; reading a
+    // function pointer is a plain load.
+    let query =
+        unsafe { core::ptr::addr_of!(bindings::efi.query_variable_info_nonblocking).read() };
+    let Some(query) = query else {
+        return false;
+    };
+    let (mut storage, mut remaining, mut max_variable) = (0u64, 0u64, 0u64);
     // SAFETY: The non-blocking query never sleeps or waits: it trylocks the
-    // runtime lock, and calls the firmware only if it got it; its services
-    // are registered (checked above).
-    let raw = unsafe { bindings::efi_query_variable_store(ATTR_NV_BS_RT, 0, true) };
+    // runtime lock, and calls the firmware only if it got it; the three
+    // outputs are valid for writes.
+    let raw = unsafe {
+        query(
+            ATTR_NV_BS_RT,
+            &mut storage,
+            &mut remaining,
+            &mut max_variable,
+        )
+    };
     EfiStatus::from_raw(raw as u64) == EfiStatus::NotReady
 }
