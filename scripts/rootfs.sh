@@ -23,7 +23,7 @@ suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 pkgs=bash,coreutils,util-linux,kmod,procps,grep,sed,mawk,gawk,findutils,diffutils,tar,gzip
 pkgs+=,busybox-static,efivar,kexec-tools,makedumpfile,iproute2,psmisc
 # (The revision of what this script does after unpacking.)
-key=$(echo "$suite $arch $pkgs rev2" | sha256sum | cut -c1-12)
+key=$(echo "$suite $arch $pkgs rev3" | sha256sum | cut -c1-12)
 root=$LW_CACHE/rootfs/$suite-$arch-$key
 
 if [ -f "$root/.done" ]; then
@@ -61,6 +61,8 @@ cp "$root/usr/share/base-passwd/group.master" "$root/etc/group"
 # virtme-ng's init ends the boot with `poweroff -f` (systemd's, on a
 # configured system): busybox's does the same, without an init to ask. Else
 # the init exits and the kernel panics at the end of every boot.
+# The mount points of the overlays virtme-ng puts on a root.
+mkdir -p "$root/opt" "$root/srv"
 [ -e "$root/sbin/poweroff" ] || [ -e "$root/usr/sbin/poweroff" ] || ln -s /bin/busybox "$root/usr/sbin/poweroff"
 for t in bash insmod taskset busybox poweroff; do
 	[ -e "$root/usr/bin/$t" ] || [ -e "$root/usr/sbin/$t" ] || [ -e "$root/bin/$t" ] ||

@@ -73,6 +73,13 @@ if [ "$arch" = arm64 ]; then
 	root=$("$here/scripts/rootfs.sh" arm64)
 	# The mount points of the host directories the guest gets.
 	mkdir -p "$root$here" "$root$LW_CACHE"
+	# vng takes the modules from the root's /lib/modules: the stock image's,
+	# unpacked in the cache (which the guest sees at the same path).
+	moddir=$(dirname "$kboot")
+	[ -f "$moddir/modules.dep" ] ||
+		lw_die "vm.sh: arm64 VMs boot Debian's stock image (KERNEL=debian-7.3-arm64); $kboot has no modules beside it"
+	mkdir -p "$root/lib/modules"
+	ln -sfn "$moddir" "$root/lib/modules/$(basename "$moddir")"
 	machine=()
 	vngarch=(--arch arm64 --root "$root" --cwd "$root" --busybox "$root/bin/busybox"
 		--rodir="$here=$here" --rodir="$LW_CACHE=$LW_CACHE")
