@@ -30,6 +30,15 @@ done
 work=$LW_LOGS/load-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$work"
 
+# What the VM suite needs built (as make check builds it before): the
+# modules for KERNEL= and the lastwords tool. Before the load starts.
+if [ "$1" = "$here/selftests/run.sh" ]; then
+	lw_say "load-check: building the modules ($LW_KERNEL) and the lastwords tool"
+	"$here/scripts/modules.sh" >"$work/build.log" 2>&1 &&
+		"$here/scripts/tool.sh" >>"$work/build.log" 2>&1 ||
+		{ tail -30 "$work/build.log"; lw_die "load-check: the build failed (log: $work/build.log)"; }
+fi
+
 # The load: one VM at a time on CPU $cpu, its guest spinning, each boot cut
 # by vm.sh's timeout after 120 s and replaced by the next. It runs in its
 # own process group, which is killed at the end.
