@@ -78,8 +78,14 @@ if [ "$arch" = arm64 ]; then
 	moddir=$(dirname "$kboot")
 	[ -f "$moddir/modules.dep" ] ||
 		lw_die "vm.sh: arm64 VMs boot Debian's stock image (KERNEL=debian-7.3-arm64); $kboot has no modules beside it"
-	mkdir -p "$root/lib/modules"
-	ln -sfn "$moddir" "$root/lib/modules/$(basename "$moddir")"
+	# (Replaced atomically, and only if it differs: other VMs may be using
+	# it right now.)
+	mods=$root/lib/modules/$(basename "$moddir")
+	if [ "$(readlink "$mods" 2>/dev/null)" != "$moddir" ]; then
+		mkdir -p "$root/lib/modules"
+		ln -sfn "$moddir" "$mods.$$"
+		mv -T "$mods.$$" "$mods"
+	fi
 	machine=()
 	vngarch=(--arch arm64 --root "$root" --cwd "$root" --busybox "$root/bin/busybox"
 		--rodir="$here=$here" --rodir="$LW_CACHE=$LW_CACHE")

@@ -8,6 +8,8 @@
 # slowest first, and closes with the line "N passed, N failed, N skipped".
 # Exit status 1 if any test failed. LW_KERNEL_TESTS_ONLY=1 leaves out the
 # harness's kernel-independent tests (make check, after the first kernel).
+# On an arm64 kernel (KERNEL=debian-7.3-arm64) the tests marked
+# "# lw-test: arm64" run, and the others are listed as not run.
 #
 # Usage: run.sh [-jN] [TEST...]
 #
@@ -36,17 +38,28 @@ if [ ${#args[@]} -eq 0 ]; then
 	# With LW_KERNEL_TESTS_ONLY=1 (make check, for each kernel after the
 	# first), tests of the harness alone, marked "# lw-test: kernel-independent",
 	# are not run again.
-	once=()
+	# On arm64 (KERNEL=debian-7.3-arm64) only the tests marked
+	# "# lw-test: arm64": the rest need x86 (NMIs, kdump's x86 crash
+	# kernel, the kernels built here) or repeat the harness's own tests.
+	once=() notarm=()
+	arm64=
+	[ "$(lw_kernel_arch)" != arm64 ] || arm64=1
 	while IFS= read -r t; do
 		if [ "${LW_KERNEL_TESTS_ONLY:-0}" = 1 ] &&
 			grep -qx '# lw-test: kernel-independent' "$t"; then
 			once+=("$(basename "$(dirname "$t")")/$(basename "$t" .sh)")
 			continue
 		fi
+		if [ -n "$arm64" ] && ! grep -qx '# lw-test: arm64' "$t"; then
+			notarm+=("$(basename "$(dirname "$t")")/$(basename "$t" .sh)")
+			continue
+		fi
 		tests+=("$t")
 	done < <(find "$here/selftests" -name 'test_*.sh' -not -path '*/fixtures/*' | sort)
 	[ ${#once[@]} -eq 0 ] ||
 		echo "# not run again (kernel-independent, run with the first kernel): ${once[*]}"
+	[ ${#notarm[@]} -eq 0 ] ||
+		echo "# not run on arm64 (not marked \"# lw-test: arm64\"): ${notarm[*]}"
 else
 	for a in "${args[@]}"; do
 		if [ -f "$a" ]; then
