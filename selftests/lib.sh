@@ -12,6 +12,13 @@ lw_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # LW_KERNEL, LW_CACHE and the tools on PATH, as the scripts see them.
 . "$lw_repo/scripts/lib.sh"
 LW_VM=$lw_repo/scripts/vm.sh
+# The firmware's empty variable store, which vm.sh copies for a new NVRAM:
+# OVMF's (x86-64) or AAVMF's (arm64).
+if [ "$(lw_kernel_arch)" = arm64 ]; then
+	LW_VARS_TEMPLATE=/usr/share/AAVMF/AAVMF_VARS.fd
+else
+	LW_VARS_TEMPLATE=/usr/share/OVMF/OVMF_VARS_4M.fd
+fi
 export LW_KSFT_SKIP=4
 
 # lw_kconfig OPTION: the tested kernel's value of CONFIG_OPTION (y, m, a

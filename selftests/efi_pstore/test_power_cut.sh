@@ -25,7 +25,7 @@ lw_expect_splat 'Kernel panic - not syncing: sysrq triggered crash'
 for try in 1 2 3; do
 	cut=cut$try read=read$try
 	mkdir -p "$LW_TEST_LOG/$cut"
-	cp /usr/share/OVMF/OVMF_VARS_4M.fd "$nv" || lw_fail "no OVMF variable store template"
+	cp "$LW_VARS_TEMPLATE" "$nv" || lw_fail "no variable store template ($LW_VARS_TEMPLATE)"
 	lw_boot "$cut" --nvram "$nv" -- "
 		insmod ./lw_efi_pstore.ko record_size=1024 kmsg_bytes=1048576 || exit 10
 		for i in \$(seq 1 1500); do echo \"lw-cut \$i of the power cut test\" >/dev/kmsg; done
