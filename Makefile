@@ -6,6 +6,9 @@
 #            make check     install, build, lint, host tests and VM selftests
 #            make check-quick   the same, with only the VM tests that catch most
 #                           regressions (minutes, not a quarter hour)
+#            make check-arm64   the same for Debian's stock arm64 kernel, in
+#                           arm64 VMs (the tests marked for arm64; CI runs it
+#                           after make check)
 #            make demo      crash -> reboot -> recovered panic record, in a VM
 #            make bench     in-VM microbenchmarks against the C anchors
 #            make bench-pstore [LOG="FILE..."]   the pstore write path alone:
@@ -24,12 +27,12 @@
 # KERNEL=7.3 (default) or KERNEL=6.12 picks the cached Debian kernel build
 # the modules are built and tested against (make check runs both, unless
 # KERNEL= names one); KERNEL=debian-7.3 builds for Debian's stock 7.3 kernel
-# image and tests on it; KDIR=/path/to/tree builds against your own
+# image and tests on it (KERNEL=debian-7.3-arm64: its arm64 build); KDIR=/path/to/tree builds against your own
 # Rust-enabled kernel tree instead. kbuild itself reads ./Kbuild.
 
 export KDIR KERNEL KSFT_INSTALL LOG BASE
 
-.PHONY: all modules tool setup kernel check check-quick lint fmt hosttest fuzz selftest demo bench bench-pstore \
+.PHONY: all modules tool setup kernel check check-quick check-arm64 lint fmt hosttest fuzz selftest demo bench bench-pstore \
 	kselftest-install rust-analyzer clean guest-paths
 
 all: modules tool
@@ -71,6 +74,9 @@ check: guest-paths setup
 
 check-quick: guest-paths setup
 	@scripts/check.sh --quick
+
+check-arm64: guest-paths setup
+	@scripts/check.sh --arm64
 
 demo: guest-paths modules
 	@scripts/demo.sh

@@ -12,6 +12,12 @@
 # runner, the splat scanner, guest paths) run with the first kernel's suite
 # only (LW_KERNEL_TESTS_ONLY, selftests/run.sh).
 #
+# `make check-arm64` (--arm64): the same phases for Debian's stock arm64
+# kernel (KERNEL=debian-7.3-arm64), in arm64 VMs (qemu-system-aarch64, TCG,
+# AAVMF); its suite is the tests marked "# lw-test: arm64" (selftests/run.sh).
+# CI runs it after make check (.ci/run): the three x86 kernels' suites fill
+# make check's budget.
+#
 # `make check-quick` (--quick): the same phases for one kernel (KERNEL=, the
 # default 7.3), and of the VM selftests only the few that catch most
 # regressions (QUICK_TESTS): the round trip, a panic in each context, interop
@@ -67,7 +73,10 @@ kernel_phase() {
 QUICK_TESTS=(efi_pstore/test_roundtrip crash_matrix/test_matrix_ours_none
 	efi_pstore/test_interop efi_pstore/test_malformed_nvram)
 
-if [ -n "${KDIR:-}" ] || [ -n "${KERNEL:-}" ] || [ "${1:-}" = --quick ]; then
+if [ "${1:-}" = --arm64 ]; then
+	kernels=(debian-7.3-arm64)
+	shift
+elif [ -n "${KDIR:-}" ] || [ -n "${KERNEL:-}" ] || [ "${1:-}" = --quick ]; then
 	kernels=("$LW_KERNEL")
 else
 	kernels=(7.3 6.12 debian-7.3)
