@@ -9,6 +9,7 @@
 # up to timing, so three of the five dumps are made while lw_crash_test
 # holds the efivars lock (hold_efivars_on, as a reader mid-read would): they
 # must be deferred, every one.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 

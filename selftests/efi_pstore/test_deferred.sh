@@ -4,6 +4,7 @@
 # (copied into preallocated slots) and written by the flush work once the
 # lock is free; removing the module while such work is pending waits for it
 # and loses nothing. Both dumps are read back after a reboot.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 

@@ -3,6 +3,7 @@
 # Interop with the C efi_pstore, both ways: records lw_efi_pstore wrote are
 # listed and read intact by the C backend after a reboot, and records the C
 # backend wrote are read intact by lw_efi_pstore.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 

@@ -6,6 +6,7 @@
 # then a panic. After the reboot: the newer lines, the long record's
 # beginning (stored as a plain part), and every older line, each once: the
 # dump went on past the long record and dropped nothing it had fetched.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 

@@ -10,6 +10,7 @@
 # malformed ones skipped (counter and rate-limited lines), every valid record
 # read with its text, every valid one erased and no malformed one; and the
 # quota evicts valid records only.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 export LC_ALL=C

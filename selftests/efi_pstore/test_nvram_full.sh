@@ -4,6 +4,7 @@
 # records already stored stay intact and read back after reboot, and the
 # parts of the cut dump that fitted before the store filled up decode (dense
 # records: the dump's record from part 1 on, no part reported missing).
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 

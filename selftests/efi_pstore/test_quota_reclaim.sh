@@ -9,6 +9,7 @@
 # loads with quota_records=2 beside two newer C-compatible records, and the
 # flush work it runs at load enforces the quota. Asserts: exactly the three
 # damaged parts evicted (counter, and the variables left in NVRAM).
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 export LC_ALL=C

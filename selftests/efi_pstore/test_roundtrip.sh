@@ -5,6 +5,7 @@
 # `rm` of every record erases the EFI variables (boot 3 finds none). Dense
 # records (the default): one record per dump, made of all its parts, whose
 # `rm` erases every part.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 

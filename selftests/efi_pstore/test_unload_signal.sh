@@ -5,6 +5,7 @@
 # their slots (test_flush_at_unload=1: no flush work), rmmod begins the
 # unload, gets SIGKILL, and the flush still writes them once the lock is
 # free. The dump is read back after a reboot, and no part was dropped.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 
