@@ -48,7 +48,7 @@ if [ -n "$kdump" ]; then
 	[ "$kdump" = post ] || [ "$kdump" = nopost ] || lw_fail "LW_MATRIX_KDUMP=$kdump: post or nopost"
 fi
 
-lw_expect_splat 'Kernel panic - not syncing: (lw_crash_test: panic_|Fatal exception in interrupt)'
+lw_expect_splat 'Kernel panic - not syncing: (lw_crash_test: panic_|(Oops - BUG: )?Fatal exception in interrupt)'
 lw_expect_oops
 # After the panic: x86 EFI calls from NMI warn about the FPU state, and the
 # C backend's semaphore trylock in NMI context trips lockdep.
@@ -96,10 +96,11 @@ if [ "$(lw_kernel_arch)" = arm64 ]; then
 	done
 fi
 
-# msg CELL: the panic message its record must hold.
+# msg CELL: the panic message its record must hold (an extended regex: arm64
+# says "Oops - BUG: " before the oopses' "Fatal exception").
 msg() {
 	case $1 in
-	oops_*) echo 'Kernel panic - not syncing: Fatal exception in interrupt' ;;
+	oops_*) echo 'Kernel panic - not syncing: (Oops - BUG: )?Fatal exception in interrupt' ;;
 	*) echo "Kernel panic - not syncing: lw_crash_test: $1" ;;
 	esac
 }
@@ -170,7 +171,7 @@ chain() {
 			fi
 			if [ "$(cat "$r")" = timeout ]; then
 				st=hang
-			elif grep -q "$prevmarker" "$rec" 2>/dev/null && grep -qF "$(msg "$prev")" "$rec" &&
+			elif grep -q "$prevmarker" "$rec" 2>/dev/null && grep -qE "$(msg "$prev")" "$rec" &&
 				headers_ok "$prev" "$rec"; then
 				st=persisted
 			else

@@ -5,6 +5,7 @@
 # stops a CPU inside SetVariable (reported), with a crash kernel loaded and
 # crash_kexec_post_notifiers=1: the C backend's cells of the kdump matrix too
 # (see test_matrix_c_none).
+# lw-test: arm64
 set -u
 LW_MATRIX_KDUMP=post
 LW_MATRIX_BACKENDS=c

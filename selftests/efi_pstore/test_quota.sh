@@ -5,6 +5,7 @@
 # oldest (the newest dump is whole); eviction runs in the flush work
 # (process context).
 # A quota below record_size refuses the load.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 
