@@ -16,6 +16,7 @@
 #  - the crash tests' hook (hold the dump lock for good) is refused with
 #    EPERM unless the module was loaded with test_hooks=1: oopses are still
 #    dumped after a refused request.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 
