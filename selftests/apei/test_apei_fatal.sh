@@ -4,6 +4,7 @@
 # the module for 2, by the parameter parser for "yes"); with the default
 # (0) a fatal record is reported and counted, and the kernel goes on. Boot
 # 2: with panic_on_fatal=1 the same record panics the kernel.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 

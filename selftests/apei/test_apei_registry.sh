@@ -6,6 +6,7 @@
 # child goes, then both are freed outside the lock). Every always-live
 # source is visited by every walk; held references keep removed sources as
 # orphans, listed in debugfs; after release and removal everything is freed.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 

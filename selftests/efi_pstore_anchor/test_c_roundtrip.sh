@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The C anchor: boot 1 loads efi_pstore and panics through sysrq; boot 2, with
 # the same NVRAM, finds the panic in a dmesg record in /sys/fs/pstore.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 
