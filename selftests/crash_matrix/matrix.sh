@@ -82,7 +82,7 @@ without_nmi() {
 	local c
 	for c in "$@"; do
 		if [[ $c == *_nmi || $c == *_nmi_* ]]; then
-			[[ " ${na_cells[*]} " == *" $c "* ]] || na_cells+=("$c")
+			[[ " ${na_cells[*]} " == *" $c "* ]] || na_cells[${#na_cells[@]}]=$c
 		else
 			echo "$c"
 		fi
@@ -92,7 +92,7 @@ if [ "$(lw_kernel_arch)" = arm64 ]; then
 	mapfile -t matrix < <(without_nmi "${matrix[@]}")
 	mapfile -t extra < <(without_nmi "${extra[@]}")
 	for c in $(printf '%s\n' "${LW_MATRIX_CELLS:-}" | tr ' ' '\n' | grep -E '_nmi(_|$)'); do
-		na_cells+=("$c")
+		na_cells[${#na_cells[@]}]=$c
 	done
 fi
 
