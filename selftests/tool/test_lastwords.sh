@@ -14,7 +14,6 @@
 # for byte, and equals what the host read from the image; the marker and
 # the panic are in it; the archive holds each record where systemd-pstore
 # 252 puts it, dmesg.txt included; nothing is left in NVRAM.
-# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 
