@@ -133,10 +133,10 @@ done
 
 echo
 echo "check: summary"
-printf '  %-12s %-18s %7s %7s %7s %7s\n' kernel "phase" passed failed skipped time
+printf '  %-16s %-18s %7s %7s %7s %7s\n' kernel "phase" passed failed skipped time
 while IFS='|' read -r n reached counts secs; do
 	read -r p f sk <<<"$counts"
-	printf '  %-12s %-18s %7s %7s %7s %6ss\n' "$n" "$reached" "$p" "$f" "$sk" "$secs"
+	printf '  %-16s %-18s %7s %7s %7s %6ss\n' "$n" "$reached" "$p" "$f" "$sk" "$secs"
 done <"$summary"
 lw_say "check: total $(( $(date +%s) - lw_t0 ))s"
 if [ $failed != 0 ]; then
