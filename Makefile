@@ -3,6 +3,7 @@
 # lastwords: make           build every module (and, without KDIR=, the kernel)
 #                           and the lastwords command (./lastwords)
 #            make tool      the lastwords command alone (tools/lastwords)
+#            make tool-arm64   the same cross-built for arm64 (./lastwords-arm64)
 #            make check     install, build, lint, host tests and VM selftests
 #            make check-quick   the same, with only the VM tests that catch most
 #                           regressions (minutes, not a quarter hour)
@@ -32,13 +33,16 @@
 
 export KDIR KERNEL KSFT_INSTALL LOG BASE
 
-.PHONY: all modules tool setup kernel check check-quick check-arm64 lint fmt hosttest fuzz selftest demo bench bench-pstore \
+.PHONY: all modules tool tool-arm64 setup kernel check check-quick check-arm64 lint fmt hosttest fuzz selftest demo bench bench-pstore \
 	kselftest-install rust-analyzer clean guest-paths
 
 all: modules tool
 
 tool: setup
 	@scripts/tool.sh
+
+tool-arm64: setup
+	@scripts/tool.sh arm64
 
 setup:
 	@scripts/setup.sh

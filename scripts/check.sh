@@ -85,6 +85,12 @@ fi
 phase setup "$here/scripts/setup.sh"
 phase hosttest "$here/scripts/hosttest.sh"
 phase tool "$here/scripts/tool.sh"
+for k in "${kernels[@]}"; do
+	if [ "$(LW_KERNEL=$k lw_kernel_arch)" = arm64 ]; then
+		phase tool-arm64 "$here/scripts/tool.sh" arm64
+		break
+	fi
+done
 
 # selftests KERNEL OUT: the VM selftests, their output kept in OUT (for the
 # summary's counts) as well as shown.

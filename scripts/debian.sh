@@ -4,14 +4,18 @@
 # $LW_CACHE/apt/SUITE, and the mirror this machine's own apt configuration
 # names (never a host name written here). Source it after lib.sh.
 
-# lw_debian_mirror: the Debian mirror that this machine's apt sources use for
-# its own release (e.g. the URI its bookworm lines name).
+# lw_debian_mirror [SUITE]: the Debian mirror that this machine's apt sources
+# use for SUITE if they name it (e.g. bookworm-security's URI), else for the
+# machine's own release (e.g. the URI its bookworm lines name).
 lw_debian_mirror() {
 	local codename
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	[ -n "$codename" ] || lw_die "no VERSION_CODENAME in /etc/os-release"
 	apt-get indextargets --format '$(ORIGIN) $(RELEASE) $(REPO_URI)' 2>/dev/null |
-		awk -v c="$codename" '$1 == "Debian" && $2 == c { print $3; exit }' | grep . ||
+		awk -v s="${1:-$codename}" -v c="$codename" '
+			$1 == "Debian" && $2 == s { print $3; found = 1; exit }
+			$1 == "Debian" && $2 == c && own == "" { own = $3 }
+			END { if (!found && own != "") print own }' | grep . ||
 		lw_die "no Debian mirror for $codename in this machine's apt sources"
 }
 
@@ -48,7 +52,7 @@ lw_debian_update() {
 	if [ -n "$(find "$d/lists" -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null)" ]; then
 		return 0
 	fi
-	mirror=$(lw_debian_mirror)
+	mirror=$(lw_debian_mirror "$suite")
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
 		>"$d/sources.list"
 	lw_apt "$suite" apt-get update >"$d/update.log" 2>&1 ||
@@ -59,6 +63,12 @@ lw_debian_update() {
 lw_debian_version() {
 	lw_debian_update "$1"
 	lw_apt "$1" apt-cache show "$2" 2>/dev/null | sed -n 's/^Version: //p' | head -1
+}
+
+# lw_apt_has SUITE PKG VERSION: whether SUITE has PKG's VERSION.
+lw_apt_has() {
+	lw_debian_update "$1"
+	lw_apt "$1" apt-cache show "$2" 2>/dev/null | grep -Fx "Version: $3" >/dev/null
 }
 
 # lw_debian_fetch SUITE PKG VERSION DIR: downloads PKG's .deb of VERSION from

@@ -3,7 +3,8 @@
 #
 # Host tests of the kernel-independent logic: `cargo test` in rust/core/ (and
 # its loom runs) and in tools/lastwords/ (the user-space command, on the same
-# record code).
+# record code), and the selftests' own Python helpers (*_test.py: the edk2
+# variable store they write and read on the host).
 #
 # hosttest.sh --fuzz (make fuzz): the fuzz properties of rust/core/tests/fuzz.rs
 # only, in release mode with overflow checks, LW_FUZZ_CASES inputs each
@@ -36,3 +37,6 @@ for toml in "$here"/rust/core/Cargo.toml "$here"/tools/lastwords/Cargo.toml; do
 			--manifest-path "$toml" --features loom -- loom_
 	fi
 done
+lw_say "hosttest: python helpers in selftests/efi_pstore"
+PYTHONDONTWRITEBYTECODE=1 python3 -W error -m unittest discover -q \
+	-s "$here/selftests/efi_pstore" -p '*_test.py'

@@ -23,7 +23,7 @@ suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 pkgs=bash,coreutils,util-linux,kmod,procps,grep,sed,mawk,gawk,findutils,diffutils,tar,gzip
 pkgs+=,busybox-static,efivar,kexec-tools,makedumpfile,iproute2,psmisc
 # (The revision of what this script does after unpacking.)
-key=$(echo "$suite $arch $pkgs rev3" | sha256sum | cut -c1-12)
+key=$(echo "$suite $arch $pkgs rev4" | sha256sum | cut -c1-12)
 root=$LW_CACHE/rootfs/$suite-$arch-$key
 
 if [ -f "$root/.done" ]; then
@@ -58,13 +58,18 @@ rm -rf "$root/var/cache/apt/archives/"*.deb "$root/debootstrap"
 cp "$root/usr/share/base-passwd/passwd.master" "$root/etc/passwd"
 cp "$root/usr/share/base-passwd/group.master" "$root/etc/group"
 [ -e "$root/bin/sh" ] || ln -s dash "$root/usr/bin/sh"
+# The alternatives the packages' scripts would have set up, as a configured
+# system has them (the highest priority wins: gawk over mawk).
+for alt in awk:gawk nawk:gawk which:which.debianutils; do
+	[ -e "$root/usr/bin/${alt%%:*}" ] || ln -s "${alt#*:}" "$root/usr/bin/${alt%%:*}"
+done
 # virtme-ng's init ends the boot with `poweroff -f` (systemd's, on a
 # configured system): busybox's does the same, without an init to ask. Else
 # the init exits and the kernel panics at the end of every boot.
 # The mount points of the overlays virtme-ng puts on a root.
 mkdir -p "$root/opt" "$root/srv"
 [ -e "$root/sbin/poweroff" ] || [ -e "$root/usr/sbin/poweroff" ] || ln -s /bin/busybox "$root/usr/sbin/poweroff"
-for t in bash insmod taskset busybox poweroff; do
+for t in bash insmod taskset busybox poweroff awk which; do
 	[ -e "$root/usr/bin/$t" ] || [ -e "$root/usr/sbin/$t" ] || [ -e "$root/bin/$t" ] ||
 		[ -e "$root/sbin/$t" ] || lw_die "the $arch root has no $t (log: $log)"
 done

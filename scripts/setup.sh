@@ -17,7 +17,8 @@ PKGS=(linux-source-6.12 rustc-web rust-web-src cargo-web rust-web-clippy rustfmt
       libclang-dev clang lld llvm bc flex bison libelf-dev libssl-dev dwarves
       cpio kmod qemu-system-x86 ovmf busybox-static python3-venv
       build-essential git libseccomp-dev libcap-ng-dev debootstrap rsync
-      kexec-tools makedumpfile qemu-system-arm qemu-efi-aarch64)
+      kexec-tools makedumpfile qemu-system-arm qemu-efi-aarch64
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 
 mkdir -p "$LW_CACHE" "$LW_TOOLS"
 

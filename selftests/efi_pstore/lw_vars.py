@@ -12,6 +12,8 @@ import re
 import struct
 import zlib
 
+import edk2_store
+
 # EFI_VARIABLE_NON_VOLATILE | BOOTSERVICE_ACCESS | RUNTIME_ACCESS.
 ATTRS = 7
 # Most text a dense part holds: 8 * the largest record_size.
@@ -57,54 +59,23 @@ class Vars:
 
     def write_store(self, template, out, guid):
         """The variables put so far, in their order, under `guid`, written
-        into a copy of OVMF's variable store `template` as `out` (the file
-        a VM boots with: what the firmware will hand back, without a
-        SetVariable call each, which takes 0.1 to 0.2 s under TCG)."""
+        into a copy of the firmware's empty variable store `template` (OVMF's
+        or AAVMF's) as `out` (the file a VM boots with: what the firmware
+        will hand back, without a SetVariable call each, which takes 0.1 to
+        0.2 s under TCG)."""
         with open(template, "rb") as f:
-            img = bytearray(f.read())
+            img = edk2_store.format_empty(bytearray(f.read()))
         for n in self.order:
             with open(os.path.join(self.d, n), "rb") as f:
                 data = f.read()
             attrs = struct.unpack("<I", data[:4])[0]
-            store_put(img, n, guid, attrs, data[4:])
+            edk2_store.put(img, n, guid, attrs, data[4:])
         with open(out + ".tmp", "wb") as f:
             f.write(img)
         os.replace(out + ".tmp", out)
 
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-
-# edk2's variable store (MdeModulePkg/Include/Guid/VariableFormat.h), as
-# OVMF's VARS file holds it: a firmware volume header (its length at offset
-# 48), the store header (format GUID, size, format, state: 28 bytes), then
-# variables, each a header, the name (UTF-16LE, NUL included) and the data,
-# the next one 4-byte aligned; the free space is 0xff.
-AUTH_STORE = "aaf32c78-947b-439a-a180-2e144ec37792"
-VAR_ADDED = 0x3F
-
-
-def store_put(img, name, guid, attrs, data):
-    """Appends variable `name` under `guid` to the store in `img` (an
-    authenticated-variable store, as OVMF's), as the firmware would have
-    written it (state VAR_ADDED, no time stamp or key)."""
-    import uuid
-    if img[40:44] != b"_FVH":
-        raise ValueError("not a firmware volume")
-    store = struct.unpack_from("<H", img, 48)[0]
-    if uuid.UUID(bytes_le=bytes(img[store:store + 16])) != uuid.UUID(AUTH_STORE):
-        raise ValueError("not an authenticated variable store")
-    end = store + struct.unpack_from("<I", img, store + 16)[0]
-    at = store + 28
-    while struct.unpack_from("<H", img, at)[0] == 0x55AA:
-        nsize, dsize = struct.unpack_from("<II", img, at + 36)
-        at = (at + 60 + nsize + dsize + 3) & ~3
-    encoded = (name + "\0").encode("utf-16-le")
-    var = struct.pack("<HBBIQ16sIII16s", 0x55AA, VAR_ADDED, 0, attrs, 0, bytes(16), 0,
-                      len(encoded), len(data), uuid.UUID(guid).bytes_le) + encoded + data
-    if at + len(var) > end or any(b != 0xFF for b in img[at:at + len(var)]):
-        raise ValueError("no room for %s in the variable store" % name)
-    img[at:at + len(var)] = var
-
 
 def dictionary(version):
     """The preset dictionary of dense format `version`."""

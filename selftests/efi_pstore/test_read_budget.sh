@@ -14,6 +14,7 @@
 # dump is still listed (one file each): the small dumps whole (the older
 # one, read last, fits what the budget has left), the newest bombs cut
 # with gap lines, the oldest as "left out" records; the C record whole.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 export LC_ALL=C
@@ -24,7 +25,7 @@ vars=$b/vars
 mkdir -p "$vars"
 time=1764000000
 
-PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/core/dict/kmsg1.dict" "$time" "$b/nvram.fd" $guid <<'PY' ||
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$lw_repo/selftests/efi_pstore python3 - "$vars" "$lw_repo/rust/core/dict/kmsg1.dict" "$time" "$b/nvram.fd" $guid "$LW_VARS_TEMPLATE" <<'PY' ||
 import sys
 from lw_vars import Vars, TEXT_MAX
 v = Vars(sys.argv[1], sys.argv[2])
@@ -41,7 +42,7 @@ for c in range(1, 31):
 small(501, t - 1000)
 v.put("dump-type0-1-1-%d-D" % (t - 2000), b"Panic#1 Part1\nlw-budget C record\n")
 v.close()
-v.write_store("/usr/share/OVMF/OVMF_VARS_4M.fd", sys.argv[4], sys.argv[5])
+v.write_store(sys.argv[6], sys.argv[4], sys.argv[5])
 PY
 	lw_fail "could not build the variables"
 
@@ -53,6 +54,7 @@ sync; echo 3 >/proc/sys/vm/drop_caches
 before=\$(awk '/^MemAvailable:/ {print \$2}' /proc/meminfo)
 $LW_GUEST_PSTORE || exit 12
 after=\$(awk '/^MemAvailable:/ {print \$2}' /proc/meminfo)
+[ -n "\$before" ] && [ -n "\$after" ] || exit 13
 echo mem_kib=\$((before - after))
 d=/sys/kernel/debug/lw_efi_pstore
 echo read=\$(cat \$d/read)

@@ -14,12 +14,21 @@
 # for byte, and equals what the host read from the image; the marker and
 # the panic are in it; the archive holds each record where systemd-pstore
 # 252 puts it, dmesg.txt included; nothing is left in NVRAM.
+# lw-test: arm64
 set -u
 . "$(dirname "$0")/../lib.sh"
 
 lw_expect_splat 'Kernel panic - not syncing: sysrq triggered crash'
-tool=$lw_repo/lastwords
-[ -x "$tool" ] || lw_fail "$tool missing: run make tool"
+# The host's build reads the image on the host; the guest runs its
+# architecture's (make tool-arm64 for the arm64 guests).
+host_tool=$lw_repo/lastwords
+[ -x "$host_tool" ] || lw_fail "$host_tool missing: run make tool"
+if [ "$(lw_kernel_arch)" = arm64 ]; then
+	tool=$lw_repo/lastwords-arm64
+	[ -x "$tool" ] || lw_fail "$tool missing: run make tool-arm64"
+else
+	tool=$host_tool
+fi
 guid=cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0
 
 # case NAME WRITER_LOAD READER_LOAD READER_UNLOAD BACKEND
@@ -37,11 +46,11 @@ case_() {
 	lw_assert_eq "$(lw_result "$name-crash")" panic "$name: boot 1 panicked"
 
 	# The host reads the VM's variable store file.
-	"$tool" --image "$nv" list >"$d/host-list.txt" || lw_fail "$name: lastwords --image list failed"
+	"$host_tool" --image "$nv" list >"$d/host-list.txt" || lw_fail "$name: lastwords --image list failed"
 	mkdir -p "$d/host"
 	local id
 	while read -r id _; do
-		"$tool" --image "$nv" show "$id" >"$d/host/$id" || lw_fail "$name: --image show $id failed"
+		"$host_tool" --image "$nv" show "$id" >"$d/host/$id" || lw_fail "$name: --image show $id failed"
 	done <"$d/host-list.txt"
 	local n
 	n=$(grep -c . "$d/host-list.txt")
