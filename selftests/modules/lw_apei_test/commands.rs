@@ -2,7 +2,7 @@
 
 //! The commands of `lw_apei_test`, written to `/sys/kernel/debug/lw_apei/run`
 //! ([`Handler`]): records raised through the synthetic firmware's sources
-//! (`nmi N`, `irq N`, `poll N`, `dup N`, `big LEN`, `fatal`, `midcopy`,
+//! (`nmi N`, `irq N`, `poll N`, `dup N [irq]`, `big LEN [irq]`, `fatal`, `midcopy`,
 //! `pend`, `flush`), the error-source registry, a
 //! [`RefRegistry`](lastwords::registry::RefRegistry) of [`RegObj`] (`walk MS`,
 //! `churn N`, `hold`, `release`, `clear`, and the `orphans` file), and the
@@ -101,6 +101,27 @@ fn arg(rest: &[u8]) -> Result<u64> {
     parse_u64(rest).ok_or(EINVAL)
 }
 
+/// The word before the first space of `data`, and what follows that space.
+fn split_word(data: &[u8]) -> (&[u8], &[u8]) {
+    match data.iter().position(|&b| b == b' ') {
+        Some(i) => (
+            data.get(..i).unwrap_or(&[]),
+            data.get(i + 1..).unwrap_or(&[]),
+        ),
+        None => (data, &[][..]),
+    }
+}
+
+/// The source a command names after its number: `nmi` (the default: the
+/// NMI-like source `nmi`) or `irq` (irq0, where there is no NMI).
+fn source_arg(word: &[u8], nmi: usize) -> Result<usize> {
+    match word {
+        b"" | b"nmi" => Ok(nmi),
+        b"irq" => Ok(IRQ0),
+        _ => Err(EINVAL),
+    }
+}
+
 fn count_arg(rest: &[u8]) -> Result<u32> {
     u32::try_from(arg(rest)?)
         .ok()
@@ -192,18 +213,18 @@ impl Handler {
         Ok(())
     }
 
-    fn dup(&self, n: u32) -> Result {
+    fn dup(&self, source: usize, n: u32) -> Result {
         let mut st = self.cmd.lock();
         let seq = st.next_seq();
         for _ in 0..n {
             self.apei.firmware().post(
-                NMI0,
+                source,
                 Severity::Corrected,
                 seq,
                 STORM_LEN,
                 st.payload.as_mut_slice(),
             )?;
-            self.kick(NMI0)?;
+            self.kick(source)?;
         }
         Ok(())
     }
@@ -334,25 +355,24 @@ impl Handler {
 
 impl WriteHandler for Handler {
     fn write(&self, data: &[u8]) -> Result {
-        let (cmd, rest) = match data.iter().position(|&b| b == b' ') {
-            Some(i) => (
-                data.get(..i).unwrap_or(&[]),
-                data.get(i + 1..).unwrap_or(&[]),
-            ),
-            None => (data, &[][..]),
-        };
+        let (cmd, rest) = split_word(data);
         match cmd {
             b"nmi" => self.storm(NMI0, count_arg(rest)?),
             b"irq" => self.storm(IRQ0, count_arg(rest)?),
             b"poll" => self.storm(POLL0, count_arg(rest)?),
-            b"dup" => self.dup(count_arg(rest)?),
+            b"dup" => {
+                let (n, via) = split_word(rest);
+                self.dup(source_arg(via, NMI0)?, count_arg(n)?)
+            }
             b"big" => {
-                let len = usize::try_from(arg(rest)?).map_err(|_| EINVAL)?;
+                let (len, via) = split_word(rest);
+                let len = usize::try_from(arg(len)?).map_err(|_| EINVAL)?;
                 if !(cper::HEADER_LEN..=RECORD_MAX).contains(&len) {
                     return Err(EINVAL);
                 }
+                let source = source_arg(via, NMI1)?;
                 let mut st = self.cmd.lock();
-                self.raise(&mut st, NMI1, Severity::Recoverable, len)
+                self.raise(&mut st, source, Severity::Recoverable, len)
             }
             b"fatal" => {
                 let mut st = self.cmd.lock();

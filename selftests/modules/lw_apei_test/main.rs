@@ -13,7 +13,8 @@
 //! | 3 poll | polled    | a work item                                      |
 //!
 //! Commands: `nmi N`, `irq N`, `poll N` (N records, back to back), `dup N`
-//! (the same record N times), `big LEN` (one record of LEN bytes from NMI),
+//! (the same record N times from nmi0; `dup N irq`: from irq0), `big LEN`
+//! (one record of LEN bytes from nmi1; `big LEN irq`: from irq0),
 //! `fatal` (a fatal record, polled), `midcopy` (irq0's copy sends a self-NMI
 //! halfway, which services nmi0), `pend` (a record in nmi1's block for a
 //! monitor NMI), `flush`; registry: `walk MS`, `churn N`, `hold`, `release`,
