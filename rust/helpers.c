@@ -37,6 +37,11 @@ unsigned int lw_smp_processor_id(void)
 	return raw_smp_processor_id();
 }
 
+void lw_cpu_relax(void)
+{
+	cpu_relax();
+}
+
 bool lw_in_nmi(void)
 {
 	return in_nmi();

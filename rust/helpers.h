@@ -17,6 +17,7 @@ struct task_struct;
 
 bool lw_irqs_disabled(void);
 unsigned int lw_smp_processor_id(void);
+void lw_cpu_relax(void);
 bool lw_in_nmi(void);
 bool lw_in_hardirq(void);
 bool lw_in_serving_softirq(void);

@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 arch=${1:-arm64}
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 pkgs=bash,coreutils,util-linux,kmod,procps,grep,sed,mawk,gawk,findutils,diffutils,tar,gzip
-pkgs+=,busybox-static,efivar,kexec-tools,makedumpfile,iproute2,psmisc
+pkgs+=,busybox-static,efivar,kexec-tools,makedumpfile,iproute2,psmisc,python3
 # (The revision of what this script does after unpacking.)
 key=$(echo "$suite $arch $pkgs rev4" | sha256sum | cut -c1-12)
 root=$LW_CACHE/rootfs/$suite-$arch-$key
@@ -69,7 +69,7 @@ done
 # The mount points of the overlays virtme-ng puts on a root.
 mkdir -p "$root/opt" "$root/srv"
 [ -e "$root/sbin/poweroff" ] || [ -e "$root/usr/sbin/poweroff" ] || ln -s /bin/busybox "$root/usr/sbin/poweroff"
-for t in bash insmod taskset busybox poweroff awk which; do
+for t in bash insmod taskset busybox poweroff awk which python3; do
 	[ -e "$root/usr/bin/$t" ] || [ -e "$root/usr/sbin/$t" ] || [ -e "$root/bin/$t" ] ||
 		[ -e "$root/sbin/$t" ] || lw_die "the $arch root has no $t (log: $log)"
 done

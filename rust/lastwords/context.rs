@@ -98,3 +98,13 @@ pub fn processor_id() -> u32 {
     // anywhere.
     unsafe { bindings::lw_smp_processor_id() }
 }
+
+/// The kernel's `cpu_relax()`, for busy-wait loops: x86's `PAUSE`, arm64's
+/// `YIELD` (Rust's `spin_loop()` is `ISB` there). Under single-threaded TCG
+/// both hand the host thread to the next vCPU, as a spinning CPU would let
+/// the others run on real hardware.
+pub fn cpu_relax() {
+    // SAFETY: `cpu_relax()` is a hint instruction (and a compiler barrier);
+    // callable in any context.
+    unsafe { bindings::lw_cpu_relax() }
+}

@@ -10,10 +10,11 @@
 . "$(dirname "$0")/../lib.sh"
 
 # delete_module(2) straight, to see the kernel's errno (kmod's rmmod stops
-# early when the refcount is not zero).
+# early when the refcount is not zero); its number is the architecture's.
 delete_module='import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
-r = libc.syscall(176, sys.argv[1].encode(), os.O_NONBLOCK)
+nr = {"x86_64": 176, "aarch64": 106}[os.uname().machine]
+r = libc.syscall(nr, sys.argv[1].encode(), os.O_NONBLOCK)
 print("errno=%d" % (ctypes.get_errno() if r else 0))'
 
 # guest_case MODULE FILE REDIR: REDIR opens FILE on fd 3 (">" or "<").

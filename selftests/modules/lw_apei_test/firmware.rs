@@ -20,6 +20,7 @@ use kernel::workqueue::{Work, WorkItem};
 use kernel::{impl_has_work, new_work};
 use lastwords::apei::cper::{self, Header, Severity};
 use lastwords::apei::{Apei, Firmware, SourceKind, RECORD_MAX};
+use lastwords::context;
 use lastwords::crash_lock::CrashLock;
 use lastwords::debugfs::bump;
 use lastwords::irq_work::{IrqWork, IrqWorkHandler};
@@ -80,7 +81,7 @@ fn spin_until(mut done: impl FnMut() -> bool) -> bool {
         if done() {
             return true;
         }
-        core::hint::spin_loop();
+        context::cpu_relax();
     }
     done()
 }

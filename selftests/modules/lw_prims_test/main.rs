@@ -30,7 +30,7 @@ use kernel::{c_str, new_spinlock};
 #[path = "../../../rust/lastwords/mod.rs"]
 pub mod lastwords;
 
-use lastwords::context::Context;
+use lastwords::context::{self, Context};
 use lastwords::crash_lock::{CrashLock, HybridCrashLock};
 use lastwords::debugfs::bump;
 use lastwords::debugfs::{TriggerDir, WriteHandler};
@@ -106,7 +106,7 @@ fn hammer_start() -> Result {
             return Err(EAGAIN);
         }
         if waited < 1_000_000_000 {
-            core::hint::spin_loop();
+            context::cpu_relax();
         } else {
             time::msleep(1);
         }
@@ -305,21 +305,22 @@ impl Tester {
                             // would show as crash_data != hammer_won.
                             let v = *g;
                             if round % HAMMER_PAUSE_EVERY == 0 {
-                                // Hold the lock across a PAUSE. Under
-                                // single-threaded TCG, vCPUs switch only
-                                // between translation blocks, which this
-                                // critical section may not span, and PAUSE
+                                // Hold the lock across a cpu_relax()
+                                // (PAUSE, YIELD). Under single-threaded
+                                // TCG, vCPUs switch only between
+                                // translation blocks, which this critical
+                                // section may not span, and cpu_relax()
                                 // hands over to the other vCPU: it then
                                 // finds the lock busy, as it would on real
                                 // parallel CPUs.
-                                core::hint::spin_loop();
+                                context::cpu_relax();
                             }
                             *g = v.wrapping_add(1);
                             won += 1;
                         }
                         None => {
                             busy += 1;
-                            core::hint::spin_loop();
+                            context::cpu_relax();
                         }
                     }
                 }
