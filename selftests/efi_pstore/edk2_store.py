@@ -127,3 +127,4 @@ def put(img, name, guid, attrs, data):
     if at + len(var) > end or any(b != 0xFF for b in img[at:at + len(var)]):
         raise ValueError("no room for %s in the variable store" % name)
     img[at:at + len(var)] = var
+
