@@ -7,10 +7,10 @@
 # both ways on the three kernels, 2026-12-06), and each cell's vmcore must be
 # captured. lw_efi_pstore's cells run both ways (test_matrix_ours_*,
 # kdump/test_kdump_ours_post).
-# On arm64 (no crash kernel there, no NMI cells) the same cells persist
-# (an early arm64 run reported the oops cells lost: the matrix looked for
-# x86's panic message, not arm64's "Oops - BUG: Fatal exception in
-# interrupt"; both records were there).
+# On arm64 (no NMI cells) the same cells persist (an early arm64 run
+# reported the oops cells lost: the matrix looked for x86's panic message,
+# not arm64's "Oops - BUG: Fatal exception in interrupt"; both records were
+# there).
 # lw-test: arm64
 set -u
 LW_MATRIX_KDUMP=post

@@ -14,20 +14,24 @@
 #                               kernel of that boot read a vmcore whose log
 #                               holds MARKER, else "none (why)"
 
-# What the crash kernel is: the image the VM boots (a tree's bzImage, or the
-# stock kernel's vmlinuz).
+# What the crash kernel is: the image the VM boots (a tree's bzImage or
+# Image, or the stock kernel's vmlinuz: on arm64 an uncompressed Image).
 lw_kdump_image() {
 	local b
 	b=$(KDIR=${KDIR:-} "$lw_repo/scripts/kernel.sh" --boot) || return 1
-	if [ -d "$b" ]; then
-		echo "$b/arch/x86/boot/bzImage"
-	else
+	if [ ! -d "$b" ]; then
 		echo "$b"
+	elif [ "$(lw_kernel_arch)" = arm64 ]; then
+		echo "$b/arch/arm64/boot/Image"
+	else
+		echo "$b/arch/x86/boot/bzImage"
 	fi
 }
 
 LW_KDUMP_IMAGE=$(lw_kdump_image) || lw_fail "kdump: no kernel image"
-LW_KDUMP_INITRD=$("$lw_repo/scripts/kdump-initrd.sh") || lw_fail "kdump: no initramfs (scripts/kdump-initrd.sh)"
+LW_KDUMP_INITRD=$("$lw_repo/scripts/kdump-initrd.sh" "$(lw_kernel_arch)") ||
+	lw_fail "kdump: no initramfs (scripts/kdump-initrd.sh)"
+# The guest's kexec: this machine's, or the arm64 root's (kexec-tools in both).
 [ -x /sbin/kexec ] || lw_fail "kdump: /sbin/kexec missing: run scripts/setup.sh (apt-get install kexec-tools)"
 
 # 1 GiB guests (scripts/vm.sh): 256 MiB for a lockdep crash kernel.
@@ -41,7 +45,12 @@ lw_kdump_boot_args() {
 # on a busy host can see none ("IO-APIC + timer doesn't work!", a panic in
 # the crash kernel: seen on 6.12 with two other suites running); virtual
 # machines' kernels skip it for that reason.
-LW_KDUMP_APPEND="console=ttyS0 reset_devices irqpoll nr_cpus=1 panic=-1 loglevel=4 no_timer_check"
+# arm64: its console is the PL011, and it has no IO-APIC.
+if [ "$(lw_kernel_arch)" = arm64 ]; then
+	LW_KDUMP_APPEND="console=ttyAMA0 reset_devices irqpoll nr_cpus=1 panic=-1 loglevel=4"
+else
+	LW_KDUMP_APPEND="console=ttyS0 reset_devices irqpoll nr_cpus=1 panic=-1 loglevel=4 no_timer_check"
+fi
 # lw_guest_kdump_load MARKER: the guest command that loads the crash kernel
 # (kexec -p); its initramfs prints the crashed kernel's log lines holding
 # MARKER.

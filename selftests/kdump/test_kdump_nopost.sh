@@ -5,6 +5,7 @@
 # The crash kernel captures every cell, and neither backend leaves a record
 # (crash_matrix/matrix.sh): lw_efi_pstore in task and NMI context (the kexec
 # from NMI: __crash_kexec's trylock), the C backend in NMI context.
+# lw-test: arm64
 set -u
 LW_MATRIX_KDUMP=nopost
 LW_MATRIX_BACKENDS="ours c"

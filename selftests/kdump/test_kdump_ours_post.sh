@@ -5,6 +5,7 @@
 # efivars lock held on another CPU, and another CPU stopped inside the
 # firmware: the crash kernel captures every cell; the record is read back at
 # the next boot as without kdump (crash_matrix/matrix.sh).
+# lw-test: arm64
 set -u
 LW_MATRIX_KDUMP=post
 LW_MATRIX_BACKENDS=ours
