@@ -39,8 +39,9 @@ if [ ${#args[@]} -eq 0 ]; then
 	# first), tests of the harness alone, marked "# lw-test: kernel-independent",
 	# are not run again.
 	# On arm64 (KERNEL=debian-7.3-arm64) only the tests marked
-	# "# lw-test: arm64": the rest need x86 (NMIs, kdump's x86 crash
-	# kernel, the kernels built here) or repeat the harness's own tests.
+	# "# lw-test: arm64": the rest need x86 (NMIs, a CPU stopped in the
+	# middle of its dump, what only the kernels built here or the x86-64
+	# stock kernel's userspace tests cover) or repeat the harness's own tests.
 	once=() notarm=()
 	arm64=
 	[ "$(lw_kernel_arch)" != arm64 ] || arm64=1

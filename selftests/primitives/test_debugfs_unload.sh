@@ -7,6 +7,7 @@
 # still work; once it is closed, rmmod must succeed. Without an owner,
 # rmmod succeeded under the open file and closing it ran
 # full_proxy_release() on the freed module's file_operations.
+# lw-test: arm64
 . "$(dirname "$0")/../lib.sh"
 
 # delete_module(2) straight, to see the kernel's errno (kmod's rmmod stops
