@@ -20,8 +20,8 @@
 # path.
 #
 # Usage: kdump-initrd.sh [ARCH]   ARCH: x86_64 (the default: this machine's
-#                                 busybox and makedumpfile) or arm64 (the
-#                                 arm64 root's, scripts/rootfs.sh)
+#                                 busybox, makedumpfile and vmcore-dmesg) or
+#                                 arm64 (the arm64 root's, scripts/rootfs.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
@@ -39,7 +39,7 @@ vmd=$root/sbin/vmcore-dmesg
 [ -x "$mdf" ] || lw_die "$mdf missing: run scripts/setup.sh (apt-get install makedumpfile)"
 [ -x "$vmd" ] || lw_die "$vmd missing: run scripts/setup.sh (apt-get install kexec-tools)"
 # A static busybox has no program interpreter.
-! readelf -l "$bb" | grep -q 'program interpreter' || lw_die "$bb is not static (install busybox-static)"
+! readelf -l "$bb" | grep 'program interpreter' >/dev/null || lw_die "$bb is not static (install busybox-static)"
 
 # The libraries makedumpfile and vmcore-dmesg need, by the paths the dynamic loader uses
 # (the ELF's interpreter and DT_NEEDED, transitively, found in $root's
@@ -134,8 +134,8 @@ if [ ! -f "$out" ]; then
 	(cd "$stage" && find . | sort | cpio -o -H newc --quiet | gzip -9) >"$tmp"
 	chmod 644 "$tmp"
 	mv "$tmp" "$out"
+	# Older ones of this architecture (and the unnamed ones of before arm64).
+	find "$LW_CACHE/kdump" \( -name "initrd-$arch-*.cpio.gz" -o -name 'initrd-????????????.cpio.gz' \) \
+		! -name "${out##*/}" -delete
 fi
-# Older ones of this architecture (and the unnamed ones of before arm64).
-find "$LW_CACHE/kdump" \( -name "initrd-$arch-*.cpio.gz" -o -name 'initrd-????????????.cpio.gz' \) \
-	! -name "${out##*/}" -delete
 echo "$out"

@@ -23,7 +23,7 @@ arm64) target=aarch64-unknown-linux-gnu ;;
 *) lw_die "rust-std.sh: no Rust target known for Debian architecture '$arch'" ;;
 esac
 pkg=libstd-rust-web-dev
-ver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)
+ver=$(dpkg-query -W -f='${Version}' "$pkg:$(dpkg --print-architecture)" 2>/dev/null || true)
 [ -n "$ver" ] || lw_die "$pkg (the host's) missing: run scripts/setup.sh"
 sysroot=$LW_CACHE/rust-std/$ver-$arch
 if [ -f "$sysroot/.done" ]; then

@@ -44,11 +44,13 @@ AAVMF_FV_ATTRS = 0xE36
 class Var:
     """One variable header found in a store, with its name and data."""
 
-    def __init__(self, offset, state, attrs, name, guid, data, after):
+    def __init__(self, offset, state, attrs, name, guid, data, after, name_whole):
         self.offset, self.state, self.attrs = offset, state, attrs
         self.name, self.guid, self.data = name, guid, data
         # Where the next variable's header goes.
         self.after = after
+        # The name ends in its NUL (not cut off by a rewrite's cursor).
+        self.name_whole = name_whole
 
     @property
     def added(self):
@@ -74,8 +76,9 @@ def store_region(img):
 
 def walk(img):
     """Every variable header in the store of `img`, in flash order, as the
-    firmware walks them: up to the first slot without a header, or a
-    header whose sizes run past the store."""
+    firmware walks them, up to the first slot without a header. ValueError
+    for a header whose sizes run past the store: one the firmware never
+    writes, but a block rewrite cut in the middle of a header leaves."""
     at, end = store_region(img)
     while at + HEADER.size <= end:
         (sid, state, _, attrs, _, _, _, nsize, dsize, guid) = HEADER.unpack_from(img, at)
@@ -83,11 +86,13 @@ def walk(img):
             break
         name_at = at + HEADER.size
         if nsize > end or dsize > end or name_at + nsize + dsize > end:
-            break
-        name = bytes(img[name_at:name_at + nsize]).decode("utf-16-le", "replace").rstrip("\0")
+            raise ValueError("a variable header at %#x whose sizes run past the store" % at)
+        raw = bytes(img[name_at:name_at + nsize])
+        name = raw.decode("utf-16-le", "replace").rstrip("\0")
         data = bytes(img[name_at + nsize:name_at + nsize + dsize])
         after = (name_at + nsize + dsize + 3) & ~3
-        yield Var(at, state, attrs, name, str(uuid.UUID(bytes_le=bytes(guid))), data, after)
+        yield Var(at, state, attrs, name, str(uuid.UUID(bytes_le=bytes(guid))), data, after,
+                  nsize >= 2 and raw[-2:] == b"\0\0")
         at = after
 
 

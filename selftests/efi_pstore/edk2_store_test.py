@@ -13,6 +13,14 @@ import lw_vars
 import power_cut
 
 GUID = "cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0"
+# The first 100 bytes (volume header, store header) of an AAVMF store its
+# firmware formatted at a first boot (Debian 12's qemu-efi-aarch64
+# 2022.11-6+deb12u2, in a test VM of 2026-12-07).
+FIRMWARE_FORMATTED = bytes.fromhex(
+    "000000000000000000000000000000008d2bf1ff96768b4ca9852747075b4f50"
+    "00000c00000000005f465648360e00004800f8f8000000020001000000000400"
+    "0000000000000000782cf3aa7b949a43a1802e144ec37792b8ff03005afe0000"
+    "00000000")
 OVMF = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 AAVMF = "/usr/share/AAVMF/AAVMF_VARS.fd"
 
@@ -44,6 +52,7 @@ def dump(img, n):
 class Store(unittest.TestCase):
     def test_format_empty_as_the_firmware(self):
         img = aavmf()
+        self.assertEqual(bytes(img[:100]), FIRMWARE_FORMATTED)
         self.assertEqual(edk2_store.store_region(img), (100, 0x40000))
         self.assertEqual(bytes(img[40:44]), b"_FVH")
         self.assertEqual(sum(struct.unpack_from("<36H", img, 0)) & 0xFFFF, 0)
@@ -65,9 +74,8 @@ class Store(unittest.TestCase):
         self.assertEqual(edk2_store.live(img)["x"].data, b"abc")
 
     @unittest.skipUnless(os.path.exists(AAVMF), "no AAVMF")
-    def test_aavmf_template_is_empty(self):
-        self.assertEqual(bytes(edk2_store.format_empty(read(AAVMF))[:100]),
-                         bytes(aavmf()[:100]))
+    def test_aavmf_template(self):
+        self.assertEqual(bytes(edk2_store.format_empty(read(AAVMF))[:100]), FIRMWARE_FORMATTED)
 
     def test_put_walk(self):
         img = aavmf()
@@ -106,15 +114,33 @@ class CutMoment(unittest.TestCase):
 
     def test_rewrite_cursor_anywhere(self):
         # A block rewrite on AAVMF: everything from the cursor on is 0xff.
-        # Only a cursor past part 2's end leaves a moment to cut at.
-        full = dump(aavmf(), 2)
+        # A moment to cut at: parts 1 and 2 whole, and the cursor past the
+        # end of a header or name (part 3's, being rewritten).
+        full = dump(aavmf(), 3)
         vs = {v.name.split("-")[3]: v for v in edk2_store.walk(full)}
-        end2 = vs["2"].after
-        for cursor in list(range(0, end2, 97)) + [end2, end2 + 500]:
+        end2 = vs["2"].offset + edk2_store.HEADER.size + 2 * (len(vs["2"].name) + 1) + len(vs["2"].data)
+        name3 = vs["3"].offset + edk2_store.HEADER.size + 2 * (len(vs["3"].name) + 1)
+        data3 = name3 + len(vs["3"].data)
+        cursors = list(range(0, vs["3"].after + 64, 29))
+        for cursor in cursors + [end2 - 1, end2, name3 - 1, name3, data3 - 1, data3]:
             img = bytearray(full)
             img[cursor:edk2_store.AAVMF_BLOCK] = b"\xff" * (edk2_store.AAVMF_BLOCK - cursor)
             m = power_cut.whole(power_cut.parts(img))
-            self.assertEqual(m, 2 if cursor >= end2 - 3 else 0, "cursor %#x" % cursor)
+            if end2 <= cursor <= vs["3"].offset + 1:
+                want = 2  # part 3's header not begun: the store ends there
+            elif cursor >= data3:
+                want = 3
+            else:
+                want = 0  # part 1 or 2 cut off, or part 3's header, name or data
+            self.assertEqual(m, want, "cursor %#x" % cursor)
+
+    def test_other_guid_is_not_whole(self):
+        img = aavmf()
+        for p in (1, 2):
+            edk2_store.put(img, "lw-dense2-type0-%d-1-1764000000" % p,
+                           "00000000-0000-0000-0000-000000000000" if p == 2 else GUID,
+                           lw_vars.ATTRS, dense(b"<6>[    1.000000] x\n"))
+        self.assertEqual(power_cut.whole(power_cut.parts(img)), 0)
 
     def test_gap_is_not_whole(self):
         img = dump(aavmf(), 3)

@@ -2,10 +2,12 @@
 """Cuts a VM's power in the middle of a dense dump, at a moment the flash
 holds parts 1..m (m >= 2) whole: watches the variable flash file FLASH of
 the VM whose QEMU wrote its pid to PIDFILE, while process VM (the boot)
-lives. Once the store holds parts 1 and 2, it stops QEMU (SIGSTOP: no
-flash write goes on, whatever the firmware was doing) and looks at the
-still flash: if it holds parts 1..m whole (each added and decoding to the
-text its header describes) and no part added but damaged, it kills QEMU
+lives. Once the store holds parts 1 and 2, it stops QEMU (SIGSTOP, and
+waits until every thread has stopped: no flash write goes on, whatever
+the firmware was doing) and looks at the still flash: if it holds parts
+1..m whole (each added, under the crash GUID, decoding to the text its
+header describes), no part added but damaged, and no header or added
+name cut off by a rewrite in progress, it kills QEMU
 (SIGKILL: the power cut) and writes that flash to SNAPSHOT; otherwise it
 lets QEMU go on (SIGCONT) and looks again.
 
@@ -31,6 +33,7 @@ import edk2_store
 import lw_vars
 
 PART = re.compile(r"lw-dense2-type0-(\d+)-\d+-\d+$")
+CRASH_GUID = "cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0"
 # The store and its volume header lie in the flash's first MiB (OVMF's
 # volume: 528 KiB, AAVMF's: 768 KiB).
 HEAD = 1 << 20
@@ -42,21 +45,29 @@ def read(path):
 
 
 def parts(img):
-    """Part number -> whether it decodes, for the dump's added parts; None
-    if the flash holds no valid store at this moment."""
+    """Part number -> whether it is whole (under the crash GUID, its data
+    decoding to the text its header describes), for the dump's added parts;
+    None if the flash is caught in the middle of a rewrite: no valid store,
+    a header cut off, or an added variable whose name was cut off (a cut
+    there would lose what follows)."""
     try:
-        found = edk2_store.live(img)
+        added = [v for v in edk2_store.walk(img) if v.added]
     except ValueError:
         return None
     out = {}
-    for name, v in found.items():
-        m = PART.match(name)
-        if m:
+    for v in added:
+        if not v.name_whole:
+            return None
+        m = PART.match(v.name)
+        if not m:
+            continue
+        ok = v.guid == CRASH_GUID
+        if ok:
             try:
                 lw_vars.decode_part(v.data)
-                out[int(m.group(1))] = True
             except (ValueError, struct.error, zlib.error):
-                out[int(m.group(1))] = False
+                ok = False
+        out[int(m.group(1))] = ok
     return out
 
 
@@ -77,6 +88,24 @@ def qemu(pidfile):
         return None
 
 
+def stopped(p):
+    """Every thread of process `p` has stopped (or is gone): a thread in
+    the middle of a write stops only once the write is done."""
+    try:
+        tids = os.listdir("/proc/%d/task" % p)
+    except OSError:
+        return True
+    for t in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (p, t)) as f:
+                st = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if st not in ("T", "t", "Z", "X"):
+            return False
+    return True
+
+
 def alive(p):
     try:
         with open("/proc/%d/stat" % p) as f:
@@ -94,20 +123,28 @@ def main(path, pidfile, vm, snapshot):
         if q is not None and p and p.get(1) and p.get(2):
             os.kill(q, signal.SIGSTOP)
             looks += 1
-            still = read(path)
-            m = whole(parts(still))
-            if m:
-                os.kill(q, signal.SIGKILL)
-                while alive(q):
-                    time.sleep(0.01)
-                with open(snapshot, "wb") as f:
-                    f.write(still)
-                print("cut: parts 1..%d whole in the flash (look %d)" % (m, looks))
-                if read(path) != still:
-                    print("the flash changed after the cut")
-                    return 1
-                return 0
-            os.kill(q, signal.SIGCONT)
+            killed = False
+            try:
+                t = time.monotonic() + 10
+                while not stopped(q) and time.monotonic() < t:
+                    time.sleep(0.001)
+                still = read(path)
+                m = whole(parts(still)) if stopped(q) else 0
+                if m:
+                    os.kill(q, signal.SIGKILL)
+                    killed = True
+                    while alive(q):
+                        time.sleep(0.01)
+                    with open(snapshot, "wb") as f:
+                        f.write(still)
+                    print("cut: parts 1..%d whole in the flash (look %d)" % (m, looks))
+                    if read(path) != still:
+                        print("the flash changed after the cut")
+                        return 1
+                    return 0
+            finally:
+                if not killed:
+                    os.kill(q, signal.SIGCONT)
         time.sleep(0.005)
     print("the boot ended before the cut (%d looks)" % looks if not alive(vm) else "timeout")
     return 1
