@@ -112,8 +112,8 @@ fn split_word(data: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// The source a command names after its number: `nmi` (the default: the
-/// NMI-like source `nmi`) or `irq` (irq0, where there is no NMI).
+/// The source a command names after its number: `nmi` or nothing (the
+/// command's NMI-like source, `nmi`), or `irq` (irq0: where there is no NMI).
 fn source_arg(word: &[u8], nmi: usize) -> Result<usize> {
     match word {
         b"" | b"nmi" => Ok(nmi),
