@@ -28,8 +28,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 arch=${1:-x86_64}
 case $arch in
-x86_64) root= ;;
-arm64) root=$("$here/scripts/rootfs.sh" arm64) ;;
+x86_64) root= multiarch=x86_64-linux-gnu ;;
+arm64) root=$("$here/scripts/rootfs.sh" arm64) multiarch=aarch64-linux-gnu ;;
 *) lw_die "kdump-initrd.sh: no initramfs for architecture '$arch'" ;;
 esac
 bb=$root/bin/busybox
@@ -45,7 +45,6 @@ vmd=$root/sbin/vmcore-dmesg
 # (the ELF's interpreter and DT_NEEDED, transitively, found in $root's
 # library directories: readelf reads any architecture's ELF, ldd only this
 # machine's).
-multiarch=$(case $arch in x86_64) echo x86_64-linux-gnu ;; arm64) echo aarch64-linux-gnu ;; esac)
 needed() {
 	readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
 }

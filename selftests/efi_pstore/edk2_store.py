@@ -96,11 +96,6 @@ def walk(img):
         at = after
 
 
-def live(img):
-    """The variables the firmware would hand back: name -> Var."""
-    return {v.name: v for v in walk(img) if v.added}
-
-
 def format_empty(img):
     """Formats `img`, AAVMF's empty (all-zero) variable flash, as its flash
     driver does at the first boot; an image already formatted is left as
